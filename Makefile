@@ -1,0 +1,66 @@
+# Newcomer commands: `make run` (the assistant, embedded SQLite, no credentials) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RASA := $(BIN)/rasa
+MODEL := models/sms-bot.tar.gz
+BOOT_PYTHON ?= $(shell (pyenv prefix 3.10.13 2>/dev/null || true) | sed 's|$$|/bin/python|' | head -1)
+ifeq ($(wildcard $(BOOT_PYTHON)),)
+BOOT_PYTHON := python3.10
+endif
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+export RASA_TELEMETRY_ENABLED ?= false
+
+.PHONY: setup migrate seed train run test test-fast lint bench validate clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==24.3.1"
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip check
+	touch $@
+
+migrate: setup
+	$(PY) -m bot migrate
+
+seed: migrate
+	$(PY) -m bot seed
+
+validate: setup
+	$(RASA) data validate --fail-on-warnings
+
+# Retrains only when config, domain or data changed since the last model.
+$(MODEL): $(VENV)/.installed config.yml domain.yml $(shell find data bot/nlu -type f -name '*.y*ml' -o -type f -name '*.py' -path 'bot/nlu/*')
+	$(RASA) train --fixed-model-name sms-bot --out models
+	touch $@
+
+train: $(MODEL)
+
+run: seed train
+	@echo "Rasa server: http://127.0.0.1:5005  (REST: POST /webhooks/rest/webhook)"
+	@echo "Action server: http://127.0.0.1:5055"
+	@trap 'kill 0' INT TERM; \
+	$(RASA) run actions --actions actions --port 5055 & \
+	$(RASA) run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
+	wait
+
+test: setup train
+	$(BIN)/ruff check .
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: setup train
+	$(PY) -m bench.rest_throughput
+
+clean:
+	rm -rf models var/*.db .pytest_cache

@@ -1,0 +1,81 @@
+"""action_list_requests / action_cancel_request: the customer's requests on file."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking_submit import booking_span
+from actions.identity import sender_phone
+from actions.safe_action import SafeAction
+from bot.bookings import BookingView, cancel_request_for_phone, open_requests_for_phone
+from bot.db import run_sync, session_scope
+
+_REF = re.compile(r"(?<![A-Za-z0-9])[Rr]-?\s?(\d{1,6})(?![0-9])")
+
+
+def describe(booking: BookingView) -> str:
+    room = f", {booking.room_type}" if booking.room_type else ""
+    return f"{booking.ref} {booking_span(booking.check_in, booking.check_out)}, {booking.guests}p{room}"
+
+
+def requested_ref(tracker: Tracker) -> Optional[int]:
+    entity = next(tracker.get_latest_entity_values("request_ref"), None)
+    match = _REF.search(str(entity or "")) or _REF.search(tracker.latest_message.get("text") or "")
+    return int(match.group(1)) if match else None
+
+
+def list_requests(phone: Optional[str]) -> List[BookingView]:
+    if phone is None:
+        return []
+    with session_scope() as session:
+        return open_requests_for_phone(session, phone)
+
+
+def cancel(phone: Optional[str], ref: Optional[int]) -> Tuple[Optional[BookingView], List[BookingView]]:
+    if phone is None:
+        return None, []
+    with session_scope() as session:
+        if ref is None:
+            return None, open_requests_for_phone(session, phone)
+        return cancel_request_for_phone(session, phone, ref), []
+
+
+class ActionListRequests(SafeAction):
+    def name(self) -> Text:
+        return "action_list_requests"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        requests = await run_sync(list_requests, sender_phone(tracker))
+        if not requests:
+            dispatcher.utter_message(response="utter_no_requests")
+            return []
+        listed = "; ".join(describe(b) for b in requests[:4])
+        dispatcher.utter_message(response="utter_requests_on_file", requests=listed)
+        return []
+
+
+class ActionCancelRequest(SafeAction):
+    def name(self) -> Text:
+        return "action_cancel_request"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        ref = requested_ref(tracker)
+        cancelled, open_requests = await run_sync(cancel, sender_phone(tracker), ref)
+        if cancelled:
+            dispatcher.utter_message(response="utter_request_cancelled", ref=cancelled.ref)
+        elif ref is not None:
+            dispatcher.utter_message(response="utter_request_not_found", ref=f"R{ref}")
+        elif open_requests:
+            listed = "; ".join(describe(b) for b in open_requests[:4])
+            dispatcher.utter_message(response="utter_which_request", requests=listed)
+        else:
+            dispatcher.utter_message(response="utter_no_requests")
+        return []

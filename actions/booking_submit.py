@@ -1,0 +1,64 @@
+"""action_submit_booking: store the confirmed request on the customer's file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking_form import FORM_SLOTS
+from actions.identity import sender_phone
+from actions.safe_action import SafeAction
+from bot.bookings import BookingView, create_booking_request
+from bot.db import run_sync, session_scope
+
+
+def booking_span(check_in: dt.date, check_out: dt.date) -> str:
+    start = f"{check_in:%b} {check_in.day}"
+    end = f"{check_out.day}" if check_out.month == check_in.month else f"{check_out:%b} {check_out.day}"
+    return f"{start}-{end}"
+
+
+def store(phone: str, tracker: Tracker) -> BookingView:
+    notes: Optional[str] = tracker.get_slot("special_requests")
+    room = tracker.get_slot("room_type")
+    with session_scope() as session:
+        return create_booking_request(
+            session,
+            phone,
+            dt.date.fromisoformat(tracker.get_slot("checkin")),
+            dt.date.fromisoformat(tracker.get_slot("checkout")),
+            int(tracker.get_slot("guests")),
+            None if room == "any" else room,
+            None if notes == "none" else notes,
+        )
+
+
+def clear_form() -> List[Dict[Text, Any]]:
+    return [SlotSet(slot, None) for slot in (*FORM_SLOTS, "booking_confirmed")]
+
+
+class ActionSubmitBooking(SafeAction):
+    def name(self) -> Text:
+        return "action_submit_booking"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if not tracker.get_slot("booking_confirmed"):
+            dispatcher.utter_message(response="utter_booking_discarded")
+            return clear_form()
+        phone = sender_phone(tracker)
+        if phone is None:
+            dispatcher.utter_message(response="utter_need_phone")
+            return clear_form()
+        booking = await run_sync(store, phone, tracker)
+        dispatcher.utter_message(
+            response="utter_booking_stored",
+            ref=booking.ref,
+            span=booking_span(booking.check_in, booking.check_out),
+        )
+        return clear_form()

@@ -1,0 +1,78 @@
+"""action_default_ask_affirmation: "Did you mean ...?" with Yes/No buttons (SMS: 1/2)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+INTENT_DESCRIPTIONS = {
+    "track_order": "check on an order",
+    "book_room": "make a room request",
+    "my_requests": "see your requests on file",
+    "cancel_request": "cancel a room request",
+    "human_handoff": "talk to a person",
+    "menu": "see what I can do",
+    "greet": "say hello",
+    "goodbye": "end the chat",
+    "thank": "say thanks",
+    "bot_challenge": "know if I'm a bot",
+}
+FAQ_DESCRIPTIONS = {
+    "opening_hours": "our opening hours",
+    "location": "where we are",
+    "parking": "parking",
+    "wifi": "wifi",
+    "pets": "our pet policy",
+    "check_in_time": "check-in time",
+    "check_out_time": "check-out time",
+    "cancellation_policy": "our cancellation policy",
+    "shipping_times": "shipping times",
+    "returns": "returns",
+    "payment_methods": "payment options",
+    "prices": "prices",
+    "contact": "how to contact us",
+    "breakfast": "breakfast",
+}
+NOT_SUGGESTED = {None, "out_of_scope", "nlu_fallback", "affirm", "deny"}
+
+
+def best_guess(latest_message: Dict[Text, Any]) -> Optional[Text]:
+    """The most likely real intent (full retrieval name for faq), or None."""
+    ranking = latest_message.get("intent_ranking") or []
+    guess = next((r.get("name") for r in ranking if r.get("name") not in NOT_SUGGESTED), None)
+    if guess == "faq":
+        selector = (latest_message.get("response_selector") or {}).get("faq") or {}
+        key = (selector.get("response") or {}).get("intent_response_key")
+        return key or None
+    return guess
+
+
+def describe(intent: Text) -> Optional[Text]:
+    if intent.startswith("faq/"):
+        topic = FAQ_DESCRIPTIONS.get(intent.split("/", 1)[1])
+        return f"ask about {topic}" if topic else None
+    return INTENT_DESCRIPTIONS.get(intent)
+
+
+class ActionDefaultAskAffirmation(Action):
+    def name(self) -> Text:
+        return "action_default_ask_affirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        guess = best_guess(tracker.latest_message)
+        description = describe(guess) if guess else None
+        if not description:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        dispatcher.utter_message(
+            text=f"Sorry, did you want to {description}?",
+            buttons=[
+                {"title": "Yes", "payload": f"/{guess}"},
+                {"title": "No", "payload": "/out_of_scope"},
+            ],
+        )
+        return []

@@ -1,0 +1,25 @@
+"""Who is texting: the sender id, which only a signed channel can vouch for."""
+
+from typing import Optional
+
+from rasa_sdk import Tracker
+
+from bot.phone import to_e164
+
+
+def sender_phone(tracker: Tracker) -> Optional[str]:
+    """The texting customer's E.164 number, or None if the sender id is not a phone."""
+    return to_e164(tracker.sender_id)
+
+
+def conversation_topic(tracker: Tracker) -> Optional[str]:
+    """`orders` or `bookings` when the latest task-related intent points there."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+        if intent == "track_order":
+            return "orders"
+        if intent in ("book_room", "my_requests", "cancel_request"):
+            return "bookings"
+    return None

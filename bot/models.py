@@ -1,0 +1,115 @@
+"""SQLAlchemy models: the project's own tables (Rasa's `events` table lives beside them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(16), nullable=False, unique=True)  # E.164
+    name = Column(String(120))
+    email = Column(String(200))
+    opted_out = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    orders = relationship("Order", back_populates="customer")
+    booking_requests = relationship("BookingRequest", back_populates="customer")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(16), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    status = Column(String(20), nullable=False)  # processing|shipped|delivered|cancelled
+    carrier = Column(String(40))
+    tracking_number = Column(String(60))
+    eta = Column(Date)
+    summary = Column(String(200))
+    placed_at = Column(DateTime, nullable=False, default=utcnow)
+
+    customer = relationship("Customer", back_populates="orders")
+
+
+class BookingRequest(Base):
+    __tablename__ = "booking_requests"
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    check_in = Column(Date, nullable=False)
+    check_out = Column(Date, nullable=False)
+    guests = Column(Integer, nullable=False)
+    room_type = Column(String(30))
+    notes = Column(Text)
+    status = Column(String(20), nullable=False, default="requested")  # requested|cancelled
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    customer = relationship("Customer", back_populates="booking_requests")
+
+
+class Conversation(Base):
+    """One per customer phone; later issues add ownership (bot, queue, agent)."""
+
+    __tablename__ = "conversations"
+
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(16), nullable=False, unique=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("provider_uuid"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    direction = Column(String(3), nullable=False)  # in|out
+    author = Column(String(40), nullable=False)  # customer|bot|agent:<id>|system
+    text = Column(Text, nullable=False, default="")
+    provider_uuid = Column(String(64))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class HandoffRequest(Base):
+    __tablename__ = "handoff_requests"
+
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(16), nullable=False, index=True)
+    reason = Column(String(40), nullable=False)  # asked|fallback|action_error|...
+    team = Column(String(40), nullable=False, default="general")
+    detail = Column(Text)
+    status = Column(String(20), nullable=False, default="open")
+    created_at = Column(DateTime, nullable=False, default=utcnow)

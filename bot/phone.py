@@ -1,0 +1,29 @@
+"""Phone numbers as E.164 strings ("+15005550001"), the customer's identity."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from bot.settings import get_settings
+
+_NON_DIGITS = re.compile(r"[^\d]")
+
+
+def to_e164(raw: Optional[str], country_code: Optional[str] = None) -> Optional[str]:
+    """Normalise a phone number (Plivo sends "15005550001") to E.164, or None if invalid."""
+    if not raw:
+        return None
+    text = raw.strip()
+    if re.search(r"[A-Za-z]", text):
+        return None
+    digits = _NON_DIGITS.sub("", text)
+    if text.startswith("00"):
+        digits = digits[2:]
+    elif not text.startswith("+"):
+        cc = country_code or get_settings().default_country_code
+        if cc == "1" and len(digits) == 10:
+            digits = cc + digits
+    if not 8 <= len(digits) <= 15 or digits.startswith("0"):
+        return None
+    return "+" + digits

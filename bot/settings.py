@@ -1,0 +1,43 @@
+"""Settings read from the environment once, with development defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{VAR_DIR / 'bot.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=default_database_url)
+    business_name: str = "Harborview Hotel & Store"
+    business_phone: str = "+15005550100"
+    default_country_code: str = "1"
+    max_booking_guests: int = 8
+    max_booking_nights: int = 30
+    booking_horizon_days: int = 365
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        defaults = cls()
+        return cls(
+            database_url=env.get("DATABASE_URL") or defaults.database_url,
+            business_name=env.get("BUSINESS_NAME", defaults.business_name),
+            business_phone=env.get("BUSINESS_PHONE", defaults.business_phone),
+            default_country_code=env.get("DEFAULT_COUNTRY_CODE", defaults.default_country_code),
+            max_booking_guests=int(env.get("MAX_BOOKING_GUESTS", defaults.max_booking_guests)),
+            max_booking_nights=int(env.get("MAX_BOOKING_NIGHTS", defaults.max_booking_nights)),
+        )
+
+
+def get_settings() -> Settings:
+    """Current settings (read from the environment on every call; cheap)."""
+    return Settings.from_env()
