@@ -16,12 +16,12 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.booking_parse import (
-    has_special_request,
     is_no_request,
     parse_dates,
     parse_guests,
     parse_nights,
     parse_room_type,
+    special_request_phrases,
 )
 from bot.settings import get_settings
 
@@ -135,9 +135,10 @@ class ValidateBookingForm(FormValidationAction):
             return {"special_requests": "none"}
         if asked and _intent(tracker) not in INTERRUPTIONS - {"greet", "goodbye"}:
             return {"special_requests": text[:300]}
-        if _intent(tracker) == "book_room" and has_special_request(text):
+        phrases = special_request_phrases(text)
+        if _intent(tracker) == "book_room" and phrases:
             if tracker.get_slot("special_requests") in (None, "none"):
-                return {"special_requests": text[:300]}
+                return {"special_requests": phrases}
         return {}
 
     # --- validation -------------------------------------------------------------------

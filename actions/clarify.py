@@ -68,10 +68,13 @@ class ActionDefaultAskAffirmation(Action):
         if not description:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
+        payload = f"/{guess}"
+        if guess.startswith("faq/"):
+            payload = '/faq{"faq_topic": "%s"}' % guess.split("/", 1)[1]
         dispatcher.utter_message(
             text=f"Sorry, did you want to {description}?",
             buttons=[
-                {"title": "Yes", "payload": f"/{guess}"},
+                {"title": "Yes", "payload": payload},
                 {"title": "No", "payload": "/out_of_scope"},
             ],
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import conversation_topic, sender_phone
@@ -54,4 +55,5 @@ class ActionDefaultFallback(SafeAction):
     ) -> List[Dict[Text, Any]]:
         await hand_off(tracker, "fallback")
         dispatcher.utter_message(response="utter_handoff_fallback")
-        return []
+        # Like Rasa's default: forget the message nobody understood, so the bot listens.
+        return [UserUtteranceReverted()]

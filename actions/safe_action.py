@@ -7,7 +7,7 @@ A database outage or a bug becomes a polite SMS, a log line with the traceback, 
 from __future__ import annotations
 
 import logging
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -25,7 +25,7 @@ def _record_error_handoff(phone: str, team: str, detail: str) -> None:
         record_handoff(session, phone, "action_error", team, detail)
 
 
-class SafeAction(Action):
+class SafeAction(Action, ABC):
     """Subclasses implement `act`; `run` turns any exception into a polite reply."""
 
     @abstractmethod

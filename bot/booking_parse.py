@@ -276,3 +276,10 @@ def has_special_request(text: str) -> bool:
 def is_no_request(text: str) -> bool:
     cleaned = re.sub(r"[^\w\s'/]", "", (text or "").lower()).strip()
     return cleaned in NO_REQUESTS
+
+
+def special_request_phrases(text: str) -> Optional[str]:
+    """The clauses of a text that carry a special request ("2 beds", "late check in")."""
+    clauses = re.split(r"[,.;!?\n]+|\s+(?:and|also|plus|\+|&)\s+", text or "")
+    wanted = [c.strip() for c in clauses if c.strip() and has_special_request(c)]
+    return ", ".join(wanted)[:300] or None

@@ -1,0 +1,348 @@
+"""Held-out NLU evaluation: intent accuracy, FAQ key accuracy and out-of-scope safety.
+
+Usage:
+    .venv/bin/python bench/nlu_eval.py                 # train (cached by content) + evaluate
+    .venv/bin/python bench/nlu_eval.py --model m.tar.gz
+    .venv/bin/python bench/nlu_eval.py --json --check  # JSON figures, exit 1 if a target fails
+
+The held-out set (tests/nlu_heldout/heldout.yml) is never used for training. The figures:
+
+- in_scope_accuracy: share of in-scope examples whose predicted intent is the gold intent
+  (a `faq/<key>` example counts as correct when the intent is `faq`; nlu_fallback is wrong);
+- faq_subintent_accuracy: share of faq examples whose response-selector key is the gold key
+  (faq_end_to_end_accuracy also requires the intent to be `faq`);
+- oos_recall: share of out-of-scope examples predicted out_of_scope or nlu_fallback;
+- oos_to_action_share: share of out-of-scope examples predicted as track_order, book_room
+  or human_handoff (intents that start a flow or page a person).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HELDOUT = ROOT / "tests" / "nlu_heldout" / "heldout.yml"
+DEFAULT_CONFIG = ROOT / "config.yml"
+DEFAULT_NLU = ROOT / "data" / "nlu"
+DEFAULT_MODEL_DIR = ROOT / "models" / "nlu"
+
+OOS_INTENT = "out_of_scope"
+FALLBACK_INTENT = "nlu_fallback"
+FAQ_INTENT = "faq"
+ACTION_INTENTS = ("track_order", "book_room", "human_handoff")
+
+TARGETS = {
+    "in_scope_accuracy": 0.90,  # at least
+    "oos_recall": 0.80,  # at least
+    "oos_to_action_share": 0.03,  # at most
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str
+    faq_key: Optional[str] = None  # e.g. "faq/wifi" for retrieval-intent examples
+
+
+@dataclass
+class Prediction:
+    intent: str
+    confidence: float
+    faq_key: Optional[str]
+
+
+def _ensure_project_on_path() -> None:
+    """Custom components (bot.nlu.*) are referenced by module path in the model."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+def load_examples(path: Path = DEFAULT_HELDOUT) -> List[Example]:
+    """Examples of a Rasa NLU YAML file (faq/<key> kept as faq_key)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    examples = []
+    for message in data.intent_examples:
+        intent = message.get("intent")
+        key = message.get("intent_response_key")
+        examples.append(
+            Example(
+                text=message.get("text"),
+                intent=intent,
+                faq_key=key if key and key != intent else None,
+            )
+        )
+    return examples
+
+
+def training_fingerprint(config: Path = DEFAULT_CONFIG, nlu: Path = DEFAULT_NLU) -> str:
+    """Hash of everything an NLU model depends on: config, NLU data, custom components."""
+    import rasa
+
+    digest = hashlib.sha256(rasa.__version__.encode())
+    files: List[Path] = [config]
+    files += sorted(nlu.rglob("*.yml")) if nlu.is_dir() else [nlu]
+    files += sorted((ROOT / "bot" / "nlu").glob("*.py"))
+    files += [ROOT / "bot" / "orders_format.py"]
+    for path in files:
+        if path.exists():
+            digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def train_nlu_model(
+    out_dir: Path,
+    config: Path = DEFAULT_CONFIG,
+    nlu: Path = DEFAULT_NLU,
+    model_name: str = "nlu",
+) -> Tuple[Path, float]:
+    """Train an NLU-only model with the rasa CLI; returns (model path, seconds)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    command = [
+        sys.executable, "-m", "rasa", "train", "nlu",
+        "--config", str(config),
+        "--nlu", str(nlu),
+        "--out", str(out_dir),
+        "--fixed-model-name", model_name,
+    ]  # fmt: skip
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    model = out_dir / f"{model_name}.tar.gz"
+    if result.returncode != 0 or not model.exists():
+        raise RuntimeError(
+            f"rasa train nlu failed (exit {result.returncode}):\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+    return model, seconds
+
+
+def cached_model(
+    model_dir: Path = DEFAULT_MODEL_DIR,
+    config: Path = DEFAULT_CONFIG,
+    nlu: Path = DEFAULT_NLU,
+    retrain: bool = False,
+) -> Tuple[Path, Optional[float]]:
+    """The model for the current config + data, trained only when they changed."""
+    name = f"nlu-{training_fingerprint(config, nlu)}"
+    model = model_dir / f"{name}.tar.gz"
+    if model.exists() and not retrain:
+        return model, None
+    return train_nlu_model(model_dir, config, nlu, name)
+
+
+def _quiet_rasa_logging() -> None:
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+
+async def predict_async(model_path: Path, texts: Sequence[str]) -> List[Prediction]:
+    """Parse each text with the full NLU pipeline of a trained model."""
+    _ensure_project_on_path()
+    with contextlib.redirect_stdout(sys.stderr):
+        _quiet_rasa_logging()
+        from rasa.core.agent import Agent
+
+        agent = Agent.load(str(model_path))
+        predictions = []
+        for text in texts:
+            parsed = await agent.parse_message(text)
+            intent = parsed.get("intent") or {}
+            selected = (parsed.get("response_selector") or {}).get(FAQ_INTENT) or {}
+            key = (selected.get("response") or {}).get("intent_response_key")
+            predictions.append(
+                Prediction(
+                    intent=intent.get("name") or "",
+                    confidence=float(intent.get("confidence") or 0.0),
+                    faq_key=key,
+                )
+            )
+    return predictions
+
+
+def predict(model_path: Path, texts: Sequence[str]) -> List[Prediction]:
+    """Synchronous wrapper of predict_async (not for use inside a running loop)."""
+    return asyncio.run(predict_async(model_path, texts))
+
+
+def _ratio(numerator: int, denominator: int) -> float:
+    return round(numerator / denominator, 4) if denominator else 0.0
+
+
+def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Dict[str, Any]:
+    """The evaluation figures for gold examples and their predictions."""
+    assert len(examples) == len(predictions)
+    in_scope = [(e, p) for e, p in zip(examples, predictions) if e.intent != OOS_INTENT]
+    oos = [(e, p) for e, p in zip(examples, predictions) if e.intent == OOS_INTENT]
+    faq = [(e, p) for e, p in in_scope if e.intent == FAQ_INTENT and e.faq_key]
+
+    confusion: Dict[str, Counter] = defaultdict(Counter)
+    for e, p in zip(examples, predictions):
+        confusion[e.intent][p.intent] += 1
+
+    per_intent = {
+        intent: {
+            "n": sum(row.values()),
+            "recall": _ratio(
+                row[intent] + (row[FALLBACK_INTENT] if intent == OOS_INTENT else 0),
+                sum(row.values()),
+            ),
+        }
+        for intent, row in sorted(confusion.items())
+    }
+
+    misclassified = [
+        {"gold": e.intent, "predicted": p.intent, "confidence": round(p.confidence, 3), "text": e.text}
+        for e, p in zip(examples, predictions)
+        if not (
+            p.intent == e.intent
+            or (e.intent == OOS_INTENT and p.intent == FALLBACK_INTENT)
+        )
+    ]
+    faq_key_errors = [
+        {"gold": e.faq_key, "predicted": p.faq_key, "text": e.text}
+        for e, p in faq
+        if p.faq_key != e.faq_key
+    ]
+
+    return {
+        "n_in_scope": len(in_scope),
+        "n_out_of_scope": len(oos),
+        "n_faq": len(faq),
+        "in_scope_accuracy": _ratio(sum(p.intent == e.intent for e, p in in_scope), len(in_scope)),
+        "in_scope_fallback_rate": _ratio(
+            sum(p.intent == FALLBACK_INTENT for _, p in in_scope), len(in_scope)
+        ),
+        "faq_subintent_accuracy": _ratio(sum(p.faq_key == e.faq_key for e, p in faq), len(faq)),
+        "faq_end_to_end_accuracy": _ratio(
+            sum(p.intent == FAQ_INTENT and p.faq_key == e.faq_key for e, p in faq), len(faq)
+        ),
+        "oos_recall": _ratio(
+            sum(p.intent in (OOS_INTENT, FALLBACK_INTENT) for _, p in oos), len(oos)
+        ),
+        "oos_to_action_share": _ratio(
+            sum(p.intent in ACTION_INTENTS for _, p in oos), len(oos)
+        ),
+        "per_intent": per_intent,
+        "confusion": {gold: dict(row) for gold, row in sorted(confusion.items())},
+        "misclassified": misclassified,
+        "faq_key_errors": faq_key_errors,
+    }
+
+
+def failed_targets(report: Dict[str, Any]) -> List[str]:
+    """Human-readable list of the targets a report misses (empty when all hold)."""
+    failures = []
+    if report["in_scope_accuracy"] < TARGETS["in_scope_accuracy"]:
+        failures.append(f"in_scope_accuracy {report['in_scope_accuracy']} < {TARGETS['in_scope_accuracy']}")
+    if report["oos_recall"] < TARGETS["oos_recall"]:
+        failures.append(f"oos_recall {report['oos_recall']} < {TARGETS['oos_recall']}")
+    if report["oos_to_action_share"] > TARGETS["oos_to_action_share"]:
+        failures.append(
+            f"oos_to_action_share {report['oos_to_action_share']} > {TARGETS['oos_to_action_share']}"
+        )
+    return failures
+
+
+async def evaluate_async(
+    model_path: Path, heldout: Path = DEFAULT_HELDOUT
+) -> Dict[str, Any]:
+    examples = load_examples(heldout)
+    predictions = await predict_async(model_path, [e.text for e in examples])
+    report = score(examples, predictions)
+    report["model"] = str(model_path)
+    return report
+
+
+def evaluate(model_path: Path, heldout: Path = DEFAULT_HELDOUT) -> Dict[str, Any]:
+    """Synchronous evaluate (call from sync code / tests without a running loop)."""
+    return asyncio.run(evaluate_async(model_path, heldout))
+
+
+def format_report(report: Dict[str, Any], show_errors: bool = True) -> str:
+    lines = [
+        f"model: {report.get('model')}",
+        f"held-out: {report['n_in_scope']} in-scope ({report['n_faq']} faq), "
+        f"{report['n_out_of_scope']} out-of-scope",
+        "",
+        f"in-scope intent accuracy   {report['in_scope_accuracy']:.3f}   (target >= {TARGETS['in_scope_accuracy']})",
+        f"  in-scope -> nlu_fallback {report['in_scope_fallback_rate']:.3f}",
+        f"faq sub-intent accuracy    {report['faq_subintent_accuracy']:.3f}   "
+        f"(end-to-end {report['faq_end_to_end_accuracy']:.3f})",
+        f"out-of-scope recall        {report['oos_recall']:.3f}   (target >= {TARGETS['oos_recall']})",
+        f"OOS -> {'/'.join(ACTION_INTENTS)}  {report['oos_to_action_share']:.3f}   "
+        f"(target <= {TARGETS['oos_to_action_share']})",
+        "",
+        "per-intent recall and confusion (gold -> predicted counts):",
+    ]
+    for gold, row in report["confusion"].items():
+        stats = report["per_intent"][gold]
+        others = ", ".join(f"{k}:{v}" for k, v in sorted(row.items(), key=lambda kv: -kv[1]) if k != gold)
+        lines.append(f"  {gold:<16} n={stats['n']:<4} recall={stats['recall']:.2f}  {others}")
+    if show_errors:
+        lines += ["", f"misclassified ({len(report['misclassified'])}):"]
+        for err in sorted(report["misclassified"], key=lambda e: (e["gold"], e["predicted"])):
+            lines.append(
+                f"  {err['gold']:<15} -> {err['predicted']:<15} {err['confidence']:.2f}  {err['text']}"
+            )
+        lines += ["", f"faq key errors ({len(report['faq_key_errors'])}):"]
+        for err in report["faq_key_errors"]:
+            lines.append(f"  {err['gold']:<26} -> {str(err['predicted']):<26} {err['text']}")
+    failures = failed_targets(report)
+    lines += ["", "targets: " + ("ALL MET" if not failures else "MISSED: " + "; ".join(failures))]
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Iterable[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, help="trained model archive (skips training)")
+    parser.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT)
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    parser.add_argument("--nlu", type=Path, default=DEFAULT_NLU)
+    parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR,
+                        help="where trained models are cached (default models/nlu)")
+    parser.add_argument("--retrain", action="store_true", help="train even if a cached model exists")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+
+    train_seconds = None
+    if args.model:
+        model = args.model
+    else:
+        model, train_seconds = cached_model(args.model_dir, args.config, args.nlu, args.retrain)
+    report = evaluate(model, args.heldout)
+    report["train_seconds"] = round(train_seconds, 1) if train_seconds is not None else None
+
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        if train_seconds is not None:
+            print(f"trained NLU model in {train_seconds:.1f}s")
+        print(format_report(report))
+    return 1 if args.check and failed_targets(report) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
