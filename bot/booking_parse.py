@@ -116,7 +116,7 @@ _DATE_RE = re.compile(
     re.IGNORECASE,
 )
 _NIGHTS = re.compile(
-    r"\b(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\s*(?:nights?|nites?|nts?)\b", re.IGNORECASE
+    r"\b(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")(?:\s*nights?|\s+nites?|\s+nts?)\b", re.IGNORECASE
 )
 
 

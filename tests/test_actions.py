@@ -1,0 +1,189 @@
+"""Custom actions through rasa_sdk's real Tracker and dispatcher, against a real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from actions.booking_requests import ActionCancelRequest, ActionListRequests
+from actions.booking_submit import ActionSubmitBooking
+from actions.faq import ActionAnswerFaq
+from actions.handoff import ActionDefaultFallback, ActionHandoff
+from actions.track_order import ActionTrackOrder
+from bot.db import dispose_engines, session_scope
+from bot.handoffs import open_handoffs
+from bot.seed import ALEX, PRIYA, SAM
+from tests.action_helpers import make_tracker, run_action, texts
+
+UNKNOWN = "+15005550999"
+
+
+def order_entity(number: str) -> list:
+    return [{"entity": "order_number", "value": number}]
+
+
+async def test_track_own_order(database_url: str) -> None:
+    tracker = make_tracker(ALEX, "wheres my ordr A1001", "track_order", order_entity("A1001"))
+    messages, events = await run_action(ActionTrackOrder(), tracker)
+    [reply] = texts(messages)
+    eta = dt.date.today() + dt.timedelta(days=2)
+    assert "A1001" in reply and "shipped" in reply and "UPS" in reply
+    assert "1Z999AA10123456784" in reply and f"{eta:%b} {eta.day}" in reply
+    assert len(reply) <= 160
+    assert {"event": "slot", "name": "order_number", "value": "A1001"} in [
+        {k: e[k] for k in ("event", "name", "value")} for e in events
+    ]
+
+
+async def test_someone_elses_order_reads_exactly_like_an_unknown_one(database_url: str) -> None:
+    theirs, _ = await run_action(
+        ActionTrackOrder(), make_tracker(SAM, "status of A1001?", "track_order", order_entity("A1001"))
+    )
+    unknown, _ = await run_action(
+        ActionTrackOrder(), make_tracker(SAM, "status of A1009?", "track_order", order_entity("A1009"))
+    )
+    theirs_text, unknown_text = texts(theirs)[0], texts(unknown)[0]
+    assert theirs_text == unknown_text.replace("A1009", "A1001")
+    assert "UPS" not in theirs_text and "1Z999" not in theirs_text and "shipped" not in theirs_text
+
+
+async def test_order_number_found_in_text_without_entity(database_url: str) -> None:
+    messages, _ = await run_action(
+        ActionTrackOrder(), make_tracker(SAM, "did b-2001 arrive", "track_order")
+    )
+    assert "B2001 was delivered" in texts(messages)[0]
+
+
+async def test_no_number_single_order_is_answered(database_url: str) -> None:
+    messages, _ = await run_action(ActionTrackOrder(), make_tracker(SAM, "my order?", "track_order"))
+    assert texts(messages)[0].startswith("Order B2001 was delivered")
+
+
+async def test_no_number_several_orders_are_listed(database_url: str) -> None:
+    messages, _ = await run_action(ActionTrackOrder(), make_tracker(PRIYA, "ordr", "track_order"))
+    reply = texts(messages)[0]
+    assert "C3002 (shipped)" in reply and "C3001 (cancelled)" in reply
+
+
+async def test_no_orders_asks_for_number(database_url: str) -> None:
+    messages, _ = await run_action(ActionTrackOrder(), make_tracker(UNKNOWN, "my order", "track_order"))
+    assert messages[0]["response"] == "utter_ask_order_number"
+
+
+async def test_non_phone_sender_sees_no_orders(database_url: str) -> None:
+    messages, _ = await run_action(
+        ActionTrackOrder(), make_tracker("browser-123", "A1001", "track_order", order_entity("A1001"))
+    )
+    assert "couldn't find order A1001" in texts(messages)[0]
+
+
+def booking_slots(**overrides: object) -> dict:
+    start = dt.date.today() + dt.timedelta(days=20)
+    slots = {
+        "checkin": start.isoformat(),
+        "checkout": (start + dt.timedelta(days=3)).isoformat(),
+        "guests": 2.0,
+        "room_type": "king",
+        "special_requests": "2 beds",
+        "booking_confirmed": True,
+    }
+    slots.update(overrides)
+    return slots
+
+
+async def test_confirmed_booking_is_stored_as_requested(database_url: str) -> None:
+    tracker = make_tracker(ALEX, "yes", "affirm", slots=booking_slots())
+    messages, events = await run_action(ActionSubmitBooking(), tracker)
+    reply = texts(messages)[0]
+    assert "not a guaranteed booking" in reply and "on your file" in reply
+    from bot.bookings import open_requests_for_phone
+
+    with session_scope() as session:
+        [stored] = open_requests_for_phone(session, ALEX)
+    assert (stored.guests, stored.room_type, stored.notes, stored.status) == (
+        2, "king", "2 beds", "requested"
+    )
+    assert stored.ref in reply
+    cleared = {e["name"] for e in events if e["event"] == "slot" and e["value"] is None}
+    assert {"checkin", "checkout", "guests", "room_type", "booking_confirmed"} <= cleared
+
+
+async def test_declined_booking_is_not_stored(database_url: str) -> None:
+    tracker = make_tracker(ALEX, "no", "deny", slots=booking_slots(booking_confirmed=False))
+    messages, _ = await run_action(ActionSubmitBooking(), tracker)
+    assert messages[0]["response"] == "utter_booking_discarded"
+    from bot.bookings import open_requests_for_phone
+
+    with session_scope() as session:
+        assert open_requests_for_phone(session, ALEX) == []
+
+
+async def test_list_and_cancel_requests(database_url: str) -> None:
+    messages, _ = await run_action(ActionListRequests(), make_tracker(SAM, "my requests", "my_requests"))
+    listing = texts(messages)[0]
+    ref = listing.split(": ", 1)[1].split(" ", 1)[0]
+    assert ref.startswith("R") and "king" in listing
+    # Alex cannot cancel Sam's request, and sees nothing of it
+    messages, _ = await run_action(
+        ActionCancelRequest(), make_tracker(ALEX, f"cancel {ref}", "cancel_request")
+    )
+    assert messages[0]["response"] == "utter_request_not_found"
+    messages, _ = await run_action(
+        ActionCancelRequest(), make_tracker(SAM, f"pls cancel request {ref.lower()}", "cancel_request")
+    )
+    assert texts(messages) == [f"Request {ref} is cancelled."]
+    messages, _ = await run_action(ActionListRequests(), make_tracker(SAM, "my requests", "my_requests"))
+    assert messages[0]["response"] == "utter_no_requests"
+
+
+async def test_cancel_without_ref_lists_choices(database_url: str) -> None:
+    messages, _ = await run_action(
+        ActionCancelRequest(), make_tracker(SAM, "cancel my room request", "cancel_request")
+    )
+    assert messages[0]["response"] == "utter_which_request"
+
+
+@pytest.mark.parametrize(
+    "action, reason", [(ActionHandoff(), "asked"), (ActionDefaultFallback(), "fallback")]
+)
+async def test_handoff_records_reason_and_team(database_url: str, action, reason) -> None:
+    intent = "human_handoff" if reason == "asked" else "nlu_fallback"
+    tracker = make_tracker(ALEX, "real person pls", intent)
+    tracker.events.insert(
+        0, {"event": "user", "parse_data": {"intent": {"name": "track_order"}}, "text": "A1001"}
+    )
+    messages, events = await run_action(action, tracker)
+    assert messages
+    with session_scope() as session:
+        [handoff] = open_handoffs(session)
+    assert (handoff.phone, handoff.reason, handoff.team) == (ALEX, reason, "orders")
+    if reason == "fallback":
+        assert events == [{"event": "rewind", "timestamp": None}]
+
+
+async def test_faq_answer_from_selector_and_from_button_entity(database_url: str) -> None:
+    selected = {"response_selector": {"faq": {"response": {"intent_response_key": "faq/wifi"}}}}
+    messages, _ = await run_action(
+        ActionAnswerFaq(), make_tracker(ALEX, "wifi pw?", "faq", extra=selected)
+    )
+    assert messages[0]["response"] == "utter_faq/wifi"
+    messages, _ = await run_action(
+        ActionAnswerFaq(),
+        make_tracker(ALEX, '/faq{"faq_topic":"parking"}', "faq",
+                     [{"entity": "faq_topic", "value": "parking"}]),
+    )
+    assert messages[0]["response"] == "utter_faq/parking"
+
+
+async def test_database_down_gives_polite_reply_and_log(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    dispose_engines()
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
+    tracker = make_tracker(ALEX, "A1001", "track_order", order_entity("A1001"))
+    messages, events = await run_action(ActionTrackOrder(), tracker)
+    dispose_engines()
+    assert [m.get("response") for m in messages] == ["utter_trouble"]
+    assert events == []
+    assert any("action_track_order failed" in r.getMessage() for r in caplog.records)
