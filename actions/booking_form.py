@@ -71,18 +71,23 @@ class ValidateBookingForm(FormValidationAction):
     async def extract_checkin(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        """Check-in: when asked for, when a range is given, or in the opening text."""
         if not _opening_or_in_form(tracker):
             return {}
-        check_in, _ = parse_dates(_text(tracker))
-        if check_in:
+        requested = tracker.get_slot("requested_slot")
+        check_in, check_out = parse_dates(_text(tracker))
+        if requested == "checkin":
+            if check_in:
+                return {"checkin": check_in.isoformat()}
+            return {"checkin": UNREADABLE} if _intent(tracker) not in INTERRUPTIONS else {}
+        if check_in and (check_out or requested is None):
             return {"checkin": check_in.isoformat()}
-        if tracker.get_slot("requested_slot") == "checkin" and _intent(tracker) not in INTERRUPTIONS:
-            return {"checkin": UNREADABLE}
         return {}
 
     async def extract_checkout(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        """Check-out: a second date, "N nights" after check-in, or the one date when asked."""
         if not _opening_or_in_form(tracker):
             return {}
         text = _text(tracker)
@@ -90,9 +95,9 @@ class ValidateBookingForm(FormValidationAction):
         if tracker.get_slot("requested_slot") == "checkout" and check_in and not check_out:
             check_out = check_in  # one date given while we asked for check-out
         nights = parse_nights(text)
-        if not check_out and nights and tracker.get_slot("checkin") not in (None, UNREADABLE):
-            start = dt.date.fromisoformat(tracker.get_slot("checkin"))
-            check_out = start + dt.timedelta(days=nights)
+        known_checkin = tracker.get_slot("checkin")
+        if not check_out and nights and known_checkin not in (None, UNREADABLE):
+            check_out = dt.date.fromisoformat(known_checkin) + dt.timedelta(days=nights)
         if check_out:
             return {"checkout": check_out.isoformat()}
         if _answering(tracker, "checkout"):

@@ -78,3 +78,19 @@ def database_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("DATABASE_URL", url)
     yield url
     dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def trained_model():
+    """The model `make train` builds; trained here if it is missing."""
+    import subprocess
+
+    from bot.launcher import DEFAULT_MODEL, RASA, child_env
+    from bot.settings import PROJECT_ROOT
+
+    if not DEFAULT_MODEL.exists():
+        subprocess.run(
+            [RASA, "train", "--fixed-model-name", "sms-bot", "--out", "models"],
+            cwd=PROJECT_ROOT, env=child_env(), check=True, capture_output=True,
+        )
+    return DEFAULT_MODEL

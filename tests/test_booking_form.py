@@ -93,3 +93,20 @@ async def test_no_special_requests() -> None:
 async def test_a_question_mid_form_is_not_taken_as_an_answer() -> None:
     responses, slots = await validate("is there parking", "faq", "checkin")
     assert responses == [] and "checkin" not in slots
+
+
+async def test_answering_checkout_does_not_move_checkin() -> None:
+    checkin = in_days(40)
+    checkout = checkin + dt.timedelta(days=2)
+    responses, slots = await validate(
+        f"{checkout:%b} {checkout.day}", "nlu_fallback", "checkout", checkin=checkin.isoformat()
+    )
+    assert responses == [] and "checkin" not in slots
+    assert slots["checkout"] == checkout.isoformat()
+
+
+async def test_a_range_while_asked_for_checkin_fills_both() -> None:
+    start = in_days(10)
+    end = start + dt.timedelta(days=1)
+    _, slots = await validate(f"{start:%m/%d}-{end:%m/%d}", "nlu_fallback", "checkin")
+    assert slots["checkin"] == start.isoformat() and slots["checkout"] == end.isoformat()

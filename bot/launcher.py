@@ -1,0 +1,146 @@
+"""Start and stop the Rasa server and the action server as child processes.
+
+Used by `python -m bot run`, the end-to-end tests and the benchmarks, so all three run
+the servers exactly the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot.settings import PROJECT_ROOT
+
+RASA = str(Path(sys.executable).with_name("rasa"))
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "sms-bot.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 120.0, proc: Optional[subprocess.Popen] = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} was up")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.25)
+    raise TimeoutError(f"{url} not up after {timeout}s")
+
+
+def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class RasaStack:
+    """A running action server + Rasa server pair."""
+
+    rasa_port: int
+    action_port: int
+    processes: List[subprocess.Popen] = field(default_factory=list)
+    workdir: Optional[tempfile.TemporaryDirectory] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def stop(self) -> None:
+        for proc in reversed(self.processes):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if self.workdir is not None:
+            self.workdir.cleanup()
+
+    def __enter__(self) -> "RasaStack":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def endpoints_yaml(action_port: int, tracker_store: str) -> str:
+    return (
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f"tracker_store:\n{tracker_store}\n"
+        "lock_store:\n  type: in_memory\n"
+    )
+
+
+BOT_TRACKER_STORE = "  type: bot.tracker_store.BotSQLTrackerStore"
+
+
+def start_stack(
+    model: Path = DEFAULT_MODEL,
+    env: Optional[Dict[str, str]] = None,
+    rasa_port: Optional[int] = None,
+    action_port: Optional[int] = None,
+    tracker_store: str = BOT_TRACKER_STORE,
+    credentials: Path = PROJECT_ROOT / "credentials.yml",
+    extra_rasa_args: Optional[List[str]] = None,
+    log_dir: Optional[Path] = None,
+    actions_package: Optional[str] = "actions",
+) -> RasaStack:
+    """Start both servers and wait until they answer; the caller must stop() them."""
+    stack = RasaStack(rasa_port or free_port(), action_port or free_port())
+    stack.workdir = tempfile.TemporaryDirectory(prefix="rasa-stack-")
+    work = Path(stack.workdir.name)
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(endpoints_yaml(stack.action_port, tracker_store))
+    environment = child_env(env)
+    logs = log_dir or work
+
+    def spawn(name: str, args: List[str]) -> subprocess.Popen:
+        with open(logs / f"{name}.log", "ab") as out:  # the child keeps its own copy
+            return subprocess.Popen(
+                args, cwd=PROJECT_ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
+            )
+
+    try:
+        if actions_package:
+            actions = spawn(
+                "actions",
+                [RASA, "run", "actions", "--actions", actions_package,
+                 "--port", str(stack.action_port)],
+            )
+            stack.processes.append(actions)
+        server = spawn(
+            "rasa",
+            [RASA, "run", "--model", str(model), "--port", str(stack.rasa_port),
+             "--credentials", str(credentials), "--endpoints", str(endpoints),
+             *(extra_rasa_args or [])],
+        )
+        stack.processes.append(server)
+        if actions_package:
+            wait_http(f"http://127.0.0.1:{stack.action_port}/health", proc=actions)
+        wait_http(f"{stack.url}/", proc=server)
+        wait_http(f"{stack.url}/webhooks/rest/", proc=server)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
