@@ -63,6 +63,8 @@ class Prediction:
     intent: str
     confidence: float
     faq_key: Optional[str]
+    # classifier ranking without nlu_fallback (for threshold sweeps); empty for keywords
+    ranking: Tuple[Tuple[str, float], ...] = ()
 
 
 def _ensure_project_on_path() -> None:
@@ -171,11 +173,17 @@ async def predict_async(model_path: Path, texts: Sequence[str]) -> List[Predicti
             intent = parsed.get("intent") or {}
             selected = (parsed.get("response_selector") or {}).get(FAQ_INTENT) or {}
             key = (selected.get("response") or {}).get("intent_response_key")
+            ranking = tuple(
+                (r["name"], float(r["confidence"]))
+                for r in parsed.get("intent_ranking") or []
+                if r.get("name") != FALLBACK_INTENT
+            )
             predictions.append(
                 Prediction(
                     intent=intent.get("name") or "",
                     confidence=float(intent.get("confidence") or 0.0),
                     faq_key=key,
+                    ranking=ranking,
                 )
             )
     return predictions
@@ -251,6 +259,56 @@ def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Dic
     }
 
 
+def refallback(
+    predictions: Sequence[Prediction], threshold: float, ambiguity: float = 0.05
+) -> List[Prediction]:
+    """Predictions as a FallbackClassifier with other settings would have left them."""
+    out = []
+    for p in predictions:
+        if not p.ranking:
+            out.append(p)
+            continue
+        (top, confidence), second = p.ranking[0], (p.ranking[1][1] if len(p.ranking) > 1 else 0.0)
+        fallback = confidence < threshold or confidence - second < ambiguity
+        out.append(
+            Prediction(
+                intent=FALLBACK_INTENT if fallback else top,
+                confidence=threshold if fallback else confidence,
+                faq_key=p.faq_key,
+                ranking=p.ranking,
+            )
+        )
+    return out
+
+
+def threshold_sweep(
+    examples: Sequence[Example],
+    predictions: Sequence[Prediction],
+    thresholds: Iterable[float] = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6),
+    ambiguity: float = 0.05,
+) -> List[Dict[str, float]]:
+    """The headline figures for other FallbackClassifier thresholds (same model)."""
+    rows = []
+    for threshold in thresholds:
+        report = score(examples, refallback(predictions, threshold, ambiguity))
+        rows.append(
+            {
+                "threshold": threshold,
+                "ambiguity_threshold": ambiguity,
+                **{
+                    k: report[k]
+                    for k in (
+                        "in_scope_accuracy",
+                        "in_scope_fallback_rate",
+                        "oos_recall",
+                        "oos_to_action_share",
+                    )
+                },
+            }
+        )
+    return rows
+
+
 def failed_targets(report: Dict[str, Any]) -> List[str]:
     """Human-readable list of the targets a report misses (empty when all hold)."""
     failures = []
@@ -266,18 +324,23 @@ def failed_targets(report: Dict[str, Any]) -> List[str]:
 
 
 async def evaluate_async(
-    model_path: Path, heldout: Path = DEFAULT_HELDOUT
+    model_path: Path, heldout: Path = DEFAULT_HELDOUT, sweep: bool = False
 ) -> Dict[str, Any]:
+    """Parse every held-out example with the model and score it."""
     examples = load_examples(heldout)
     predictions = await predict_async(model_path, [e.text for e in examples])
     report = score(examples, predictions)
     report["model"] = str(model_path)
+    if sweep:
+        report["threshold_sweep"] = threshold_sweep(examples, predictions)
     return report
 
 
-def evaluate(model_path: Path, heldout: Path = DEFAULT_HELDOUT) -> Dict[str, Any]:
+def evaluate(
+    model_path: Path, heldout: Path = DEFAULT_HELDOUT, sweep: bool = False
+) -> Dict[str, Any]:
     """Synchronous evaluate (call from sync code / tests without a running loop)."""
-    return asyncio.run(evaluate_async(model_path, heldout))
+    return asyncio.run(evaluate_async(model_path, heldout, sweep))
 
 
 def format_report(report: Dict[str, Any], show_errors: bool = True) -> str:
@@ -309,6 +372,15 @@ def format_report(report: Dict[str, Any], show_errors: bool = True) -> str:
         lines += ["", f"faq key errors ({len(report['faq_key_errors'])}):"]
         for err in report["faq_key_errors"]:
             lines.append(f"  {err['gold']:<26} -> {str(err['predicted']):<26} {err['text']}")
+    if report.get("threshold_sweep"):
+        lines += ["", "FallbackClassifier threshold sweep (same model, re-applied offline):"]
+        lines.append("  threshold  in_scope_acc  in_scope_fallback  oos_recall  oos_to_action")
+        for row in report["threshold_sweep"]:
+            lines.append(
+                f"  {row['threshold']:<9.2f}  {row['in_scope_accuracy']:<12.3f}  "
+                f"{row['in_scope_fallback_rate']:<17.3f}  {row['oos_recall']:<10.3f}  "
+                f"{row['oos_to_action_share']:.3f}"
+            )
     failures = failed_targets(report)
     lines += ["", "targets: " + ("ALL MET" if not failures else "MISSED: " + "; ".join(failures))]
     return "\n".join(lines)
@@ -325,6 +397,8 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     parser.add_argument("--retrain", action="store_true", help="train even if a cached model exists")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--sweep", action="store_true",
+                        help="also show the figures for other FallbackClassifier thresholds")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     train_seconds = None
@@ -332,7 +406,7 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
         model = args.model
     else:
         model, train_seconds = cached_model(args.model_dir, args.config, args.nlu, args.retrain)
-    report = evaluate(model, args.heldout)
+    report = evaluate(model, args.heldout, sweep=args.sweep)
     report["train_seconds"] = round(train_seconds, 1) if train_seconds is not None else None
 
     if args.json:
