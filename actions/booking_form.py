@@ -28,12 +28,32 @@ from bot.settings import get_settings
 FORM_SLOTS = ("checkin", "checkout", "guests", "room_type", "special_requests")
 # Intents that interrupt the form rather than answer its question.
 INTERRUPTIONS = {
-    "faq", "human_handoff", "track_order", "menu", "my_requests", "cancel_request",
-    "bot_challenge", "greet", "goodbye", "out_of_scope",
+    "faq",
+    "human_handoff",
+    "track_order",
+    "menu",
+    "my_requests",
+    "cancel_request",
+    "bot_challenge",
+    "greet",
+    "goodbye",
+    "out_of_scope",
 }
 UNREADABLE = "?"
-ANY_ROOM = {"any", "anything", "whatever", "no preference", "dont care", "don't care",
-            "doesnt matter", "doesn't matter", "idc", "either", "any is fine", "whichever"}
+ANY_ROOM = {
+    "any",
+    "anything",
+    "whatever",
+    "no preference",
+    "dont care",
+    "don't care",
+    "doesnt matter",
+    "doesn't matter",
+    "idc",
+    "either",
+    "any is fine",
+    "whichever",
+}
 
 
 def _text(tracker: Tracker) -> str:
@@ -175,7 +195,9 @@ class ValidateBookingForm(FormValidationAction):
             return {"checkout": value}  # checked again once check-in is known
         nights = (dt.date.fromisoformat(value) - dt.date.fromisoformat(checkin)).days
         if nights <= 0:
-            dispatcher.utter_message(response="utter_checkout_before_checkin", checkin=fmt_day(checkin))
+            dispatcher.utter_message(
+                response="utter_checkout_before_checkin", checkin=fmt_day(checkin)
+            )
             return {"checkout": None}
         if nights > get_settings().max_booking_nights:
             dispatcher.utter_message(

@@ -19,7 +19,8 @@ _REF = re.compile(r"(?<![A-Za-z0-9])[Rr]-?\s?(\d{1,6})(?![0-9])")
 
 def describe(booking: BookingView) -> str:
     room = f", {booking.room_type}" if booking.room_type else ""
-    return f"{booking.ref} {booking_span(booking.check_in, booking.check_out)}, {booking.guests}p{room}"
+    span = booking_span(booking.check_in, booking.check_out)
+    return f"{booking.ref} {span}, {booking.guests}p{room}"
 
 
 def requested_ref(tracker: Tracker) -> Optional[int]:
@@ -35,7 +36,9 @@ def list_requests(phone: Optional[str]) -> List[BookingView]:
         return open_requests_for_phone(session, phone)
 
 
-def cancel(phone: Optional[str], ref: Optional[int]) -> Tuple[Optional[BookingView], List[BookingView]]:
+def cancel(
+    phone: Optional[str], ref: Optional[int]
+) -> Tuple[Optional[BookingView], List[BookingView]]:
     if phone is None:
         return None, []
     with session_scope() as session:

@@ -18,7 +18,11 @@ from bot.db import run_sync, session_scope
 
 def booking_span(check_in: dt.date, check_out: dt.date) -> str:
     start = f"{check_in:%b} {check_in.day}"
-    end = f"{check_out.day}" if check_out.month == check_in.month else f"{check_out:%b} {check_out.day}"
+    end = (
+        f"{check_out.day}"
+        if check_out.month == check_in.month
+        else f"{check_out:%b} {check_out.day}"
+    )
     return f"{start}-{end}"
 
 

@@ -29,7 +29,9 @@ async def hand_off(tracker: Tracker, reason: str) -> Optional[HandoffView]:
     if phone is None:
         return None
     detail = (tracker.latest_message.get("text") or "")[:500]
-    return await run_sync(_record, phone, reason, team_for(reason, conversation_topic(tracker)), detail)
+    return await run_sync(
+        _record, phone, reason, team_for(reason, conversation_topic(tracker)), detail
+    )
 
 
 class ActionHandoff(SafeAction):

@@ -25,7 +25,9 @@ def requested_order_number(tracker: Tracker) -> Optional[str]:
     return in_text or tracker.get_slot("order_number")
 
 
-def lookup(phone: Optional[str], number: Optional[str]) -> Tuple[Optional[OrderView], List[OrderView]]:
+def lookup(
+    phone: Optional[str], number: Optional[str]
+) -> Tuple[Optional[OrderView], List[OrderView]]:
     if phone is None:
         return None, []
     with session_scope() as session:
@@ -44,7 +46,9 @@ class ActionTrackOrder(SafeAction):
         number = requested_order_number(tracker)
         order, recent = await run_sync(lookup, sender_phone(tracker), number)
         if number:
-            dispatcher.utter_message(text=order_status_text(order) if order else not_found_text(number))
+            dispatcher.utter_message(
+                text=order_status_text(order) if order else not_found_text(number)
+            )
             return [SlotSet("order_number", number if order else None)]
         if len(recent) == 1:
             dispatcher.utter_message(text=order_status_text(recent[0]))

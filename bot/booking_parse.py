@@ -224,8 +224,9 @@ _PEOPLE = (
     r"(?:people|ppl|persons?|guests?|adults?|pax|of us|kids?|children|child|babies|baby|infants?)"
 )
 _GUEST_COUNT = re.compile(rf"\b(\d{{1,3}}|{'|'.join(NUMBER_WORDS)})\s*{_PEOPLE}\b", re.IGNORECASE)
+_COUNT_WORDS = "|".join(w for w in NUMBER_WORDS if w != "a")
 _FOR_N = re.compile(
-    rf"\bfor\s+(\d{{1,3}}|{'|'.join(w for w in NUMBER_WORDS if w != 'a')})\b(?!\s*(?:nights?|nites?|beds?|/|am|pm))",
+    rf"\bfor\s+(\d{{1,3}}|{_COUNT_WORDS})\b(?!\s*(?:nights?|nites?|beds?|/|am|pm))",
     re.IGNORECASE,
 )
 

@@ -125,15 +125,32 @@ def start_stack(
         if actions_package:
             actions = spawn(
                 "actions",
-                [RASA, "run", "actions", "--actions", actions_package,
-                 "--port", str(stack.action_port)],
+                [
+                    RASA,
+                    "run",
+                    "actions",
+                    "--actions",
+                    actions_package,
+                    "--port",
+                    str(stack.action_port),
+                ],
             )
             stack.processes.append(actions)
         server = spawn(
             "rasa",
-            [RASA, "run", "--model", str(model), "--port", str(stack.rasa_port),
-             "--credentials", str(credentials), "--endpoints", str(endpoints),
-             *(extra_rasa_args or [])],
+            [
+                RASA,
+                "run",
+                "--model",
+                str(model),
+                "--port",
+                str(stack.rasa_port),
+                "--credentials",
+                str(credentials),
+                "--endpoints",
+                str(endpoints),
+                *(extra_rasa_args or []),
+            ],
         )
         stack.processes.append(server)
         if actions_package:

@@ -91,6 +91,9 @@ def trained_model():
     if not DEFAULT_MODEL.exists():
         subprocess.run(
             [RASA, "train", "--fixed-model-name", "sms-bot", "--out", "models"],
-            cwd=PROJECT_ROOT, env=child_env(), check=True, capture_output=True,
+            cwd=PROJECT_ROOT,
+            env=child_env(),
+            check=True,
+            capture_output=True,
         )
     return DEFAULT_MODEL

@@ -38,10 +38,12 @@ async def test_track_own_order(database_url: str) -> None:
 
 async def test_someone_elses_order_reads_exactly_like_an_unknown_one(database_url: str) -> None:
     theirs, _ = await run_action(
-        ActionTrackOrder(), make_tracker(SAM, "status of A1001?", "track_order", order_entity("A1001"))
+        ActionTrackOrder(),
+        make_tracker(SAM, "status of A1001?", "track_order", order_entity("A1001")),
     )
     unknown, _ = await run_action(
-        ActionTrackOrder(), make_tracker(SAM, "status of A1009?", "track_order", order_entity("A1009"))
+        ActionTrackOrder(),
+        make_tracker(SAM, "status of A1009?", "track_order", order_entity("A1009")),
     )
     theirs_text, unknown_text = texts(theirs)[0], texts(unknown)[0]
     assert theirs_text == unknown_text.replace("A1009", "A1001")
@@ -56,7 +58,9 @@ async def test_order_number_found_in_text_without_entity(database_url: str) -> N
 
 
 async def test_no_number_single_order_is_answered(database_url: str) -> None:
-    messages, _ = await run_action(ActionTrackOrder(), make_tracker(SAM, "my order?", "track_order"))
+    messages, _ = await run_action(
+        ActionTrackOrder(), make_tracker(SAM, "my order?", "track_order")
+    )
     assert texts(messages)[0].startswith("Order B2001 was delivered")
 
 
@@ -67,13 +71,16 @@ async def test_no_number_several_orders_are_listed(database_url: str) -> None:
 
 
 async def test_no_orders_asks_for_number(database_url: str) -> None:
-    messages, _ = await run_action(ActionTrackOrder(), make_tracker(UNKNOWN, "my order", "track_order"))
+    messages, _ = await run_action(
+        ActionTrackOrder(), make_tracker(UNKNOWN, "my order", "track_order")
+    )
     assert messages[0]["response"] == "utter_ask_order_number"
 
 
 async def test_non_phone_sender_sees_no_orders(database_url: str) -> None:
     messages, _ = await run_action(
-        ActionTrackOrder(), make_tracker("browser-123", "A1001", "track_order", order_entity("A1001"))
+        ActionTrackOrder(),
+        make_tracker("browser-123", "A1001", "track_order", order_entity("A1001")),
     )
     assert "couldn't find order A1001" in texts(messages)[0]
 
@@ -102,7 +109,10 @@ async def test_confirmed_booking_is_stored_as_requested(database_url: str) -> No
     with session_scope() as session:
         [stored] = open_requests_for_phone(session, ALEX)
     assert (stored.guests, stored.room_type, stored.notes, stored.status) == (
-        2, "king", "2 beds", "requested"
+        2,
+        "king",
+        "2 beds",
+        "requested",
     )
     assert stored.ref in reply
     cleared = {e["name"] for e in events if e["event"] == "slot" and e["value"] is None}
@@ -120,7 +130,9 @@ async def test_declined_booking_is_not_stored(database_url: str) -> None:
 
 
 async def test_list_and_cancel_requests(database_url: str) -> None:
-    messages, _ = await run_action(ActionListRequests(), make_tracker(SAM, "my requests", "my_requests"))
+    messages, _ = await run_action(
+        ActionListRequests(), make_tracker(SAM, "my requests", "my_requests")
+    )
     listing = texts(messages)[0]
     ref = listing.split(": ", 1)[1].split(" ", 1)[0]
     assert ref.startswith("R") and "king" in listing
@@ -130,10 +142,13 @@ async def test_list_and_cancel_requests(database_url: str) -> None:
     )
     assert messages[0]["response"] == "utter_request_not_found"
     messages, _ = await run_action(
-        ActionCancelRequest(), make_tracker(SAM, f"pls cancel request {ref.lower()}", "cancel_request")
+        ActionCancelRequest(),
+        make_tracker(SAM, f"pls cancel request {ref.lower()}", "cancel_request"),
     )
     assert texts(messages) == [f"Request {ref} is cancelled."]
-    messages, _ = await run_action(ActionListRequests(), make_tracker(SAM, "my requests", "my_requests"))
+    messages, _ = await run_action(
+        ActionListRequests(), make_tracker(SAM, "my requests", "my_requests")
+    )
     assert messages[0]["response"] == "utter_no_requests"
 
 
@@ -170,8 +185,12 @@ async def test_faq_answer_from_selector_and_from_button_entity(database_url: str
     assert messages[0]["response"] == "utter_faq/wifi"
     messages, _ = await run_action(
         ActionAnswerFaq(),
-        make_tracker(ALEX, '/faq{"faq_topic":"parking"}', "faq",
-                     [{"entity": "faq_topic", "value": "parking"}]),
+        make_tracker(
+            ALEX,
+            '/faq{"faq_topic":"parking"}',
+            "faq",
+            [{"entity": "faq_topic", "value": "parking"}],
+        ),
     )
     assert messages[0]["response"] == "utter_faq/parking"
 

@@ -55,8 +55,9 @@ def test_booking_request_lifecycle(database_url: str) -> None:
 def test_new_phone_gets_a_customer_record(database_url: str) -> None:
     start = dt.date.today() + dt.timedelta(days=3)
     with session_scope() as session:
-        create_booking_request(session, "+15005559999", start, start + dt.timedelta(days=1), 1,
-                               None, None)
+        create_booking_request(
+            session, "+15005559999", start, start + dt.timedelta(days=1), 1, None, None
+        )
     with session_scope() as session:
         assert len(open_requests_for_phone(session, "+15005559999")) == 1
 

@@ -67,7 +67,10 @@ def test_room_request_over_several_texts(stack: RasaStack) -> None:
     [stored] = say(stack, ALEX, "yes")
     assert "not a guaranteed booking" in stored
     [listing] = say(stack, ALEX, "what requests do i have")
-    assert f"{start:%b} {start.day}-{end.day}" in listing or f"{start:%b} {start.day}-{end:%b}" in listing
+    assert (
+        f"{start:%b} {start.day}-{end.day}" in listing
+        or f"{start:%b} {start.day}-{end:%b}" in listing
+    )
 
 
 def test_asking_for_a_person_records_a_handoff(stack: RasaStack) -> None:

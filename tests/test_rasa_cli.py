@@ -16,7 +16,11 @@ pytestmark = pytest.mark.slow
 
 def rasa(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [RASA, *args], cwd=PROJECT_ROOT, env=child_env(), capture_output=True, text=True,
+        [RASA, *args],
+        cwd=PROJECT_ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
         timeout=600,
     )
 
@@ -27,9 +31,7 @@ def responses_used_by_actions() -> set:
 
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
     names = {
-        f"utter_ask_{slot}"
-        for form in domain["forms"].values()
-        for slot in form["required_slots"]
+        f"utter_ask_{slot}" for form in domain["forms"].values() for slot in form["required_slots"]
     }
     for path in (PROJECT_ROOT / "actions").glob("*.py"):
         names |= set(re.findall(r'response="(utter_[\w/]+)"', path.read_text()))
@@ -48,10 +50,17 @@ def test_data_validate_is_clean() -> None:
 
 def test_rasa_test_stories_all_pass(trained_model: Path, tmp_path: Path) -> None:
     result = rasa(
-        "test", "core", "--stories", "tests/stories", "--model", str(trained_model),
-        "--out", str(tmp_path), "--fail-on-prediction-errors",
+        "test",
+        "core",
+        "--stories",
+        "tests/stories",
+        "--model",
+        str(trained_model),
+        "--out",
+        str(tmp_path),
+        "--fail-on-prediction-errors",
     )
-    failed = (tmp_path / "failed_test_stories.yml")
+    failed = tmp_path / "failed_test_stories.yml"
     failures = failed.read_text() if failed.exists() else ""
     assert result.returncode == 0, failures or result.stderr[-3000:]
     assert "# predicted" not in failures

@@ -99,9 +99,9 @@ class LinearResponseSelector(GraphComponent):
             selector["all_retrieval_intents"] = [intent]
             if self.clf is not None:
                 probas = self.clf.predict_proba(features_of(message))[0]
-                ranked = sorted(zip(self.clf.classes_, probas, strict=False), key=lambda pair: -pair[1])[
-                    : self.config["ranking_length"]
-                ]
+                ranked = sorted(
+                    zip(self.clf.classes_, probas, strict=False), key=lambda pair: -pair[1]
+                )[: self.config["ranking_length"]]
                 key, confidence = ranked[0]
                 selector[intent] = {
                     "response": {
