@@ -23,6 +23,13 @@ class Settings:
     max_booking_guests: int = 8
     max_booking_nights: int = 30
     booking_horizon_days: int = 365
+    # SMS (Plivo). Secrets come from the environment (or credentials.yml), never code.
+    plivo_auth_id: str = ""
+    plivo_auth_token: str = ""
+    plivo_number: str = ""
+    plivo_api_url: str = "https://api.plivo.com"
+    bot_public_url: str = "http://127.0.0.1:5005"
+    sms_segment_budget: int = 2
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -35,6 +42,12 @@ class Settings:
             default_country_code=env.get("DEFAULT_COUNTRY_CODE", defaults.default_country_code),
             max_booking_guests=int(env.get("MAX_BOOKING_GUESTS", defaults.max_booking_guests)),
             max_booking_nights=int(env.get("MAX_BOOKING_NIGHTS", defaults.max_booking_nights)),
+            plivo_auth_id=env.get("PLIVO_AUTH_ID", ""),
+            plivo_auth_token=env.get("PLIVO_AUTH_TOKEN", ""),
+            plivo_number=env.get("PLIVO_NUMBER", ""),
+            plivo_api_url=env.get("PLIVO_API_URL") or defaults.plivo_api_url,
+            bot_public_url=env.get("BOT_PUBLIC_URL") or defaults.bot_public_url,
+            sms_segment_budget=int(env.get("SMS_SEGMENT_BUDGET", defaults.sms_segment_budget)),
         )
 
 
