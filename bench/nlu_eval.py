@@ -103,7 +103,9 @@ def training_fingerprint(config: Path = DEFAULT_CONFIG, nlu: Path = DEFAULT_NLU)
     files += [ROOT / "bot" / "orders_format.py"]
     for path in files:
         if path.exists():
-            digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path).encode())
+            digest.update(
+                str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path).encode()
+            )
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -148,7 +150,11 @@ def cached_model(
     model = model_dir / f"{name}.tar.gz"
     if model.exists() and not retrain:
         return model, None
-    return train_nlu_model(model_dir, config, nlu, name)
+    model, seconds = train_nlu_model(model_dir, config, nlu, name)
+    for stale in model_dir.glob("nlu-*.tar.gz"):  # models of older data/config
+        if stale != model and len(stale.name) == len(model.name):
+            stale.unlink()
+    return model, seconds
 
 
 def _quiet_rasa_logging() -> None:
@@ -201,12 +207,14 @@ def _ratio(numerator: int, denominator: int) -> float:
 def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Dict[str, Any]:
     """The evaluation figures for gold examples and their predictions."""
     assert len(examples) == len(predictions)
-    in_scope = [(e, p) for e, p in zip(examples, predictions) if e.intent != OOS_INTENT]
-    oos = [(e, p) for e, p in zip(examples, predictions) if e.intent == OOS_INTENT]
+    in_scope = [
+        (e, p) for e, p in zip(examples, predictions, strict=True) if e.intent != OOS_INTENT
+    ]
+    oos = [(e, p) for e, p in zip(examples, predictions, strict=True) if e.intent == OOS_INTENT]
     faq = [(e, p) for e, p in in_scope if e.intent == FAQ_INTENT and e.faq_key]
 
     confusion: Dict[str, Counter] = defaultdict(Counter)
-    for e, p in zip(examples, predictions):
+    for e, p in zip(examples, predictions, strict=True):
         confusion[e.intent][p.intent] += 1
 
     per_intent = {
@@ -221,12 +229,14 @@ def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Dic
     }
 
     misclassified = [
-        {"gold": e.intent, "predicted": p.intent, "confidence": round(p.confidence, 3), "text": e.text}
-        for e, p in zip(examples, predictions)
-        if not (
-            p.intent == e.intent
-            or (e.intent == OOS_INTENT and p.intent == FALLBACK_INTENT)
-        )
+        {
+            "gold": e.intent,
+            "predicted": p.intent,
+            "confidence": round(p.confidence, 3),
+            "text": e.text,
+        }
+        for e, p in zip(examples, predictions, strict=True)
+        if not (p.intent == e.intent or (e.intent == OOS_INTENT and p.intent == FALLBACK_INTENT))
     ]
     faq_key_errors = [
         {"gold": e.faq_key, "predicted": p.faq_key, "text": e.text}
@@ -249,9 +259,7 @@ def score(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Dic
         "oos_recall": _ratio(
             sum(p.intent in (OOS_INTENT, FALLBACK_INTENT) for _, p in oos), len(oos)
         ),
-        "oos_to_action_share": _ratio(
-            sum(p.intent in ACTION_INTENTS for _, p in oos), len(oos)
-        ),
+        "oos_to_action_share": _ratio(sum(p.intent in ACTION_INTENTS for _, p in oos), len(oos)),
         "per_intent": per_intent,
         "confusion": {gold: dict(row) for gold, row in sorted(confusion.items())},
         "misclassified": misclassified,
@@ -312,14 +320,12 @@ def threshold_sweep(
 def failed_targets(report: Dict[str, Any]) -> List[str]:
     """Human-readable list of the targets a report misses (empty when all hold)."""
     failures = []
-    if report["in_scope_accuracy"] < TARGETS["in_scope_accuracy"]:
-        failures.append(f"in_scope_accuracy {report['in_scope_accuracy']} < {TARGETS['in_scope_accuracy']}")
-    if report["oos_recall"] < TARGETS["oos_recall"]:
-        failures.append(f"oos_recall {report['oos_recall']} < {TARGETS['oos_recall']}")
-    if report["oos_to_action_share"] > TARGETS["oos_to_action_share"]:
-        failures.append(
-            f"oos_to_action_share {report['oos_to_action_share']} > {TARGETS['oos_to_action_share']}"
-        )
+    for name in ("in_scope_accuracy", "oos_recall"):
+        if report[name] < TARGETS[name]:
+            failures.append(f"{name} {report[name]} < {TARGETS[name]}")
+    name = "oos_to_action_share"
+    if report[name] > TARGETS[name]:
+        failures.append(f"{name} {report[name]} > {TARGETS[name]}")
     return failures
 
 
@@ -344,31 +350,35 @@ def evaluate(
 
 
 def format_report(report: Dict[str, Any], show_errors: bool = True) -> str:
+    """The report as text: headline figures, per-intent confusion, misclassified texts."""
+    t = TARGETS
     lines = [
         f"model: {report.get('model')}",
         f"held-out: {report['n_in_scope']} in-scope ({report['n_faq']} faq), "
         f"{report['n_out_of_scope']} out-of-scope",
         "",
-        f"in-scope intent accuracy   {report['in_scope_accuracy']:.3f}   (target >= {TARGETS['in_scope_accuracy']})",
+        f"in-scope intent accuracy   {report['in_scope_accuracy']:.3f}   "
+        f"(target >= {t['in_scope_accuracy']})",
         f"  in-scope -> nlu_fallback {report['in_scope_fallback_rate']:.3f}",
         f"faq sub-intent accuracy    {report['faq_subintent_accuracy']:.3f}   "
         f"(end-to-end {report['faq_end_to_end_accuracy']:.3f})",
-        f"out-of-scope recall        {report['oos_recall']:.3f}   (target >= {TARGETS['oos_recall']})",
+        f"out-of-scope recall        {report['oos_recall']:.3f}   (target >= {t['oos_recall']})",
         f"OOS -> {'/'.join(ACTION_INTENTS)}  {report['oos_to_action_share']:.3f}   "
-        f"(target <= {TARGETS['oos_to_action_share']})",
+        f"(target <= {t['oos_to_action_share']})",
         "",
         "per-intent recall and confusion (gold -> predicted counts):",
     ]
     for gold, row in report["confusion"].items():
         stats = report["per_intent"][gold]
-        others = ", ".join(f"{k}:{v}" for k, v in sorted(row.items(), key=lambda kv: -kv[1]) if k != gold)
+        others = ", ".join(
+            f"{k}:{v}" for k, v in sorted(row.items(), key=lambda kv: -kv[1]) if k != gold
+        )
         lines.append(f"  {gold:<16} n={stats['n']:<4} recall={stats['recall']:.2f}  {others}")
     if show_errors:
         lines += ["", f"misclassified ({len(report['misclassified'])}):"]
         for err in sorted(report["misclassified"], key=lambda e: (e["gold"], e["predicted"])):
-            lines.append(
-                f"  {err['gold']:<15} -> {err['predicted']:<15} {err['confidence']:.2f}  {err['text']}"
-            )
+            gold, predicted = err["gold"], err["predicted"]
+            lines.append(f"  {gold:<15} -> {predicted:<15} {err['confidence']:.2f}  {err['text']}")
         lines += ["", f"faq key errors ({len(report['faq_key_errors'])}):"]
         for err in report["faq_key_errors"]:
             lines.append(f"  {err['gold']:<26} -> {str(err['predicted']):<26} {err['text']}")
@@ -392,13 +402,22 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     parser.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     parser.add_argument("--nlu", type=Path, default=DEFAULT_NLU)
-    parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR,
-                        help="where trained models are cached (default models/nlu)")
-    parser.add_argument("--retrain", action="store_true", help="train even if a cached model exists")
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=DEFAULT_MODEL_DIR,
+        help="where trained models are cached (default models/nlu)",
+    )
+    parser.add_argument(
+        "--retrain", action="store_true", help="train even if a cached model exists"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--sweep", action="store_true",
-                        help="also show the figures for other FallbackClassifier thresholds")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also show the figures for other FallbackClassifier thresholds",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     train_seconds = None

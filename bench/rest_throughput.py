@@ -4,6 +4,7 @@ Usage:
     .venv/bin/python -m bench.rest_throughput                  # 8 customers, 800 messages per bot
     .venv/bin/python -m bench.rest_throughput --concurrency 16 --messages 1600
     .venv/bin/python -m bench.rest_throughput --json           # JSON instead of the table
+    .venv/bin/python -m bench.rest_throughput --tracker-store memory  # diagnostic: no SQLite
 
 What it does, in one run:
 
@@ -143,8 +144,10 @@ async def drive(
     result = LoadResult()
     conversations = -(-messages // len(conversation))
     queue: asyncio.Queue = asyncio.Queue()
-    for _ in range(conversations):
-        queue.put_nowait(next(senders))
+    ids = [next(senders) for _ in range(conversations)]
+    for sender in ids:
+        queue.put_nowait(sender)
+    sample_sender = ids[0] if keep_sample else None  # keep the first conversation's replies
     webhook = f"{url}/webhooks/rest/webhook"
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
 
@@ -175,7 +178,7 @@ async def drive(
                     result.error(f"http_{status}")
                 elif not body:
                     result.empty_replies += 1
-                if keep_sample and len(result.sample) < len(conversation):
+                if sender == sample_sender:
                     result.sample.append({"user": text, "bot": reply_texts(body)})
 
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -228,6 +231,9 @@ def bench_bot(
         }
         tracker = "rasa SQLTrackerStore (SQLite, temp file)"
         roles = ["rasa_server"]
+    if args.tracker_store == "memory":  # diagnostic: how much of the cost is the tracker store
+        stack_kwargs["tracker_store"] = "  type: in_memory"
+        tracker = "InMemoryTrackerStore"
 
     print(f"[{name}] starting {model.name} ...", file=sys.stderr)
     started = time.monotonic()
@@ -271,6 +277,10 @@ def bench_bot(
         )
         if load.messages
         else None,
+        "cpu_s_per_100_msgs_by_role": {
+            role: round(100.0 * (s.cpu_s - cpu_before[role]) / max(load.messages, 1), 2)
+            for role, s in stats.items()
+        },
         "threads": {role: s.threads for role, s in stats.items()},
         "child_processes": {role: len(p) for role, p in child_pids.items()},
         "errors": load.errors,
@@ -336,6 +346,9 @@ def table(results: Dict[str, Dict[str, Any]], meta: Dict[str, Any]) -> str:
             f"errors {r['errors'] or 0}, empty replies {r['empty_replies']}, "
             f"max latency {r['latency_max_ms']:.0f} ms"
         )
+        for turn in r["sample_conversation"]:
+            reply = " / ".join(turn["bot"]) or "(no reply)"
+            notes.append(f"    {turn['user']!r} -> {reply[:90]}")
     return "\n".join(lines + notes)
 
 
@@ -344,6 +357,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8, help="simulated customers")
     parser.add_argument("--messages", type=int, default=800, help="measured messages per bot")
     parser.add_argument("--warmup", type=int, default=64, help="warm-up messages per bot")
+    parser.add_argument(
+        "--tracker-store",
+        choices=("sqlite", "memory"),
+        default="sqlite",
+        help="sqlite (default, both bots) or memory (diagnostic, both bots)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     if args.concurrency < 1 or args.messages < 1 or args.warmup < 1:
@@ -368,6 +387,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "concurrency": args.concurrency,
         "messages": args.messages,
         "warmup": args.warmup,
+        "tracker_store": args.tracker_store,
         "cpus": os.cpu_count(),
         "machine": platform.machine(),
         "python": platform.python_version(),

@@ -21,3 +21,17 @@ def get_or_create_customer(session: Session, phone: str, name: Optional[str] = N
         session.add(customer)
         session.flush()
     return customer
+
+
+def is_opted_out(session: Session, phone: str) -> bool:
+    customer = find_customer(session, phone)
+    return bool(customer and customer.opted_out)
+
+
+def set_opted_out(session: Session, phone: str, opted_out: bool) -> None:
+    """Record an opt-out (STOP, carrier error 200) or an opt-in (START)."""
+    from bot.models import utcnow
+
+    customer = get_or_create_customer(session, phone)
+    customer.opted_out = opted_out
+    customer.opted_out_at = utcnow() if opted_out else None

@@ -40,6 +40,7 @@ class Customer(Base):
     name = Column(String(120))
     email = Column(String(200))
     opted_out = Column(Boolean, nullable=False, default=False)
+    opted_out_at = Column(DateTime)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     orders = relationship("Order", back_populates="customer")
@@ -91,6 +92,8 @@ class Conversation(Base):
 
 
 class Message(Base):
+    """The transcript: every inbound text (also the inbound work queue) and every reply."""
+
     __tablename__ = "messages"
     __table_args__ = (UniqueConstraint("provider_uuid"),)
 
@@ -99,8 +102,54 @@ class Message(Base):
     direction = Column(String(3), nullable=False)  # in|out
     author = Column(String(40), nullable=False)  # customer|bot|agent:<id>|system
     text = Column(Text, nullable=False, default="")
-    provider_uuid = Column(String(64))
+    provider_uuid = Column(String(64))  # Plivo MessageUUID of an inbound text
+    kind = Column(String(10), nullable=False, default="sms")  # sms|mms
+    media = Column(Text)  # JSON list of media URLs (MMS)
+    provider_intent = Column(String(10))  # Plivo's MessageIntent: optout|optin|help
+    # inbound: received -> processing -> processed|failed|ignored; outbound: "out"
+    status = Column(String(20), nullable=False, default="received", index=True)
+    error = Column(Text)
+    claimed_at = Column(DateTime)
+    processed_at = Column(DateTime)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """One outgoing SMS: queued -> sending -> sent -> delivered|undelivered|failed."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("provider_uuid"),)
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(ForeignKey("messages.id"), index=True)
+    in_reply_to = Column(ForeignKey("messages.id"), index=True)
+    phone = Column(String(16), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    kind = Column(String(20), nullable=False, default="reply")  # reply|compliance|agent|...
+    encoding = Column(String(8), nullable=False)
+    segments = Column(Integer, nullable=False)
+    buttons = Column(Text)  # JSON [{"title","payload"}] offered as numbered choices
+    overflow = Column(Text)  # what did not fit the segment budget (sent on MORE)
+    status = Column(String(20), nullable=False, default="queued", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    ambiguous = Column(Boolean, nullable=False, default=False)  # maybe accepted by Plivo
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    last_attempt_at = Column(DateTime)
+    provider_uuid = Column(String(64))
+    error_code = Column(String(20))
+    error = Column(Text)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    sent_at = Column(DateTime)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class WebhookNonce(Base):
+    """Signature nonces already seen: a replayed webhook is refused."""
+
+    __tablename__ = "webhook_nonces"
+
+    nonce = Column(String(128), primary_key=True)
+    seen_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 
 class HandoffRequest(Base):

@@ -10,6 +10,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
 
 
+# Carrier throughput per sending number (messages/second).
+NUMBER_TYPE_RATES = {"long_code": 1.0, "toll_free": 25.0, "short_code": 100.0}
+
+
 def default_database_url() -> str:
     return f"sqlite:///{VAR_DIR / 'bot.db'}"
 
@@ -30,6 +34,17 @@ class Settings:
     plivo_api_url: str = "https://api.plivo.com"
     bot_public_url: str = "http://127.0.0.1:5005"
     sms_segment_budget: int = 2
+    sms_number_type: str = "long_code"  # long_code | toll_free | short_code
+    sms_rate_per_second: float = 0.0  # 0: the number type's carrier limit
+    outbox_retry_base_seconds: float = 2.0
+    outbox_retry_cap_seconds: float = 300.0
+
+    @property
+    def send_rate_per_second(self) -> float:
+        """Messages per second allowed from our number."""
+        if self.sms_rate_per_second > 0:
+            return self.sms_rate_per_second
+        return NUMBER_TYPE_RATES.get(self.sms_number_type, 1.0)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -48,6 +63,14 @@ class Settings:
             plivo_api_url=env.get("PLIVO_API_URL") or defaults.plivo_api_url,
             bot_public_url=env.get("BOT_PUBLIC_URL") or defaults.bot_public_url,
             sms_segment_budget=int(env.get("SMS_SEGMENT_BUDGET", defaults.sms_segment_budget)),
+            sms_number_type=env.get("SMS_NUMBER_TYPE", defaults.sms_number_type),
+            sms_rate_per_second=float(env.get("SMS_RATE_PER_SECOND", 0) or 0),
+            outbox_retry_base_seconds=float(
+                env.get("OUTBOX_RETRY_BASE_SECONDS", defaults.outbox_retry_base_seconds)
+            ),
+            outbox_retry_cap_seconds=float(
+                env.get("OUTBOX_RETRY_CAP_SECONDS", defaults.outbox_retry_cap_seconds)
+            ),
         )
 
 

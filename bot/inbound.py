@@ -1,0 +1,149 @@
+"""Inbound texts: recorded durably (unique on the provider's id) before anything else.
+
+The `messages` table doubles as the inbound work queue: a row is `received`, claimed as
+`processing`, and ends `processed`, `failed` or `ignored`. Rows left `received` or
+`processing` by a crash are picked up again after a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import List, Optional, Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.conversations import get_or_create_conversation
+from bot.models import Conversation, Message, OutboxMessage, utcnow
+
+RECEIVED, PROCESSING, PROCESSED, FAILED, IGNORED = (
+    "received",
+    "processing",
+    "processed",
+    "failed",
+    "ignored",
+)
+
+
+@dataclass(frozen=True)
+class InboundView:
+    id: int
+    phone: str
+    text: str
+    kind: str
+    media: List[str]
+    status: str
+    intent: str = ""
+
+
+def record_inbound(
+    session: Session,
+    phone: str,
+    text: str,
+    provider_uuid: str,
+    kind: str = "sms",
+    media: Sequence[str] = (),
+    intent: str = "",
+) -> Optional[int]:
+    """Store an inbound text; None if this provider id was recorded before (a retry)."""
+    conversation = get_or_create_conversation(session, phone)
+    message = Message(
+        conversation_id=conversation.id,
+        direction="in",
+        author="customer",
+        text=text,
+        provider_uuid=provider_uuid,
+        kind=kind,
+        media=json.dumps(list(media)) if media else None,
+        provider_intent=intent[:10] or None,
+        status=RECEIVED,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        return None
+    return message.id
+
+
+# A message `processing` for longer than this was left by a process that died.
+CLAIM_LEASE = dt.timedelta(seconds=30)
+
+
+def claim_inbound(session: Session, message_id: int) -> Optional[InboundView]:
+    """Take a received (or crash-orphaned) inbound message for processing, once."""
+    now = utcnow()
+    claimed = session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            (Message.status == RECEIVED)
+            | ((Message.status == PROCESSING) & (Message.claimed_at < now - CLAIM_LEASE)),
+        )
+        .values(status=PROCESSING, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return None
+    return get_inbound(session, message_id)
+
+
+def get_inbound(session: Session, message_id: int) -> Optional[InboundView]:
+    row = session.execute(
+        select(Message, Conversation.phone)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.id == message_id)
+    ).first()
+    if row is None:
+        return None
+    message, phone = row
+    media = json.loads(message.media) if message.media else []
+    return InboundView(
+        message.id,
+        phone,
+        message.text,
+        message.kind,
+        media,
+        message.status,
+        message.provider_intent or "",
+    )
+
+
+def finish_inbound(
+    session: Session, message_id: int, status: str, error: Optional[str] = None
+) -> None:
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .values(status=status, error=error, processed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def already_answered(session: Session, message_id: int) -> bool:
+    """A reply to this inbound message is in the outbox (it was processed before a crash)."""
+    return (
+        session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.in_reply_to == message_id).limit(1)
+        ).first()
+        is not None
+    )
+
+
+def unfinished_inbound(session: Session) -> List[tuple]:
+    """(id, phone) of inbound messages still to process (incl. orphaned claims), oldest first."""
+    now = utcnow()
+    query = (
+        select(Message.id, Conversation.phone)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.direction == "in",
+            (Message.status == RECEIVED)
+            | ((Message.status == PROCESSING) & (Message.claimed_at < now - CLAIM_LEASE)),
+        )
+        .order_by(Message.id)
+    )
+    return [tuple(row) for row in session.execute(query)]

@@ -1,0 +1,172 @@
+"""The outbox worker: sends queued SMS through Plivo, paced, retried, never twice.
+
+Runs as a background task in the Rasa server process (started by the SMS channel). It
+claims rows atomically, so several processes may run one each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from typing import Optional, Set
+
+from bot import outbox
+from bot.customers import is_opted_out
+from bot.db import run_sync, session_scope
+from bot.plivo_sender import PlivoSender, SendError
+from bot.rate_limit import RateLimiter
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(seconds=60)  # a `sending` row older than this had a dead worker
+
+
+def backoff(attempts: int, base: float, cap: float) -> dt.timedelta:
+    """Exponential backoff with jitter (0.5x-1.5x)."""
+    delay = min(cap, base * (2 ** max(0, attempts - 1)))
+    return dt.timedelta(seconds=delay * random.uniform(0.5, 1.5))
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        sender: PlivoSender,
+        settings: Settings,
+        concurrency: int = 8,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self.sender = sender
+        self.settings = settings
+        self.src = settings.plivo_number
+        self.callback_url = settings.bot_public_url.rstrip("/") + "/webhooks/plivo/status"
+        self.limiter = RateLimiter(settings.send_rate_per_second)
+        self.slots = asyncio.Semaphore(concurrency)
+        self.poll_interval = poll_interval
+        self.in_flight: Set[str] = set()
+        self._wake = asyncio.Event()
+        self._stopped = False
+        self._tasks: Set[asyncio.Task] = set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def run(self) -> None:
+        logger.info(
+            "outbox worker started (%.1f msg/s from %s)",
+            self.limiter.interval and 1 / self.limiter.interval or 0,
+            self.src,
+        )
+        last_reclaim = 0.0
+        loop = asyncio.get_running_loop()
+        while not self._stopped:
+            try:
+                if loop.time() - last_reclaim > 10:
+                    last_reclaim = loop.time()
+                    reclaimed = await run_sync(self._reclaim)
+                    if reclaimed:
+                        logger.warning(
+                            "re-queued %d messages left `sending` by a dead worker", reclaimed
+                        )
+                rows = await run_sync(self._claim)
+                for row in rows:
+                    self.in_flight.add(row.phone)
+                    task = asyncio.create_task(self._deliver(row))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+            except Exception:  # noqa: BLE001 - the worker must survive a database outage
+                logger.exception("outbox worker loop failed; retrying")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            except asyncio.TimeoutError:
+                pass
+
+    def _reclaim(self) -> int:
+        with session_scope() as session:
+            return outbox.reclaim_stale(session, LEASE)
+
+    def _claim(self) -> list:
+        free = max(0, 32 - len(self.in_flight))
+        if not free:
+            return []
+        with session_scope() as session:
+            return outbox.claim_due(session, limit=free, busy_phones=list(self.in_flight))
+
+    async def _deliver(self, row: outbox.OutboxView) -> None:
+        try:
+            async with self.slots:
+                await self._deliver_one(row)
+        except Exception:  # noqa: BLE001
+            logger.exception("delivering outbox row %s failed; it stays queued", row.id)
+            await run_sync(self._retry, row, "internal error", False)
+        finally:
+            self.in_flight.discard(row.phone)
+            self.wake()
+
+    async def _deliver_one(self, row: outbox.OutboxView) -> None:
+        if row.kind not in outbox.OPT_OUT_EXEMPT and await run_sync(self._opted_out, row.phone):
+            await run_sync(self._mark, outbox.mark_suppressed, row.id)
+            logger.info("outbox %s suppressed: %s opted out", row.id, row.phone)
+            return
+        if row.ambiguous:
+            adopted = await asyncio.to_thread(self._find_accepted, row)
+            if adopted:
+                await run_sync(self._mark, outbox.mark_sent, row.id, adopted)
+                logger.info("outbox %s was already accepted as %s; not resending", row.id, adopted)
+                return
+        await self.limiter.acquire(self.src)
+        try:
+            uuid = await asyncio.to_thread(
+                self.sender.send, self.src, row.phone, row.text, self.callback_url
+            )
+        except SendError as error:
+            if error.retryable:
+                logger.warning(
+                    "outbox %s attempt %d failed (%s); will retry", row.id, row.attempts, error
+                )
+                await run_sync(self._retry, row, str(error), error.ambiguous)
+            else:
+                logger.error("outbox %s failed for good: %s", row.id, error)
+                await run_sync(self._mark, outbox.mark_failed, row.id, str(error), error.code)
+            return
+        await run_sync(self._mark, outbox.mark_sent, row.id, uuid)
+
+    def _find_accepted(self, row: outbox.OutboxView) -> Optional[str]:
+        since = (row.last_attempt_at or dt.datetime.utcnow()) - dt.timedelta(hours=1)
+        try:
+            uuids = self.sender.accepted_since(self.src, row.phone, since)
+        except SendError as error:
+            logger.warning("could not check whether outbox %s was accepted: %s", row.id, error)
+            raise
+        with session_scope() as session:
+            known = outbox.known_uuids(session, uuids)
+        unknown = [u for u in uuids if u not in known]
+        return unknown[-1] if unknown else None
+
+    @staticmethod
+    def _opted_out(phone: str) -> bool:
+        with session_scope() as session:
+            return is_opted_out(session, phone)
+
+    @staticmethod
+    def _mark(fn, *args) -> None:  # noqa: ANN001
+        with session_scope() as session:
+            fn(session, *args)
+
+    def _retry(self, row: outbox.OutboxView, error: str, ambiguous: bool) -> None:
+        delay = backoff(
+            row.attempts,
+            self.settings.outbox_retry_base_seconds,
+            self.settings.outbox_retry_cap_seconds,
+        )
+        with session_scope() as session:
+            outbox.mark_retry(session, row.id, error, delay, ambiguous)

@@ -1,0 +1,1 @@
+"""Rasa channel connectors (one provider per module)."""
