@@ -45,6 +45,8 @@ class OutboxView:
     overflow: Optional[str]
     provider_uuid: Optional[str]
     last_attempt_at: Optional[dt.datetime]
+    error_code: Optional[str] = None
+    created_at: Optional[dt.datetime] = None
 
 
 def _view(row: OutboxMessage) -> OutboxView:
@@ -62,6 +64,8 @@ def _view(row: OutboxMessage) -> OutboxView:
         row.overflow,
         row.provider_uuid,
         row.last_attempt_at,
+        row.error_code,
+        row.created_at,
     )
 
 

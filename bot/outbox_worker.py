@@ -141,7 +141,7 @@ class OutboxWorker:
         await run_sync(self._mark, outbox.mark_sent, row.id, uuid)
 
     def _find_accepted(self, row: outbox.OutboxView) -> Optional[str]:
-        since = (row.last_attempt_at or dt.datetime.utcnow()) - dt.timedelta(hours=1)
+        since = (row.created_at or dt.datetime.utcnow()) - dt.timedelta(minutes=1)
         try:
             uuids = self.sender.accepted_since(self.src, row.phone, since)
         except SendError as error:

@@ -41,7 +41,9 @@ def callback_params(message: StoredMessage, status: str, error_code: str) -> dic
     }
 
 
-async def post_callback(state: StandInState, message: StoredMessage, params: dict[str, str]) -> None:
+async def post_callback(
+    state: StandInState, message: StoredMessage, params: dict[str, str]
+) -> None:
     """Send one signed callback; failures are logged, never raised."""
     url, method = message.callback_url, message.callback_method
     if not url:
@@ -54,8 +56,9 @@ async def post_callback(state: StandInState, message: StoredMessage, params: dic
         ) as response:
             await response.read()
             if response.status >= 300:
-                log.warning("status callback %s %s -> HTTP %s", params["Status"], url,
-                            response.status)
+                log.warning(
+                    "status callback %s %s -> HTTP %s", params["Status"], url, response.status
+                )
     except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as error:
         log.warning("status callback %s to %s failed: %r", params["Status"], url, error)
 

@@ -73,19 +73,22 @@ async def list_recorded(request: web.Request) -> web.Response:
         messages = state.store.outbound(to=to, since=since)
     elif direction == INBOUND:
         messages = [
-            m for m in state.store.all()
+            m
+            for m in state.store.all()
             if m.direction == INBOUND and (since is None or m.seq > since)
         ]
     else:
         return _bad_request("direction must be outbound or inbound")
     counters = state.store.counters
-    return web.json_response({
-        "messages": [m.view() for m in messages],
-        "count": len(messages),
-        "create_calls": counters.create_calls,
-        "refused": counters.refused,
-        "rejected": counters.rejected,
-    })
+    return web.json_response(
+        {
+            "messages": [m.view() for m in messages],
+            "count": len(messages),
+            "create_calls": counters.create_calls,
+            "refused": counters.refused,
+            "rejected": counters.rejected,
+        }
+    )
 
 
 async def conversation(request: web.Request) -> web.Response:
@@ -97,12 +100,14 @@ async def conversation(request: web.Request) -> web.Response:
     return web.json_response({"messages": [m.view() for m in messages]})
 
 
-async def _deliver(url: str, form: dict[str, str], headers: dict[str, str],
-                   session: aiohttp.ClientSession) -> tuple[int | None, str]:
+async def _deliver(
+    url: str, form: dict[str, str], headers: dict[str, str], session: aiohttp.ClientSession
+) -> tuple[int | None, str]:
     """POST the signed form to the bot; (HTTP status or None, error text)."""
     try:
-        async with session.post(url, data=form, headers=headers,
-                                timeout=WEBHOOK_TIMEOUT) as response:
+        async with session.post(
+            url, data=form, headers=headers, timeout=WEBHOOK_TIMEOUT
+        ) as response:
             await response.read()
             return response.status, ""
     except (aiohttp.ClientError, asyncio.TimeoutError) as error:
@@ -123,9 +128,17 @@ async def send_inbound(request: web.Request) -> web.Response:
         return _bad_request("message_uuid belongs to an outbound message")
     if message is None:  # a repeated MessageUUID simulates Plivo's retry: log it once
         message = state.store.add(
-            INBOUND, inbound.sender, state.business_number, inbound.text, type_=inbound.type,
-            state="received", units=units, rate=INBOUND_RATE, message_uuid=inbound.message_uuid,
-            media=inbound.media, intent=inbound.intent,
+            INBOUND,
+            inbound.sender,
+            state.business_number,
+            inbound.text,
+            type_=inbound.type,
+            state="received",
+            units=units,
+            rate=INBOUND_RATE,
+            message_uuid=inbound.message_uuid,
+            media=inbound.media,
+            intent=inbound.intent,
         )
     if not state.bot_webhook_url:
         return web.json_response(

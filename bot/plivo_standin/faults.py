@@ -67,7 +67,8 @@ class Faults:
             raise ValueError("seconds needs a status")
         if delay is not None:
             self.delay = delay
-            self.delay_remaining = int(count) if count is not None and "status" not in body else None
+            delay_count = count if "status" not in body else None
+            self.delay_remaining = int(delay_count) if delay_count is not None else None
         if "undeliverable" in body:
             self._set_undeliverable(body)
         elif "error_code" in body or "state" in body:

@@ -26,8 +26,9 @@ FAILURE_TEXT = {
 }
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None
-                   ) -> web.Response:
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
     """A Plivo-shaped error: {"api_id", "error"}."""
     body = {"api_id": str(uuid.uuid4()), "error": message}
     return web.json_response(body, status=status, headers=headers)
@@ -97,9 +98,17 @@ async def create_message(request: web.Request) -> web.Response:
     rate = MMS_RATE if send.type == "mms" else SMS_RATE
     messages = [
         state.store.add(
-            OUTBOUND, send.src, dst, send.text, type_=send.type, state="queued",
-            units=1 if send.type == "mms" else units, rate=rate, media=send.media_urls,
-            callback_url=send.url, callback_method=send.method,
+            OUTBOUND,
+            send.src,
+            dst,
+            send.text,
+            type_=send.type,
+            state="queued",
+            units=1 if send.type == "mms" else units,
+            rate=rate,
+            media=send.media_urls,
+            callback_url=send.url,
+            callback_method=send.method,
         )
         for dst in send.destinations
     ]
@@ -143,7 +152,7 @@ async def list_messages(request: web.Request) -> web.Response:
     except ValueError as error:
         return error_response(400, str(error))
     matching = [m for m in reversed(state.store.all()) if query.matches(m)]
-    page = matching[query.offset: query.offset + query.limit]
+    page = matching[query.offset : query.offset + query.limit]
     more = query.offset + query.limit < len(matching)
     meta = {
         "limit": query.limit,
@@ -151,7 +160,8 @@ async def list_messages(request: web.Request) -> web.Response:
         "next": _page_uri(request, query.limit, query.offset + query.limit) if more else None,
         "previous": (
             _page_uri(request, query.limit, max(0, query.offset - query.limit))
-            if query.offset else None
+            if query.offset
+            else None
         ),
         "total_count": len(matching),
     }

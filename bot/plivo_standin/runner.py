@@ -26,8 +26,7 @@ class StandIn:
         status_delays: tuple[float, ...] = (0.05, 0.05),
     ) -> None:
         """Configure (not start) a stand-in; port None or 0 picks a free port."""
-        self.app = create_app(auth_id, auth_token, business_number, bot_webhook_url,
-                              status_delays)
+        self.app = create_app(auth_id, auth_token, business_number, bot_webhook_url, status_delays)
         self._port = port or 0
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

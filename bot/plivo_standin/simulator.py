@@ -38,11 +38,13 @@ async def customers(request: web.Request) -> web.Response:
     """GET /_standin/customers: the demo customers and the business number."""
     people = [{"phone": phone, "name": name} for phone, (name, _email) in CUSTOMERS.items()]
     state = request.app[STATE]
-    return web.json_response({
-        "customers": people,
-        "business_number": state.business_number,
-        "bot_webhook_url": state.bot_webhook_url,
-    })
+    return web.json_response(
+        {
+            "customers": people,
+            "business_number": state.business_number,
+            "bot_webhook_url": state.bot_webhook_url,
+        }
+    )
 
 
 def add_routes(app: web.Application) -> None:
