@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversations import get_or_create_conversation
 from bot.models import Conversation, Message, OutboxMessage, utcnow
+from bot.settings import get_settings
 
 RECEIVED, PROCESSING, PROCESSED, FAILED, IGNORED = (
     "received",
@@ -69,8 +70,11 @@ def record_inbound(
     return message.id
 
 
-# A message `processing` for longer than this was left by a process that died.
-CLAIM_LEASE = dt.timedelta(seconds=30)
+
+
+def claim_lease() -> dt.timedelta:
+    """A message `processing` for longer than this was left by a process that died."""
+    return dt.timedelta(seconds=get_settings().inbound_claim_lease_seconds)
 
 
 def claim_inbound(session: Session, message_id: int) -> Optional[InboundView]:
@@ -81,7 +85,7 @@ def claim_inbound(session: Session, message_id: int) -> Optional[InboundView]:
         .where(
             Message.id == message_id,
             (Message.status == RECEIVED)
-            | ((Message.status == PROCESSING) & (Message.claimed_at < now - CLAIM_LEASE)),
+            | ((Message.status == PROCESSING) & (Message.claimed_at < now - claim_lease())),
         )
         .values(status=PROCESSING, claimed_at=now)
         .execution_options(synchronize_session=False)
@@ -142,7 +146,7 @@ def unfinished_inbound(session: Session) -> List[tuple]:
         .where(
             Message.direction == "in",
             (Message.status == RECEIVED)
-            | ((Message.status == PROCESSING) & (Message.claimed_at < now - CLAIM_LEASE)),
+            | ((Message.status == PROCESSING) & (Message.claimed_at < now - claim_lease())),
         )
         .order_by(Message.id)
     )

@@ -38,6 +38,8 @@ class Settings:
     sms_rate_per_second: float = 0.0  # 0: the number type's carrier limit
     outbox_retry_base_seconds: float = 2.0
     outbox_retry_cap_seconds: float = 300.0
+    plivo_timeout_seconds: float = 8.0
+    inbound_claim_lease_seconds: float = 30.0
 
     @property
     def send_rate_per_second(self) -> float:
@@ -70,6 +72,12 @@ class Settings:
             ),
             outbox_retry_cap_seconds=float(
                 env.get("OUTBOX_RETRY_CAP_SECONDS", defaults.outbox_retry_cap_seconds)
+            ),
+            plivo_timeout_seconds=float(
+                env.get("PLIVO_TIMEOUT_SECONDS", defaults.plivo_timeout_seconds)
+            ),
+            inbound_claim_lease_seconds=float(
+                env.get("INBOUND_CLAIM_LEASE_SECONDS", defaults.inbound_claim_lease_seconds)
             ),
         )
 

@@ -203,7 +203,10 @@ class PlivoInput(InputChannel):
         async def start(app: Any, _loop: Any) -> None:
             global _worker
             sender = PlivoSender(
-                settings.plivo_auth_id, settings.plivo_auth_token, settings.plivo_api_url
+                settings.plivo_auth_id,
+                settings.plivo_auth_token,
+                settings.plivo_api_url,
+                settings.plivo_timeout_seconds,
             )
             worker = OutboxWorker(sender, settings)
             _worker = worker

@@ -515,3 +515,11 @@ def test_trim_rejects_a_non_positive_budget(max_segments: int) -> None:
 def test_trim_rejects_a_hint_that_leaves_no_room() -> None:
     with pytest.raises(ValueError):
         trim_to_budget("x" * 400, 1, more_hint="y" * 160)
+
+
+def test_every_bmp_character_has_the_encoding_smsutil_gives_it() -> None:
+    for code in range(0x10000):
+        char = chr(code)
+        if char == ESC or 0xD800 <= code <= 0xDFFF:  # smsutil bug 2; lone surrogates
+            continue
+        assert encoding_of(char) == smsutil_view(char)[0], hex(code)
