@@ -24,8 +24,9 @@ from bot.sms_segments import sms_info, trim_to_budget
 QUEUED, SENDING, SENT = "queued", "sending", "sent"
 DELIVERED, UNDELIVERED, FAILED, SUPPRESSED = "delivered", "undelivered", "failed", "suppressed"
 FINAL = {DELIVERED, UNDELIVERED, FAILED, SUPPRESSED}
-# Kinds that must reach an opted-out number: the one opt-out confirmation.
-OPT_OUT_EXEMPT = {"optout_confirmation"}
+# Kinds that reach an opted-out number: the one opt-out confirmation, and the answer to
+# a HELP the customer sent (CTIA: HELP is answered whatever the opt-in state).
+OPT_OUT_EXEMPT = {"optout_confirmation", "help"}
 # Plivo/carrier error: destination has opted out.
 CARRIER_OPTED_OUT = "200"
 

@@ -53,17 +53,19 @@ GSM7_BASIC: frozenset[str] = frozenset(
 )
 # TS 23.038 extension table (each sent as ESC + character, i.e. two septets).
 GSM7_EXTENSION: frozenset[str] = frozenset("\f^{}\\[~]|€")
-_GSM7_ALL: frozenset[str] = GSM7_BASIC | GSM7_EXTENSION
-_GSM7_EXTENSION_CHARS: tuple[str, ...] = tuple(sorted(GSM7_EXTENSION))
 
 GSM7_SINGLE = 160  # septets in an unsplit message
 GSM7_MULTI = 153  # septets per segment of a split message
 UCS2_SINGLE = 70  # UTF-16 code units in an unsplit message
 UCS2_MULTI = 67  # UTF-16 code units per segment of a split message
 
-# A high surrogate followed by a low one stored as two code points (e.g. after a
-# "surrogatepass" decode): on the wire it is one surrogate pair, so it must stay together.
-_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+# Precompiled scanners (a regex over the text is several times faster than a Python loop).
+_NOT_GSM7 = re.compile("[^" + re.escape("".join(sorted(GSM7_BASIC | GSM7_EXTENSION))) + "]")
+# "Wide" atoms: two units that must stay in one segment.
+_GSM7_WIDE = re.compile("[" + re.escape("".join(sorted(GSM7_EXTENSION))) + "]")
+# A character outside the BMP, or a high surrogate followed by a low one stored as two code
+# points (e.g. after a "surrogatepass" decode) -- on the wire that is one surrogate pair too.
+_UCS2_WIDE = re.compile("[\U00010000-\U0010ffff]|[\ud800-\udbff][\udc00-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -78,44 +80,50 @@ class SmsInfo:
 def encoding_of(text: str) -> str:
     """``"GSM-7"`` if every character is in the GSM-7 alphabet or extension table, else
     ``"UCS-2"``. The empty text is GSM-7."""
-    return GSM7 if _GSM7_ALL.issuperset(text) else UCS2
+    return UCS2 if _NOT_GSM7.search(text) else GSM7
 
 
-def _gsm7_length(text: str) -> int:
-    return len(text) + sum(text.count(c) for c in _GSM7_EXTENSION_CHARS)
+# A wide atom: (index of its first code point, number of code points: 1, or 2 for a surrogate
+# pair held as two code points). Every other code point is one unit.
+_Wide = list[tuple[int, int]]
 
 
-def _ucs2_length(text: str) -> int:
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+def _measure(text: str) -> tuple[str, int, _Wide]:
+    """Encoding, length in units, and the wide atoms of ``text``."""
+    if _NOT_GSM7.search(text) is None:
+        wide = [(m.start(), 1) for m in _GSM7_WIDE.finditer(text)]
+        return GSM7, len(text) + len(wide), wide
+    wide = [(m.start(), m.end() - m.start()) for m in _UCS2_WIDE.finditer(text)]
+    # An astral code point is 2 units; the two code points of a held pair are 1 unit each.
+    return UCS2, len(text) + sum(1 for _, size in wide if size == 1), wide
 
 
-def _part_ends(text: str, encoding: str, cap: int) -> list[int]:
-    """Greedy split into parts of at most ``cap`` units; the end index of each part.
+def _part_ends(n: int, wide: _Wide, cap: int) -> list[int]:
+    """Greedy split of a text of ``n`` code points into parts of at most ``cap`` units: the end
+    index of each part. A wide atom that does not fit moves whole to the next part.
 
-    Greedy packing is optimal here (fewest parts) and is what senders do. Indivisible units
-    (an escape pair, a surrogate pair) move whole to the next part.
-    """
+    Greedy packing gives the fewest parts and is what senders do. This walks the runs of
+    one-unit characters between wide atoms arithmetically: O(wide atoms + parts)."""
     ends: list[int] = []
-    used = 0
-    i = 0
-    n = len(text)
-    gsm = encoding == GSM7
-    while i < n:
-        c = text[i]
-        step = 1
-        if gsm:
-            width = 2 if c in GSM7_EXTENSION else 1
-        elif c > "\uffff":
-            width = 2
-        elif "\ud800" <= c <= "\udbff" and i + 1 < n and "\udc00" <= text[i + 1] <= "\udfff":
-            width = step = 2
-        else:
-            width = 1
-        if used + width > cap:
-            ends.append(i)
+    used = 0  # units in the current part
+    pos = 0  # index of the first code point not yet placed
+    for start, size in [*wide, (n, 0)]:
+        run = start - pos  # one-unit characters before the next wide atom
+        while used + run > cap:
+            take = cap - used
+            pos += take
+            run -= take
+            ends.append(pos)
             used = 0
-        used += width
-        i += step
+        used += run
+        pos = start
+        if size == 0:  # the sentinel at the end of the text
+            break
+        if used + 2 > cap:
+            ends.append(pos)
+            used = 0
+        used += 2
+        pos += size
     ends.append(n)
     return ends
 
@@ -124,20 +132,13 @@ def _info(text: str) -> tuple[SmsInfo, list[int] | None]:
     """The info, plus the part end indices when they had to be computed anyway."""
     if not text:
         return SmsInfo(GSM7, 0, 0), None
-    encoding = encoding_of(text)
-    if encoding == GSM7:
-        length = _gsm7_length(text)
-        single, multi = GSM7_SINGLE, GSM7_MULTI
-        uniform = length == len(text)  # no escape pairs
-    else:
-        length = _ucs2_length(text)
-        single, multi = UCS2_SINGLE, UCS2_MULTI
-        uniform = length == len(text) and _SURROGATE_PAIR.search(text) is None
+    encoding, length, wide = _measure(text)
+    single, multi = (GSM7_SINGLE, GSM7_MULTI) if encoding == GSM7 else (UCS2_SINGLE, UCS2_MULTI)
     if length <= single:
         return SmsInfo(encoding, 1, length), None
-    if uniform:
+    if not wide:
         return SmsInfo(encoding, -(-length // multi), length), None
-    ends = _part_ends(text, encoding, multi)
+    ends = _part_ends(len(text), wide, multi)
     return SmsInfo(encoding, len(ends), length), ends
 
 
@@ -156,8 +157,9 @@ def split_segments(text: str) -> list[str]:
     info, ends = _info(text)
     if info.segments <= 1:
         return [text] if text else []
-    if ends is None:
-        ends = _part_ends(text, info.encoding, GSM7_MULTI if info.encoding == GSM7 else UCS2_MULTI)
+    if ends is None:  # no wide atoms: fixed-size parts
+        step = GSM7_MULTI if info.encoding == GSM7 else UCS2_MULTI
+        ends = [*range(step, len(text), step), len(text)]
     parts: list[str] = []
     start = 0
     for end in ends:

@@ -19,7 +19,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def stack(database_url: str, trained_model, tmp_path) -> Iterator[RasaStack]:
-    with start_stack(trained_model, env={"DATABASE_URL": database_url}, log_dir=tmp_path) as s:
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("rest:\n")
+    with start_stack(
+        trained_model, env={"DATABASE_URL": database_url}, log_dir=tmp_path,
+        credentials=credentials,
+    ) as s:
         yield s
 
 

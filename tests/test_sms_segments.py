@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from itertools import pairwise
 
 import pytest
@@ -25,6 +26,9 @@ from bot.sms_segments import (
 )
 
 ESC = "\x1b"
+HELD_PAIR = "\ud83d\ude00"  # 😀 as two code points
+HELD_HALF = re.compile("[\ud800-\udfff]")
+HELD_PAIR_RE = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 HINT = " (reply MORE)"
 
 # -- character classes for generated texts ------------------------------------------------------
@@ -64,6 +68,10 @@ assert ESC not in "".join("".join(v) for v in CLASSES.values())  # see the smsut
 # 2. ESC (U+001B): smsutil lists it in the basic alphabet at 0x1B and counts it as one GSM septet,
 #    but 0x1B is the escape to the extension table, not a character (TS 23.038), so a text with
 #    a literal ESC cannot be sent as GSM-7; we send it as UCS-2. Generated texts never contain it.
+# 3. A surrogate pair held as two code points ("\ud83d\ude00", e.g. from a "surrogatepass"
+#    decode): smsutil walks code points and may cut between the halves, which breaks the emoji
+#    on the wire. The texts compared with smsutil contain no surrogate code points; texts that do
+#    are checked against ``reference_split`` instead.
 
 
 def smsutil_view(text: str) -> tuple[str, int, int, list[str]]:
@@ -76,7 +84,7 @@ def smsutil_view(text: str) -> tuple[str, int, int, list[str]]:
 
 def assert_matches_smsutil(text: str) -> bool:
     """Compare with smsutil; False if the text is in an excluded class (not compared)."""
-    if text == "" or ESC in text:
+    if text == "" or ESC in text or HELD_HALF.search(text):
         return False
     info = sms_info(text)
     parts = split_segments(text)
@@ -87,6 +95,33 @@ def assert_matches_smsutil(text: str) -> bool:
 
 
 # -- invariants ---------------------------------------------------------------------------------
+
+
+def reference_split(text: str) -> list[str]:
+    """A plain atom-by-atom greedy split, independent of the module's arithmetic."""
+    if not text:
+        return []
+    enc = encoding_of(text)
+    single, multi = (160, 153) if enc == GSM7 else (70, 67)
+    if units(text, enc) <= single:
+        return [text]
+    atoms: list[str] = []
+    i = 0
+    while i < len(text):
+        size = 2 if enc == UCS2 and HELD_PAIR_RE.match(text, i) else 1
+        atoms.append(text[i : i + size])
+        i += size
+    parts: list[str] = []
+    current, used = "", 0
+    for atom in atoms:
+        width = units(atom, enc)
+        if used + width > multi:
+            parts.append(current)
+            current, used = "", 0
+        current += atom
+        used += width
+    parts.append(current)
+    return parts
 
 
 def units(text: str, encoding: str) -> int:
@@ -113,7 +148,10 @@ def assert_split_invariants(text: str) -> None:
         assert all(units(p, info.encoding) <= multi for p in parts)
         # Greedy: a part only ends early when the next (one- or two-unit) character can't fit.
         for part, nxt in pairwise(parts):
-            assert units(part, info.encoding) + units(nxt[0], info.encoding) > multi
+            first_atom = nxt[:2] if HELD_PAIR_RE.match(nxt) else nxt[0]
+            assert units(part, info.encoding) + units(first_atom, info.encoding) > multi
+            assert not HELD_PAIR_RE.fullmatch(part[-1] + nxt[0])  # a pair is never split
+    assert parts == reference_split(text)
 
 
 def whitespace_cuts(text: str) -> list[int]:
@@ -150,7 +188,9 @@ def assert_trim_invariants(text: str, max_segments: int, hint: str) -> None:
     else:  # hard cut: only when no word boundary fits, and as late as possible
         if cuts:
             assert not fits(text[: cuts[0]].rstrip() + hint)
-        assert not fits(text[: len(body) + 1] + hint)
+        next_atom = 2 if HELD_PAIR_RE.match(text, len(body)) else 1
+        assert not fits(text[: len(body) + next_atom] + hint)
+        assert not HELD_PAIR_RE.match(text, len(body) - 1)  # a held pair is never split
 
 
 # -- alphabet -----------------------------------------------------------------------------------
@@ -306,6 +346,13 @@ def test_smsutil_known_bug_empty_text() -> None:
     assert not assert_matches_smsutil("")
 
 
+def test_smsutil_known_bug_splits_a_held_surrogate_pair() -> None:
+    text = "中" * 66 + HELD_PAIR + "中" * 66
+    assert smsutil_view(text)[3] == ["中" * 66 + HELD_PAIR[0], HELD_PAIR[1] + "中" * 66]
+    assert split_segments(text) == ["中" * 66, HELD_PAIR + "中" * 65, "中"]  # ours
+    assert not assert_matches_smsutil(text)
+
+
 def test_smsutil_known_bug_esc_counted_as_gsm7() -> None:
     assert smsutil_view("a" + ESC)[:3] == (GSM7, 1, 2)  # ours: UCS-2, see test_lone_esc_is_not_gsm7
     assert not assert_matches_smsutil("a" + ESC)
@@ -357,6 +404,14 @@ def gsm_with_intruder(draw: st.DrawFn, max_size: int = 700) -> str:
 
 texts = st.one_of(mixed_texts(), gsm_with_intruder())
 
+
+@st.composite
+def texts_with_held_pairs(draw: st.DrawFn, max_size: int = 400) -> str:
+    """UCS-2 texts with surrogate pairs held as two code points, and stray halves."""
+    token = st.sampled_from(["中", "a", " ", "😀", HELD_PAIR, HELD_PAIR, "\ud83d", "\ude00"])
+    return "".join(draw(st.lists(token, max_size=max_size)))
+
+
 GENERATED = settings(
     max_examples=1500,
     deadline=None,
@@ -375,6 +430,13 @@ def test_generated_texts_match_smsutil(text: str) -> None:
     else:
         event("not compared (known smsutil bug class)")
     assert_split_invariants(text)
+
+
+@GENERATED
+@given(texts_with_held_pairs(), st.integers(1, 3))
+def test_generated_held_surrogate_pairs_are_never_split(text: str, max_segments: int) -> None:
+    assert_split_invariants(text)
+    assert_trim_invariants(text, max_segments, HINT)
 
 
 HINTS = [HINT, "", " MORE", "…", " ➡ MORE", " 😀 more", " [more]"]

@@ -18,14 +18,29 @@ TOKEN = "s3cr3t-token"
 URL = "https://bot.example.com/webhooks/plivo/webhook"
 
 
-@pytest.mark.parametrize("text", ["STOP", "stop", " Stop. ", "STOPALL", "unsubscribe", "CANCEL",
-                                  "end", "Quit", "REVOKE", "opt out", "OPT-OUT"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STOP",
+        "stop",
+        " Stop. ",
+        "STOPALL",
+        "unsubscribe",
+        "CANCEL",
+        "end",
+        "Quit",
+        "REVOKE",
+        "opt out",
+        "OPT-OUT",
+    ],
+)
 def test_opt_out_words(text: str) -> None:
     assert compliance_keyword(text) == OPT_OUT
 
 
-@pytest.mark.parametrize("text", ["stop it please", "cancel my request R1", "the end?",
-                                  "please don't stop"])
+@pytest.mark.parametrize(
+    "text", ["stop it please", "cancel my request R1", "the end?", "please don't stop"]
+)
 def test_opt_out_words_only_as_whole_message(text: str) -> None:
     assert compliance_keyword(text) is None
 
@@ -53,8 +68,9 @@ def test_buttons_become_numbered_choices_and_back() -> None:
 
 
 def test_turn_messages_join_into_one_text() -> None:
-    text, buttons = join_turn([{"text": "Check-out has to be after check-in."},
-                               {"text": "And check-out date?"}])
+    text, buttons = join_turn(
+        [{"text": "Check-out has to be after check-in."}, {"text": "And check-out date?"}]
+    )
     assert text == "Check-out has to be after check-in.\nAnd check-out date?" and buttons == []
 
 
@@ -64,8 +80,14 @@ def signed(params: dict, url: str = URL, token: str = TOKEN, nonce: str = "n1") 
     return {"x-plivo-signature-v3": signature, "x-plivo-signature-v3-nonce": nonce}
 
 
-FORM = {"From": "15005550001", "To": "15005550100", "Text": "hi", "Type": "sms",
-        "MessageUUID": "uuid-1", "MessageIntent": ""}
+FORM = {
+    "From": "15005550001",
+    "To": "15005550100",
+    "Text": "hi",
+    "Type": "sms",
+    "MessageUUID": "uuid-1",
+    "MessageIntent": "",
+}
 
 
 def body(params: dict) -> bytes:
@@ -79,8 +101,9 @@ def test_signature_matches_the_sdks_own_validation() -> None:
     headers = signed(FORM)
     assert form["MessageIntent"] == [""]  # blank fields kept: they are signed
     assert signature_is_valid(URL, form, headers, TOKEN)
-    assert validate_v3_signature("POST", URL, "n1", TOKEN, headers["x-plivo-signature-v3"],
-                                 dict(FORM))
+    assert validate_v3_signature(
+        "POST", URL, "n1", TOKEN, headers["x-plivo-signature-v3"], dict(FORM)
+    )
 
 
 @pytest.mark.parametrize(
@@ -91,8 +114,11 @@ def test_signature_matches_the_sdks_own_validation() -> None:
         lambda form, headers, url: (form, {**headers, "x-plivo-signature-v3": "AAAA"}, url),
         lambda form, headers, url: (form, {}, url),
         lambda form, headers, url: (form, headers, url.replace("https", "http")),
-        lambda form, headers, url: ({k: v for k, v in form.items() if k != "MessageIntent"},
-                                    headers, url),
+        lambda form, headers, url: (
+            {k: v for k, v in form.items() if k != "MessageIntent"},
+            headers,
+            url,
+        ),
     ],
 )
 def test_tampered_or_missing_signatures_fail(tamper) -> None:
@@ -109,7 +135,12 @@ def test_one_of_several_signatures_may_match() -> None:
 def test_inbound_form_validation() -> None:
     sms = inbound_from_form(parse_form(body(FORM)), "+15005550100")
     assert (sms.phone, sms.to, sms.text, sms.kind, sms.intent) == (
-        "+15005550001", "+15005550100", "hi", "sms", "")
+        "+15005550001",
+        "+15005550100",
+        "hi",
+        "sms",
+        "",
+    )
     mms = inbound_from_form(
         parse_form(body({**FORM, "Type": "mms", "Media0": "https://m/0", "Media1": "https://m/1"})),
         "+15005550100",

@@ -112,7 +112,9 @@ async def _deliver(
             return response.status, ""
     except (aiohttp.ClientError, asyncio.TimeoutError) as error:
         log.warning("inbound webhook to %s failed: %r", url, error)
-        return None, f"bot webhook unreachable: {error!r}"
+        if isinstance(error, asyncio.TimeoutError):
+            return None, f"the bot did not answer within {WEBHOOK_TIMEOUT.total:g} s"
+        return None, f"bot webhook unreachable: {error}"
 
 
 async def send_inbound(request: web.Request) -> web.Response:

@@ -53,7 +53,9 @@ def _int(query: Mapping[str, str], key: str, default: int, low: int, high: int |
     return value
 
 
-def _time_predicate(op: Callable[[dt.datetime, dt.datetime], bool], bound: dt.datetime):
+def _time_predicate(
+    op: Callable[[dt.datetime, dt.datetime], bool], bound: dt.datetime
+) -> Callable[[StoredMessage], bool]:
     # Plivo shows message_time to the second; filters compare against that value.
     return lambda m: op(m.time.replace(microsecond=0), bound)
 

@@ -27,10 +27,14 @@ FAILURE_TEXT = {
 
 
 def error_response(
-    status: int, message: str, headers: dict[str, str] | None = None
+    status: int, message: str, headers: dict[str, str] | None = None, *, listing: bool = False
 ) -> web.Response:
-    """A Plivo-shaped error: {"api_id", "error"}."""
-    body = {"api_id": str(uuid.uuid4()), "error": message}
+    """A Plivo-shaped error: {"api_id", "error"} (plus "objects": [] for list requests)."""
+    body: dict[str, Any] = {"api_id": str(uuid.uuid4()), "error": message}
+    if listing:
+        # plivo 4.63's list parsing iterates "objects" before looking at the status code: with
+        # no list in an error body it dies with TypeError instead of raising the typed error.
+        body["objects"] = []
     return web.json_response(body, status=status, headers=headers)
 
 
@@ -146,11 +150,11 @@ async def list_messages(request: web.Request) -> web.Response:
     """GET /v1/Account/{auth_id}/Message/: newest first, filtered and paged."""
     state = request.app[STATE]
     if not _authorized(request, state):
-        return error_response(401, "authentication failed")
+        return error_response(401, "authentication failed", listing=True)
     try:
         query = parse_list_query(request.query)
     except ValueError as error:
-        return error_response(400, str(error))
+        return error_response(400, str(error), listing=True)
     matching = [m for m in reversed(state.store.all()) if query.matches(m)]
     page = matching[query.offset : query.offset + query.limit]
     more = query.offset + query.limit < len(matching)

@@ -1,0 +1,198 @@
+"""End to end over SMS: signed webhooks -> Rasa -> outbox -> the real plivo SDK -> stand-in."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from bot.db import session_scope
+from bot.migrate import upgrade
+from bot.seed import ALEX, SAM
+from tests.sms_harness import SmsSetup, inbound_params
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sms(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Iterator[SmsSetup]:
+    from bot.seed import seed
+
+    work = tmp_path_factory.mktemp("sms")
+    url = f"sqlite:///{work / 'bot.db'}"
+    upgrade(url)
+    with session_scope(url) as session:
+        seed(session)
+    setup = SmsSetup(url, trained_model, work).start()
+    try:
+        yield setup
+    finally:
+        setup.stop()
+
+
+def fresh_phone() -> str:
+    return f"+1555{time.time_ns() % 10_000_000:07d}"
+
+
+def test_signed_text_gets_exactly_one_reply(sms: SmsSetup) -> None:
+    reply = sms.ask(ALEX, "wheres my ordr A1001")
+    assert "A1001 has shipped with UPS" in reply and "1Z999AA10123456784" in reply
+    time.sleep(1)
+    assert len(sms.sent(ALEX)) == 1
+
+
+def test_other_customers_order_is_not_found_over_sms(sms: SmsSetup) -> None:
+    reply = sms.ask(SAM, "status of A1001?")
+    assert "couldn't find order A1001" in reply and "UPS" not in reply
+
+
+def test_duplicate_message_uuid_is_answered_once(sms: SmsSetup) -> None:
+    phone = fresh_phone()
+    params = inbound_params(phone, "hi")
+    first = sms.signed_webhook(params)
+    second = sms.signed_webhook(params)  # Plivo's retry: same MessageUUID, new nonce
+    assert first == (200, {"status": "received"})
+    assert second == (200, {"status": "duplicate"})
+    sms.wait_replies(phone, 1)
+    time.sleep(1.5)
+    assert len(sms.sent(phone)) == 1
+
+
+def test_forged_unsigned_and_replayed_webhooks_are_refused(sms: SmsSetup) -> None:
+    phone = fresh_phone()
+    forged = sms.signed_webhook(inbound_params(phone, "hi"), token="wrong-token")
+    assert forged[0] == 403
+    from tests.sms_harness import post_form
+
+    unsigned = post_form(sms.webhook_url, b"From=1555&To=15005550100&Text=hi&MessageUUID=x", {})
+    assert unsigned[0] == 403
+    wrong_url = sms.signed_webhook(
+        inbound_params(phone, "hi"), url="http://evil.example/webhooks/plivo/webhook"
+    )
+    assert wrong_url[0] == 403
+    params = inbound_params(phone, "hi")
+    assert sms.signed_webhook(params, nonce="fixed-nonce-1")[0] == 200
+    replayed = sms.signed_webhook({**params, "MessageUUID": "another"}, nonce="fixed-nonce-1")
+    assert replayed[0] == 403  # tampered params: signature no longer matches
+    replayed_same = sms.signed_webhook(params, nonce="fixed-nonce-1")
+    assert replayed_same == (403, {"error": "replayed signature nonce"})
+    sms.wait_replies(phone, 1)
+    time.sleep(1)
+    assert len(sms.sent(phone)) == 1
+
+
+def test_bad_input_gets_clear_errors_or_polite_replies(sms: SmsSetup) -> None:
+    phone = fresh_phone()
+    missing = sms.signed_webhook({"From": phone.lstrip("+"), "Text": "hi"})
+    assert missing[0] == 400 and "To" in missing[1]["error"]
+    unknown_to = sms.signed_webhook(inbound_params(phone, "hi", To="15551112222"))
+    assert unknown_to == (400, {"error": "unknown To number"})
+    assert sms.signed_webhook(inbound_params(phone, ""))[0] == 200
+    assert "empty" in sms.wait_replies(phone, 1)[0]
+    huge = inbound_params(phone, "where is my order " + "x" * 10_000)
+    assert sms.signed_webhook(huge)[0] == 200
+    assert sms.wait_replies(phone, 2)[1]  # answered, politely, without crashing
+    too_big = inbound_params(phone, "x" * 70_000)
+    assert sms.signed_webhook(too_big)[0] == 413
+    assert sms.ask(phone, "hi").startswith("Hi!")
+
+
+def test_stop_start_help(sms: SmsSetup) -> None:
+    phone = fresh_phone()
+    assert sms.ask(phone, "hello").startswith("Hi!")
+    assert "unsubscribed" in sms.ask(phone, "STOP")
+    before = len(sms.sent(phone))
+    sms.text(phone, "where is my order A1001")
+    sms.text(phone, "hello??")
+    time.sleep(2)
+    assert len(sms.sent(phone)) == before  # nothing after the one confirmation
+    help_text = sms.ask(phone, "help")
+    assert "STOP" in help_text and "AGENT" in help_text
+    assert "resubscribed" in sms.ask(phone, "START")
+    assert sms.ask(phone, "hi").startswith("Hi!")
+    assert "unsubscribed" in sms.ask(phone, "whatever", intent="optout")
+
+
+def test_numbered_choice_confirms_a_room_request(sms: SmsSetup) -> None:
+    phone = fresh_phone()
+    sms.ask(phone, "book a room dec 20-22 for 2 ppl, king, no special requests")
+    question = sms.ask(phone, "no")
+    assert "1) Yes  2) No" in question
+    assert "not a guaranteed booking" in sms.ask(phone, "1")
+
+
+def test_mms_gets_a_polite_reply_and_media_is_kept(sms: SmsSetup) -> None:
+    phone = fresh_phone()
+    sms.text(phone, "", type="mms", media=["https://media.example/1.jpg"])
+    [reply] = sms.wait_replies(phone, 1)
+    assert "picture" in reply
+    from sqlalchemy import select
+
+    from bot.models import Message
+
+    with session_scope(sms.database_url) as session:
+        media = session.execute(select(Message.media).where(Message.kind == "mms")).scalars().all()
+    assert any("https://media.example/1.jpg" in (m or "") for m in media)
+
+
+def test_outage_drains_without_loss_or_duplicates(sms: SmsSetup) -> None:
+    phones = [fresh_phone() for _ in range(5)]
+    sms.fail(status=503, seconds=3)
+    for phone in phones:
+        sms.text(phone, "hi")
+    time.sleep(1)
+    assert all(not sms.sent(p) for p in phones)  # nothing got through yet
+    for phone in phones:
+        assert sms.wait_replies(phone, 1, timeout=30)[0].startswith("Hi!")
+    time.sleep(1.5)
+    assert all(len(sms.sent(p)) == 1 for p in phones)
+
+
+def test_rate_limited_then_sent_once(sms: SmsSetup) -> None:
+    phone = fresh_phone()
+    sms.fail(status=429, count=2)
+    assert sms.ask(phone, "hi").startswith("Hi!")
+    time.sleep(1)
+    assert len(sms.sent(phone)) == 1
+
+
+def test_accepted_but_timed_out_is_not_sent_twice(sms: SmsSetup) -> None:
+    phone = fresh_phone()
+    sms.fail(delay=3, count=1)  # Plivo records the message, then answers after our timeout
+    sms.text(phone, "hi")
+    reply = sms.wait_replies(phone, 1, timeout=30)
+    assert reply[0].startswith("Hi!")
+    time.sleep(4)
+    assert len(sms.sent(phone)) == 1
+    from sqlalchemy import select
+
+    from bot.models import OutboxMessage
+
+    with session_scope(sms.database_url) as session:
+        row = session.execute(
+            select(OutboxMessage).where(OutboxMessage.phone == phone)
+        ).scalar_one()
+        assert row.provider_uuid == sms.sent(phone)[0]["message_uuid"]
+        assert row.status in ("sent", "delivered")
+
+
+def test_delivery_reports_update_the_outbox(sms: SmsSetup) -> None:
+    phone = fresh_phone()
+    sms.ask(phone, "hi")
+    from sqlalchemy import select
+
+    from bot.models import OutboxMessage
+
+    deadline = time.monotonic() + 10
+    status = None
+    while time.monotonic() < deadline:
+        with session_scope(sms.database_url) as session:
+            status = session.execute(
+                select(OutboxMessage.status).where(OutboxMessage.phone == phone)
+            ).scalar_one()
+        if status == "delivered":
+            break
+        time.sleep(0.1)
+    assert status == "delivered"
