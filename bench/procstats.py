@@ -59,3 +59,16 @@ def proc_stats(pid: int) -> ProcStats:
         cpu_s=cpu_seconds(pid),
         threads=int(status["Threads"]),
     )
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all CPUs spent not idle since boot (from the `cpu` line of /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    busy = sum(fields[:8]) - idle  # user nice system idle iowait irq softirq steal
+    return busy / CLOCK_TICKS
+
+
+def self_cpu_seconds() -> float:
+    """CPU seconds used by this process (all threads)."""
+    return cpu_seconds(os.getpid())

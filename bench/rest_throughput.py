@@ -48,7 +48,13 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import aiohttp
 
-from bench.procstats import children, cpu_seconds, proc_stats
+from bench.procstats import (
+    children,
+    cpu_seconds,
+    machine_busy_seconds,
+    proc_stats,
+    self_cpu_seconds,
+)
 from bot.launcher import RASA, child_env, start_stack
 from bot.settings import PROJECT_ROOT
 
@@ -59,6 +65,7 @@ LOG_DIR = PROJECT_ROOT / "var" / "bench" / "logs"
 OUR_CONVERSATION = ("hi", "where is my order A1001", "is there wifi", "thanks")
 STOCK_CONVERSATION = ("hi", "I am sad", "yes", "bye")
 REQUEST_TIMEOUT_S = 60.0
+CPUS = os.cpu_count() or 1
 
 
 # --- the two bots ----------------------------------------------------------------------------
@@ -263,8 +270,10 @@ def bench_bot(
             drive(stack.url, conversation, args.concurrency, args.warmup, senders, True)
         )
         cpu_before = {role: cpu_seconds(pid) for role, pid in pids.items()}
+        machine_before, client_before = machine_busy_seconds(), self_cpu_seconds()
         print(f"[{name}] driving {args.messages} messages ...", file=sys.stderr)
         load = asyncio.run(drive(stack.url, conversation, args.concurrency, args.messages, senders))
+        machine_s, client_s = machine_busy_seconds(), self_cpu_seconds()
         stats = {role: proc_stats(pid) for role, pid in pids.items()}
         child_pids = {role: children(pid) for role, pid in pids.items()}
         for role, pid in pids.items():
@@ -274,6 +283,10 @@ def bench_bot(
         stack.stop()
 
     rss = {role: round(s.rss_mb, 1) for role, s in stats.items()}
+    server_cpu_s = sum(s.cpu_s - cpu_before[role] for role, s in stats.items())
+    client_cpu_s = client_s - client_before
+    # CPU the rest of the machine used meanwhile (other jobs skew the figures when large)
+    other_cpu_s = max(0.0, machine_s - machine_before - server_cpu_s - client_cpu_s)
     return {
         "model": str(model.relative_to(PROJECT_ROOT)),
         "tracker_store": tracker,
@@ -288,10 +301,12 @@ def bench_bot(
         "rss_mb": rss,
         "rss_total_mb": round(sum(rss.values()), 1),
         "peak_rss_mb": {role: round(s.hwm_mb, 1) for role, s in stats.items()},
-        "server_cpu_s_per_100_msgs": round(
-            100.0 * sum(s.cpu_s - cpu_before[r] for r, s in stats.items()) / load.messages, 2
-        )
+        "server_cpu_s_per_100_msgs": round(100.0 * server_cpu_s / load.messages, 2)
         if load.messages
+        else None,
+        "client_cpu_s": round(client_cpu_s, 1),
+        "other_processes_cpu_share": round(other_cpu_s / (load.seconds * CPUS), 3)
+        if load.seconds
         else None,
         "cpu_s_per_100_msgs_by_role": {
             role: round(100.0 * (s.cpu_s - cpu_before[role]) / max(load.messages, 1), 2)
@@ -360,7 +375,8 @@ def table(results: Dict[str, Dict[str, Any]], meta: Dict[str, Any]) -> str:
         notes.append(
             f"{name}: {' / '.join(r['conversation'])} | tracker store: {r['tracker_store']} | "
             f"errors {r['errors'] or 0}, empty replies {r['empty_replies']}, "
-            f"max latency {r['latency_max_ms']:.0f} ms"
+            f"max latency {r['latency_max_ms']:.0f} ms; other processes used "
+            f"{100 * (r['other_processes_cpu_share'] or 0):.0f}% of the CPUs meanwhile"
         )
         for turn in r["sample_conversation"]:
             reply = " / ".join(turn["bot"]) or "(no reply)"
@@ -404,7 +420,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "messages": args.messages,
         "warmup": args.warmup,
         "tracker_store": args.tracker_store,
-        "cpus": os.cpu_count(),
+        "cpus": CPUS,
         "machine": platform.machine(),
         "python": platform.python_version(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),

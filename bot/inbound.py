@@ -70,8 +70,6 @@ def record_inbound(
     return message.id
 
 
-
-
 def claim_lease() -> dt.timedelta:
     """A message `processing` for longer than this was left by a process that died."""
     return dt.timedelta(seconds=get_settings().inbound_claim_lease_seconds)

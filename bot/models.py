@@ -143,6 +143,18 @@ class OutboxMessage(Base):
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
 
+class DeliveryReport(Base):
+    """Every delivery report Plivo sent (it may arrive before we stored the uuid)."""
+
+    __tablename__ = "delivery_reports"
+
+    id = Column(Integer, primary_key=True)
+    provider_uuid = Column(String(64), nullable=False, index=True)
+    status = Column(String(20), nullable=False)
+    error_code = Column(String(20))
+    received_at = Column(DateTime, nullable=False, default=utcnow)
+
+
 class WebhookNonce(Base):
     """Signature nonces already seen: a replayed webhook is refused."""
 

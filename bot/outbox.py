@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.conversations import get_or_create_conversation
 from bot.customers import is_opted_out, set_opted_out
-from bot.models import Message, OutboxMessage, utcnow
+from bot.models import DeliveryReport, Message, OutboxMessage, utcnow
 from bot.sms_segments import sms_info, trim_to_budget
 
 QUEUED, SENDING, SENT = "queued", "sending", "sent"
@@ -183,6 +183,7 @@ def _set(session: Session, row_id: int, **values: object) -> None:
 
 
 def mark_sent(session: Session, row_id: int, provider_uuid: str) -> None:
+    """Plivo accepted the row; reports that arrived before we knew the uuid apply now."""
     _set(
         session,
         row_id,
@@ -192,6 +193,19 @@ def mark_sent(session: Session, row_id: int, provider_uuid: str) -> None:
         ambiguous=False,
         error=None,
     )
+    early = (
+        session.execute(
+            select(DeliveryReport)
+            .where(DeliveryReport.provider_uuid == provider_uuid)
+            .order_by(DeliveryReport.id)
+        )
+        .scalars()
+        .all()
+    )
+    if early:
+        row = session.get(OutboxMessage, row_id, populate_existing=True)
+        for report in early:
+            _apply(session, row, report.status, report.error_code)
 
 
 def mark_retry(
@@ -229,21 +243,32 @@ def status_from_callback(plivo_status: str) -> Optional[str]:
 def apply_status_callback(
     session: Session, provider_uuid: str, plivo_status: str, error_code: Optional[str]
 ) -> bool:
-    """Record a delivery report; False if the message is unknown."""
+    """Record a delivery report; False if the message is not (yet) known."""
+    session.add(
+        DeliveryReport(
+            provider_uuid=provider_uuid, status=plivo_status[:20], error_code=(error_code or None)
+        )
+    )
     row = session.execute(
         select(OutboxMessage).where(OutboxMessage.provider_uuid == provider_uuid)
     ).scalar_one_or_none()
-    status = status_from_callback(plivo_status)
-    if row is None or status is None:
+    if row is None:
         return False
-    if row.status in FINAL and status == SENT:
-        return True  # a late "sent" never downgrades a final state
+    _apply(session, row, plivo_status, error_code)
+    return True
+
+
+def _apply(
+    session: Session, row: OutboxMessage, plivo_status: str, error_code: Optional[str]
+) -> None:
+    status = status_from_callback(plivo_status)
+    if status is None or (row.status in FINAL and status == SENT):
+        return  # unknown status, or a late "sent" that must not downgrade a final state
     row.status = status
     row.error_code = error_code or row.error_code
     row.updated_at = utcnow()
     if error_code == CARRIER_OPTED_OUT:
         set_opted_out(session, row.phone, True)
-    return True
 
 
 def latest_for_phone(session: Session, phone: str) -> Optional[OutboxView]:

@@ -22,7 +22,9 @@ def stack(database_url: str, trained_model, tmp_path) -> Iterator[RasaStack]:
     credentials = tmp_path / "credentials.yml"
     credentials.write_text("rest:\n")
     with start_stack(
-        trained_model, env={"DATABASE_URL": database_url}, log_dir=tmp_path,
+        trained_model,
+        env={"DATABASE_URL": database_url},
+        log_dir=tmp_path,
         credentials=credentials,
     ) as s:
         yield s

@@ -130,3 +130,14 @@ def test_inbound_is_recorded_once_and_claimed_once(database_url: str) -> None:
     with session_scope() as session:
         inbound.finish_inbound(session, first, inbound.PROCESSED)
         assert inbound.claim_inbound(session, first) is None
+
+
+def test_delivery_report_before_the_uuid_is_stored(database_url: str) -> None:
+    row = queue(ALEX, "hello")
+    claim()
+    with session_scope() as session:  # Plivo's callback beats our own bookkeeping
+        assert not outbox.apply_status_callback(session, "early-uuid", "delivered", "")
+    with session_scope() as session:
+        outbox.mark_sent(session, row.id, "early-uuid")
+    with session_scope() as session:
+        assert outbox.get_row(session, row.id).status == "delivered"

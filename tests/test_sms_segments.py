@@ -432,7 +432,7 @@ def test_generated_texts_match_smsutil(text: str) -> None:
     assert_split_invariants(text)
 
 
-@GENERATED
+@settings(GENERATED, max_examples=500)
 @given(texts_with_held_pairs(), st.integers(1, 3))
 def test_generated_held_surrogate_pairs_are_never_split(text: str, max_segments: int) -> None:
     assert_split_invariants(text)
