@@ -196,3 +196,64 @@ def test_delivery_reports_update_the_outbox(sms: SmsSetup) -> None:
             break
         time.sleep(0.1)
     assert status == "delivered"
+
+
+def test_long_replies_are_trimmed_and_more_sends_the_rest(sms: SmsSetup) -> None:
+    phone = fresh_phone()
+    sms.ask(phone, "hi")
+    from bot.outbox import enqueue
+    from bot.sms_segments import segment_count
+
+    long_text = "Here is everything about our rooms. " * 12  # ~430 chars: 3 segments
+    with session_scope(sms.database_url) as session:
+        enqueue(session, phone, long_text, segment_budget=2)
+    first = sms.wait_replies(phone, 2)[1]
+    assert first.endswith("(reply MORE)") and segment_count(first) <= 2
+    rest = sms.ask(phone, "MORE")
+    assert (first.replace(" (reply MORE)", "") + " " + rest).split() == long_text.split()
+
+
+# --- malformed webhooks: property-based, against the running server ----------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FIELDS = ["From", "To", "Text", "Type", "MessageUUID", "MessageIntent", "Media0", "Units", "X"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=st.binary(max_size=2048))
+def test_fuzz_raw_bodies_never_crash(sms: SmsSetup, body: bytes) -> None:
+    from tests.sms_harness import post_form
+
+    status, _ = post_form(
+        sms.webhook_url, body, {"X-Plivo-Signature-V3": "x", "X-Plivo-Signature-V3-Nonce": "y"}
+    )
+    assert status in (400, 403, 413)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    form=st.dictionaries(
+        st.sampled_from(FIELDS),
+        st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=300),
+        max_size=8,
+    )
+)
+def test_fuzz_signed_forms_get_a_clear_answer(sms: SmsSetup, form: dict) -> None:
+    status, body = sms.signed_webhook(form)
+    assert status in (200, 400), body
+    if status == 400:
+        assert body["error"]
+
+
+def test_server_is_healthy_after_the_fuzzing(sms: SmsSetup) -> None:
+    from tests.sms_harness import http_json
+
+    health = http_json("GET", f"{sms.bot_url}/webhooks/plivo/")
+    assert health["status"] == "ok"
+    assert sms.ask(fresh_phone(), "hi").startswith("Hi!")
