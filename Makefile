@@ -13,6 +13,15 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
 
+# Local development defaults for the SMS path: the Plivo stand-in accepts these. They are
+# not secrets; real credentials come from the environment (see README).
+export PLIVO_AUTH_ID ?= MADEVSTANDIN00000000
+export PLIVO_AUTH_TOKEN ?= local-dev-token
+export PLIVO_NUMBER ?= +15005550100
+export PLIVO_API_URL ?= http://127.0.0.1:8008
+export BOT_PUBLIC_URL ?= http://127.0.0.1:5005
+export SMS_NUMBER_TYPE ?= toll_free
+
 .PHONY: setup migrate seed train run test test-fast lint bench validate clean
 
 setup: $(VENV)/.installed
@@ -41,9 +50,11 @@ $(MODEL): $(VENV)/.installed config.yml domain.yml $(shell find data bot/nlu -ty
 train: $(MODEL)
 
 run: seed train
-	@echo "Rasa server: http://127.0.0.1:5005  (REST: POST /webhooks/rest/webhook)"
-	@echo "Action server: http://127.0.0.1:5055"
+	@echo "SMS simulator:  http://127.0.0.1:8008/  (local Plivo stand-in)"
+	@echo "Rasa server:    http://127.0.0.1:5005  (SMS: /webhooks/plivo/, REST: /webhooks/rest/)"
+	@echo "Action server:  http://127.0.0.1:5055"
 	@trap 'kill 0' INT TERM; \
+	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $(PY) -m bot.plivo_standin --port 8008 & ;; esac; \
 	$(RASA) run actions --actions actions --port 5055 & \
 	$(RASA) run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
 	wait
