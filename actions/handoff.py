@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Tracker
-from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import conversation_topic, sender_phone
 from actions.safe_action import SafeAction
 from bot.db import run_sync, session_scope
-from bot.handoffs import HandoffView, record_handoff, team_for
+from bot.desk.notices import HandoffNotice, handoff_notice
+from bot.desk.ownership import ownership_of
+from bot.handoffs import record_handoff, team_for
 
 
-def _record(phone: str, reason: str, team: str, detail: Optional[str]) -> HandoffView:
+def _record(phone: str, reason: str, team: str, detail: Optional[str]) -> HandoffNotice:
+    """Queue the conversation for a person and say what the texter should expect."""
     with session_scope() as session:
-        return record_handoff(session, phone, reason, team, detail)
+        record_handoff(session, phone, reason, team, detail)
+        return handoff_notice(session, ownership_of(session, phone))
 
 
 def handoff_reason(tracker: Tracker) -> str:
@@ -24,7 +28,7 @@ def handoff_reason(tracker: Tracker) -> str:
     return "asked" if intent == "human_handoff" else "fallback"
 
 
-async def hand_off(tracker: Tracker, reason: str) -> Optional[HandoffView]:
+async def hand_off(tracker: Tracker, reason: str) -> Optional[HandoffNotice]:
     phone = sender_phone(tracker)
     if phone is None:
         return None
@@ -41,8 +45,11 @@ class ActionHandoff(SafeAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        await hand_off(tracker, handoff_reason(tracker))
-        dispatcher.utter_message(response="utter_handoff")
+        notice = await hand_off(tracker, handoff_reason(tracker))
+        if notice is None:  # not a phone: nobody can text back
+            dispatcher.utter_message(response="utter_need_phone_for_person")
+        else:
+            dispatcher.utter_message(response=notice.response, **notice.values)
         return []
 
 
@@ -55,7 +62,25 @@ class ActionDefaultFallback(SafeAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        await hand_off(tracker, "fallback")
+        notice = await hand_off(tracker, "fallback")
         dispatcher.utter_message(response="utter_handoff_fallback")
+        if notice is not None:
+            dispatcher.utter_message(response=notice.response, **notice.values)
         # Like Rasa's default: forget the message nobody understood, so the bot listens.
         return [UserUtteranceReverted()]
+
+
+class ActionHandback(Action):
+    """A person resolved the chat: remember it, and drop any half-finished form."""
+
+    def name(self) -> Text:
+        return "action_handback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet("resolved_by_agent", True),
+        ]

@@ -27,6 +27,7 @@ RECEIVED, PROCESSING, PROCESSED, FAILED, IGNORED = (
     "failed",
     "ignored",
 )
+HELD = "held"  # recorded for the person who owns the conversation; the bot stayed silent
 
 
 @dataclass(frozen=True)

@@ -81,14 +81,103 @@ class BookingRequest(Base):
 
 
 class Conversation(Base):
-    """One per customer phone; later issues add ownership (bot, queue, agent)."""
+    """One per customer phone, with exactly one owner: `bot`, `queue` or `agent`."""
 
     __tablename__ = "conversations"
 
     id = Column(Integer, primary_key=True)
     phone = Column(String(16), nullable=False, unique=True)
+    owner = Column(String(10), nullable=False, default="bot", server_default="bot", index=True)
+    agent_id = Column(ForeignKey("agents.id"), index=True)
+    team = Column(String(40))
+    handoff_id = Column(ForeignKey("handoff_requests.id"))  # the current handoff
+    queued_at = Column(DateTime)  # position in the queue (kept when put back)
+    wait_offer_sent_at = Column(DateTime)
+    handback_pending = Column(Boolean, nullable=False, default=False, server_default="0")
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(60), nullable=False, unique=True)
+    name = Column(String(120), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(20), nullable=False, default="agent")  # agent|supervisor
+    teams = Column(String(200), nullable=False, default="general")  # comma-separated
+    capacity = Column(Integer, nullable=False, default=10)
+    status = Column(String(10), nullable=False, default="offline")  # online|away|offline
+    last_seen_at = Column(DateTime)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class AgentSession(Base):
+    """A signed-in browser: the cookie holds the token, the table only its hash."""
+
+    __tablename__ = "agent_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    agent_id = Column(ForeignKey("agents.id"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(200), nullable=False, index=True)  # "user:<name>" or "ip:<addr>"
+    success = Column(Boolean, nullable=False, default=False)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class AgentRead(Base):
+    """How far an agent has read a conversation (for unread counts)."""
+
+    __tablename__ = "agent_reads"
+
+    agent_id = Column(ForeignKey("agents.id"), primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), primary_key=True)
+    last_message_id = Column(Integer, nullable=False, default=0)
+
+
+class Note(Base):
+    """Internal notes (never sent to the customer), also written on transfers."""
+
+    __tablename__ = "notes"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    agent_id = Column(ForeignKey("agents.id"))
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class CannedReply(Base):
+    __tablename__ = "canned_replies"
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(80), nullable=False)
+    text = Column(Text, nullable=False)
+    team = Column(String(40))  # None: every team
+
+
+class DeskEvent(Base):
+    """Change feed the consoles follow (by id), so live updates cross processes."""
+
+    __tablename__ = "desk_events"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(30), nullable=False)
+    conversation_id = Column(Integer, index=True)
+    agent_id = Column(Integer)
+    team = Column(String(40))
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 
 class Message(Base):
@@ -165,6 +254,8 @@ class WebhookNonce(Base):
 
 
 class HandoffRequest(Base):
+    """One stretch of a conversation with people: queued -> claimed -> resolved."""
+
     __tablename__ = "handoff_requests"
 
     id = Column(Integer, primary_key=True)
@@ -172,5 +263,10 @@ class HandoffRequest(Base):
     reason = Column(String(40), nullable=False)  # asked|fallback|action_error|...
     team = Column(String(40), nullable=False, default="general")
     detail = Column(Text)
+    # open (queued) | claimed | resolved | returned (customer went back to the bot)
     status = Column(String(20), nullable=False, default="open")
+    agent_id = Column(Integer)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    claimed_at = Column(DateTime)
+    first_reply_at = Column(DateTime)
+    resolved_at = Column(DateTime)

@@ -40,6 +40,15 @@ class Settings:
     outbox_retry_cap_seconds: float = 300.0
     plivo_timeout_seconds: float = 8.0
     inbound_claim_lease_seconds: float = 30.0
+    # Agent desk
+    business_hours: str = "09:00-18:00"
+    business_days: str = "mon,tue,wed,thu,fri,sat"
+    business_tz: str = "America/New_York"
+    unclaimed_offer_seconds: float = 300.0  # then offer: continue with the bot, or wait
+    agent_heartbeat_timeout_seconds: float = 45.0
+    agent_capacity: int = 10
+    desk_session_hours: float = 12.0
+    desk_cookie_secure: bool = True
 
     @property
     def send_rate_per_second(self) -> float:
@@ -79,6 +88,18 @@ class Settings:
             inbound_claim_lease_seconds=float(
                 env.get("INBOUND_CLAIM_LEASE_SECONDS", defaults.inbound_claim_lease_seconds)
             ),
+            business_hours=env.get("BUSINESS_HOURS", defaults.business_hours),
+            business_days=env.get("BUSINESS_DAYS", defaults.business_days),
+            business_tz=env.get("BUSINESS_TZ", defaults.business_tz),
+            unclaimed_offer_seconds=float(
+                env.get("UNCLAIMED_OFFER_SECONDS", defaults.unclaimed_offer_seconds)
+            ),
+            agent_heartbeat_timeout_seconds=float(
+                env.get("AGENT_HEARTBEAT_TIMEOUT_SECONDS", defaults.agent_heartbeat_timeout_seconds)
+            ),
+            agent_capacity=int(env.get("AGENT_CAPACITY", defaults.agent_capacity)),
+            desk_session_hours=float(env.get("DESK_SESSION_HOURS", defaults.desk_session_hours)),
+            desk_cookie_secure=env.get("DESK_COOKIE_SECURE", "1") not in ("0", "false", "no"),
         )
 
 

@@ -15,6 +15,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 from bot import compliance, inbound, outbox
 from bot.customers import is_opted_out, set_opted_out
 from bot.db import run_sync, session_scope
+from bot.desk import notices, ownership
+from bot.desk.events import publish
 from bot.settings import get_settings
 from bot.sms_text import Button, join_turn, resolve_choice
 
@@ -25,6 +27,8 @@ EMPTY_REPLY = "Your text was empty. Text MENU to see what I can do, or AGENT for
 MMS_REPLY = "Thanks, we got your picture. I can only read text, so please tell me what you need."
 NOTHING_MORE = "That's all for now. Text MENU to see what I can do."
 TROUBLE_REPLY = "Sorry, we're having trouble right now. We'll get back to you by text soon."
+
+HANDBACK_PAYLOAD = "/agent_resolved"  # tells the assistant a person just resolved the chat
 
 # Runs the assistant on a text: (phone, text, message uuid, metadata) -> bot messages.
 AskBot = Callable[[str, str, str, Dict[str, Any]], Awaitable[List[Dict[str, Any]]]]
@@ -114,6 +118,11 @@ class SmsConversations:
         if opted_out:
             return inbound.IGNORED, []  # recorded, never answered until START
         text = message.text.strip()
+        gate = await run_sync(_gate, message.phone, text)
+        if gate.held:  # a person owns the conversation: the bot stays silent
+            return inbound.HELD, gate.replies
+        if gate.handback:
+            await self.ask_bot(message.phone, HANDBACK_PAYLOAD, f"{message.id}-handback", {})
         if text.upper() == "MORE":
             rest = await run_sync(_take_overflow, message.phone)
             return inbound.PROCESSED, [Reply(rest or NOTHING_MORE)]
@@ -131,6 +140,30 @@ class SmsConversations:
         if bot_text:
             replies.append(Reply(bot_text, buttons=buttons))
         return inbound.PROCESSED, replies
+
+
+@dataclass
+class Gate:
+    held: bool = False
+    handback: bool = False
+    replies: List[Reply] = field(default_factory=list)
+
+
+def _gate(phone: str, text: str) -> Gate:
+    """Ownership decides: the bot answers only conversations it owns."""
+    with session_scope() as session:
+        current = ownership.ownership_of(session, phone)
+        if current.owner == ownership.BOT:
+            return Gate(handback=ownership.take_handback(session, phone))
+        word = text.strip().upper()
+        if current.owner == ownership.QUEUE and word == "BOT":
+            if ownership.return_to_bot(session, current.conversation_id):
+                return Gate(held=True, replies=[Reply(notices.BACK_TO_BOT, kind="system")])
+        if current.owner == ownership.QUEUE and word == "WAIT":
+            publish(session, "message_in", current.conversation_id, team=current.team)
+            return Gate(held=True, replies=[Reply(notices.KEEP_WAITING, kind="system")])
+        publish(session, "message_in", current.conversation_id, current.agent_id, current.team)
+        return Gate(held=True)
 
 
 def _claim(message_id: int) -> Optional[inbound.InboundView]:

@@ -17,6 +17,9 @@ from bot.seed import seed
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+# The desk is open around the clock in tests (closed hours are tested explicitly).
+os.environ.setdefault("BUSINESS_HOURS", "00:00-24:00")
+os.environ.setdefault("BUSINESS_DAYS", "mon,tue,wed,thu,fri,sat,sun")
 
 # The server's admin database; each test session creates (and drops) its own database.
 POSTGRES_ADMIN_URL = os.environ.get(

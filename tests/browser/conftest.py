@@ -9,8 +9,15 @@ from typing import Iterator
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # Set SAVE_SCREENSHOTS=1 to refresh the pictures in docs/img while the tests run.
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 

@@ -1,0 +1,1 @@
+"""The agent desk: conversation ownership, the queue, agents, and the web console."""
