@@ -38,6 +38,8 @@ migrate: setup
 
 seed: migrate
 	$(PY) -m bot seed
+	@echo "Agent desk logins (http://127.0.0.1:8080/):"
+	@$(PY) -m bot demo-agents
 
 validate: setup
 	$(RASA) data validate --fail-on-warnings
@@ -53,7 +55,9 @@ run: seed train
 	@echo "SMS simulator:  http://127.0.0.1:8008/  (local Plivo stand-in)"
 	@echo "Rasa server:    http://127.0.0.1:5005  (SMS: /webhooks/plivo/, REST: /webhooks/rest/)"
 	@echo "Action server:  http://127.0.0.1:5055"
+	@echo "Agent console:  http://127.0.0.1:8080/  (logins above)"
 	@trap 'kill 0' INT TERM; \
+	$(PY) -m bot.desk --port 8080 & \
 	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $(PY) -m bot.plivo_standin --port 8008 & ;; esac; \
 	$(RASA) run actions --actions actions --port 5055 & \
 	$(RASA) run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \

@@ -18,6 +18,9 @@ def run_migrations() -> None:
     given = context.config.attributes.get("connection")
     url = context.config.attributes.get("database_url")
     with nullcontext(given) if given else get_engine(url).connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # batch mode rebuilds tables; FK checks must be off meanwhile
+            connection.connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -26,6 +29,8 @@ def run_migrations() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.connection.execute("PRAGMA foreign_keys=ON")
 
 
 run_migrations()

@@ -1,0 +1,80 @@
+"""The desk's background duties, run by every console process (all steps are atomic):
+silent agents go offline (chats requeued), waiting chats are auto-assigned, and a texter
+nobody claimed in time is offered the bot or a longer wait."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Dict
+
+from sqlalchemy import select, update
+
+from bot import outbox
+from bot.db import run_sync, session_scope
+from bot.desk.agents import expire_silent_agents
+from bot.desk.events import publish
+from bot.desk.notices import WAIT_OFFER
+from bot.desk.ownership import QUEUE
+from bot.desk.routing import auto_assign
+from bot.models import Conversation, utcnow
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def offer_bot_to_long_waiters(session, older_than: dt.timedelta) -> int:  # noqa: ANN001
+    """Texters queued longer than `older_than` get the offer once (BOT or WAIT)."""
+    cutoff = utcnow() - older_than
+    candidates = session.execute(
+        select(Conversation.id, Conversation.phone, Conversation.team).where(
+            Conversation.owner == QUEUE,
+            Conversation.wait_offer_sent_at.is_(None),
+            Conversation.queued_at < cutoff,
+        )
+    ).all()
+    offered = 0
+    for conversation_id, phone, team in candidates:
+        won = session.execute(
+            update(Conversation)
+            .where(
+                Conversation.id == conversation_id,
+                Conversation.owner == QUEUE,
+                Conversation.wait_offer_sent_at.is_(None),
+            )
+            .values(wait_offer_sent_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won:
+            outbox.enqueue(session, phone, WAIT_OFFER, kind="system", author="system")
+            publish(session, "wait_offer", conversation_id, team=team)
+            offered += 1
+    return offered
+
+
+def maintain_once() -> Dict[str, int]:
+    settings = get_settings()
+    with session_scope() as session:
+        expired = expire_silent_agents(
+            session, dt.timedelta(seconds=settings.agent_heartbeat_timeout_seconds)
+        )
+    with session_scope() as session:
+        assigned = auto_assign(session)
+    with session_scope() as session:
+        offered = offer_bot_to_long_waiters(
+            session, dt.timedelta(seconds=settings.unclaimed_offer_seconds)
+        )
+    return {"expired_agents": len(expired), "assigned": len(assigned), "offered": offered}
+
+
+async def maintenance_loop(interval: float = 1.0) -> None:
+    """Run forever; a failed round (e.g. database down) is logged and retried."""
+    while True:
+        try:
+            done = await run_sync(maintain_once)
+            if any(done.values()):
+                logger.info("desk maintenance: %s", done)
+        except Exception:  # noqa: BLE001
+            logger.exception("desk maintenance round failed")
+        await asyncio.sleep(interval)

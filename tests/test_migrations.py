@@ -1,0 +1,79 @@
+"""Migrations run forward over a database that already holds data, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Iterator
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from bot.db import dispose_engines
+from bot.migrate import alembic_config
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # noqa: ANN001
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrate.db'}"
+        dispose_engines()
+        return
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    name = f"sms_bot_migrate_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
+    finally:
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_upgrade_keeps_existing_rows(empty_database: str) -> None:
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0001")
+    engine = create_engine(empty_database, future=True)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO customers (id, phone, name, opted_out, created_at) "
+                "VALUES (1, '+15005550001', 'Alex', false, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO conversations (id, phone, created_at, updated_at) "
+                "VALUES (1, '+15005550001', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO messages (id, conversation_id, direction, author, text, "
+                "created_at) VALUES (1, 1, 'in', 'customer', 'hi', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO handoff_requests (phone, reason, team, status, "
+                "created_at) VALUES ('+15005550001', 'asked', 'general', 'open', "
+                "CURRENT_TIMESTAMP)"
+            )
+        )
+    engine.dispose()
+    dispose_engines()
+    command.upgrade(alembic_config(empty_database), "head")
+    engine = create_engine(empty_database, future=True)
+    with engine.connect() as conn:
+        owner = conn.execute(text("SELECT owner, handback_pending FROM conversations")).one()
+        message = conn.execute(text("SELECT text, status, kind FROM messages")).one()
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert tuple(owner) in (("bot", False), ("bot", 0))
+    assert tuple(message) == ("hi", "processed", "sms")
+    assert {"outbox", "agents", "desk_events", "delivery_reports", "webhook_nonces"} <= tables
