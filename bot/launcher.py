@@ -74,6 +74,7 @@ class RasaStack:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
         if self.workdir is not None:
             self.workdir.cleanup()
 

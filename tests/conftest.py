@@ -83,15 +83,27 @@ def database_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     dispose_engines()
 
 
+def _model_inputs_newest_mtime() -> float:
+    from bot.settings import PROJECT_ROOT
+
+    files = [PROJECT_ROOT / "config.yml", PROJECT_ROOT / "domain.yml"]
+    for folder in ("data", "bot/nlu"):
+        files += [p for p in (PROJECT_ROOT / folder).rglob("*") if p.is_file()]
+    return max(p.stat().st_mtime for p in files)
+
+
 @pytest.fixture(scope="session")
 def trained_model():
-    """The model `make train` builds; trained here if it is missing."""
+    """The model `make train` builds; (re)trained here if missing or older than its inputs."""
     import subprocess
 
     from bot.launcher import DEFAULT_MODEL, RASA, child_env
     from bot.settings import PROJECT_ROOT
 
-    if not DEFAULT_MODEL.exists():
+    stale = not DEFAULT_MODEL.exists() or (
+        DEFAULT_MODEL.stat().st_mtime < _model_inputs_newest_mtime()
+    )
+    if stale:
         subprocess.run(
             [RASA, "train", "--fixed-model-name", "sms-bot", "--out", "models"],
             cwd=PROJECT_ROOT,
@@ -99,4 +111,5 @@ def trained_model():
             check=True,
             capture_output=True,
         )
+        DEFAULT_MODEL.touch()
     return DEFAULT_MODEL

@@ -19,8 +19,9 @@ from bot.settings import Settings
 
 def make_agent(username: str, teams=("general",), capacity: int = 10, online: bool = True):
     with session_scope() as session:
-        agent = agents.create_agent(session, username, username.title(), "password123",
-                                    teams=teams, capacity=capacity)
+        agent = agents.create_agent(
+            session, username, username.title(), "password123", teams=teams, capacity=capacity
+        )
         if online:
             agents.heartbeat(session, agent.id)
     return agent
@@ -87,8 +88,9 @@ def test_transfer_resolve_and_handback(database_url: str) -> None:
     with session_scope() as session:
         assert ownership.claim(session, chat, ann.id)
         assert not ownership.resolve(session, chat, bob.id)  # not bob's chat
-        assert ownership.transfer(session, chat, ann.id, "customer asks about A1001",
-                                  to_team="orders")
+        assert ownership.transfer(
+            session, chat, ann.id, "customer asks about A1001", to_team="orders"
+        )
         assert ownership.ownership_by_id(session, chat).owner == "queue"
     with session_scope() as session:
         assert ownership.claim(session, chat, bob.id)
@@ -132,8 +134,11 @@ def test_silent_agents_expire_and_long_waiters_get_the_offer(
 
 
 def test_business_hours() -> None:
-    settings = Settings(business_hours="09:00-18:00", business_days="mon,tue,wed,thu,fri",
-                        business_tz="America/New_York")
+    settings = Settings(
+        business_hours="09:00-18:00",
+        business_days="mon,tue,wed,thu,fri",
+        business_tz="America/New_York",
+    )
     saturday_noon = dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.timezone.utc)  # 12:00 NY
     tuesday_10 = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.timezone.utc)  # 10:00 NY
     monday_7 = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)  # 07:00 NY

@@ -1,0 +1,46 @@
+"""The console's pages and static assets (a fixed list of files, no directory serving)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sanic import Sanic
+from sanic.exceptions import NotFound
+from sanic.request import Request
+from sanic.response import HTTPResponse, raw
+
+STATIC = Path(__file__).with_name("static")
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+ASSETS = frozenset({"common.js", "console.js", "segments.js", "supervisor.js", "console.css"})
+
+
+def _file(name: str) -> HTTPResponse:
+    path = STATIC / name
+    return raw(
+        path.read_bytes(),
+        content_type=TYPES[path.suffix],
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+def register(app: Sanic) -> None:
+    """Add the page and asset routes."""
+
+    @app.get("/")
+    async def console(request: Request) -> HTTPResponse:
+        return _file("console.html")
+
+    @app.get("/supervisor", ctx_role="supervisor")
+    async def supervisor(request: Request) -> HTTPResponse:
+        return _file("supervisor.html")
+
+    @app.get("/static/<name:str>", ctx_public=True, ctx_asset=True)
+    async def asset(request: Request, name: str) -> HTTPResponse:
+        if name not in ASSETS:
+            raise NotFound("no such file")
+        return _file(name)
