@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Optional, TypeVar
@@ -70,3 +71,11 @@ def run_sync(fn: Callable[..., T], *args: Any, **kwargs: Any) -> "asyncio.Future
     """Run blocking data-layer work off the event loop."""
     loop = asyncio.get_running_loop()
     return loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
+
+
+def run_sync_in(
+    executor: Executor, fn: Callable[..., T], *args: Any, **kwargs: Any
+) -> "asyncio.Future[T]":
+    """Like run_sync, on a dedicated pool (so urgent work does not queue behind the rest)."""
+    loop = asyncio.get_running_loop()
+    return loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))

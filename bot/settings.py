@@ -40,6 +40,7 @@ class Settings:
     outbox_retry_cap_seconds: float = 300.0
     plivo_timeout_seconds: float = 8.0
     inbound_claim_lease_seconds: float = 30.0
+    sms_processing_concurrency: int = 4
     # Agent desk
     business_hours: str = "09:00-18:00"
     business_days: str = "mon,tue,wed,thu,fri,sat"
@@ -87,6 +88,9 @@ class Settings:
             ),
             inbound_claim_lease_seconds=float(
                 env.get("INBOUND_CLAIM_LEASE_SECONDS", defaults.inbound_claim_lease_seconds)
+            ),
+            sms_processing_concurrency=int(
+                env.get("SMS_PROCESSING_CONCURRENCY", defaults.sms_processing_concurrency)
             ),
             business_hours=env.get("BUSINESS_HOURS", defaults.business_hours),
             business_days=env.get("BUSINESS_DAYS", defaults.business_days),

@@ -44,9 +44,14 @@ class Reply:
 class SmsConversations:
     """Processes inbound texts: per phone in order, different phones in parallel."""
 
-    def __init__(self, ask_bot: AskBot, on_queued: Callable[[], None]) -> None:
+    def __init__(
+        self, ask_bot: AskBot, on_queued: Callable[[], None], concurrency: int = 4
+    ) -> None:
         self.ask_bot = ask_bot
         self.on_queued = on_queued
+        # Rasa's processing blocks the event loop in short bursts; a few at a time keep the
+        # loop free enough to acknowledge new webhooks within milliseconds.
+        self._slots = asyncio.Semaphore(concurrency)
         self._locks: Dict[str, asyncio.Lock] = {}
         self._in_flight: set = set()
         self._tasks: set = set()
@@ -74,7 +79,7 @@ class SmsConversations:
 
     async def _run(self, message_id: int, phone: str, lock: asyncio.Lock) -> None:
         try:
-            async with lock:
+            async with lock, self._slots:
                 await self.process(message_id)
         except Exception:  # noqa: BLE001 - logged; the row stays for the next sweep
             logger.exception("processing inbound message %s failed", message_id)

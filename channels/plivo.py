@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import (
@@ -27,7 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import outbox
-from bot.db import run_sync, session_scope
+from bot.db import run_sync, run_sync_in, session_scope
 from bot.inbound import record_inbound
 from bot.outbox_worker import OutboxWorker
 from bot.phone import to_e164
@@ -50,6 +51,8 @@ logger = logging.getLogger(__name__)
 
 # The running worker of this process, so replies from anywhere can wake it.
 _worker: Optional[OutboxWorker] = None
+# Recording an inbound text is what Plivo waits for: it gets threads of its own.
+_ACK_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="plivo-ack")
 
 
 def _wake_worker() -> None:
@@ -210,7 +213,9 @@ class PlivoInput(InputChannel):
             )
             worker = OutboxWorker(sender, settings)
             _worker = worker
-            conversations = SmsConversations(ask_bot, worker.wake)
+            conversations = SmsConversations(
+                ask_bot, worker.wake, settings.sms_processing_concurrency
+            )
             state.update(worker=worker, conversations=conversations)
             app.add_task(worker.run())
             app.add_task(self._sweep(conversations))
@@ -235,7 +240,7 @@ class PlivoInput(InputChannel):
                 form = self._verify(request, "webhook")
                 sms = inbound_from_form(form, settings.plivo_number)
                 nonce = request.headers.get("X-Plivo-Signature-V3-Nonce", "")
-                message_id = await run_sync(_record, sms, nonce)
+                message_id = await run_sync_in(_ACK_POOL, _record, sms, nonce)
             except WebhookError as error:
                 logger.warning(
                     "plivo webhook refused (%d): %s from %s", error.status, error.reason, request.ip

@@ -1,0 +1,289 @@
+"""The SMS path vs the bare REST channel, on the same running bot, in one run.
+
+Usage:
+    .venv/bin/python -m bench.sms_throughput                 # 8 customers, 400 messages each way
+    .venv/bin/python -m bench.sms_throughput --concurrency 16 --messages 800 --json
+
+Measures, against one Rasa server + action server (SQLite, fresh database) and the Plivo
+stand-in running in this process:
+1. Webhook ack latency: `--burst` signed inbound webhooks sent by 32 concurrent senders
+   as fast as they are answered (each a new phone texting "hi"); p50/p99 of the HTTP answer
+   (the ack; processing continues in the background), then the time until every reply
+   reached the stand-in.
+2. End to end: `--concurrency` customers each run 4-message conversations, one message at
+   a time, over (a) the SMS path: signed webhook -> ack -> background processing -> outbox
+   -> real plivo SDK -> stand-in (latency = webhook sent until the reply is recorded by
+   the stand-in, observed in-process without polling), and (b) the REST channel (latency
+   = request until response). messages/s and p50/p99 side by side, and the ratio.
+The sending-number rate limit is lifted (SMS_RATE_PER_SECOND=10000) so the software is
+measured, not the carrier's 1-100 msg/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+from urllib.parse import urlencode
+
+import aiohttp
+
+from bench.rest_throughput import LoadResult, drive, percentile, prepare_our_database, sender_ids
+from bot.launcher import DEFAULT_MODEL, free_port, start_stack
+from bot.plivo_standin.runner import StandIn
+from bot.plivo_standin.signing import sign_request
+from bot.plivo_standin.state import STATE
+from bot.settings import PROJECT_ROOT
+
+AUTH_ID = "MABENCHSTANDIN000000"
+AUTH_TOKEN = "bench-token-not-a-secret"
+BUSINESS = "+15005550100"
+CONVERSATION = ["hi", "where is my order A1001", "is there wifi", "thanks"]
+
+
+class ReplyWatch:
+    """Futures resolved (thread-safely) when the stand-in records an outbound message."""
+
+    def __init__(self, standin: StandIn, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: Dict[str, asyncio.Future] = {}
+        self.lock = threading.Lock()
+        store = standin.app[STATE].store
+        original = store.add
+
+        def add(*args: Any, **kwargs: Any) -> Any:
+            message = original(*args, **kwargs)
+            if message.direction == "outbound":
+                with self.lock:
+                    future = self.waiting.pop(message.to_number, None)
+                if future is not None:
+                    loop.call_soon_threadsafe(_resolve, future, message.text)
+            return message
+
+        store.add = add
+
+    def expect(self, phone: str) -> asyncio.Future:
+        future = self.loop.create_future()
+        with self.lock:
+            self.waiting[phone.lstrip("+")] = future
+        return future
+
+
+def _resolve(future: asyncio.Future, text: str) -> None:
+    if not future.done():
+        future.set_result(text)
+
+
+def signed_body(webhook: str, phone: str, text: str, n: int) -> tuple:
+    params = {
+        "From": phone.lstrip("+"),
+        "To": BUSINESS.lstrip("+"),
+        "Text": text,
+        "Type": "sms",
+        "MessageUUID": f"bench-{phone}-{n}-{time.time_ns()}",
+        "MessageIntent": "",
+        "Units": "1",
+        "TotalRate": "0.00000",
+        "TotalAmount": "0.00000",
+    }
+    headers = sign_request(webhook, params, AUTH_TOKEN)
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return urlencode(params).encode(), headers
+
+
+async def sms_conversations(
+    bot_url: str, watch: ReplyWatch, concurrency: int, messages: int, prefix: int
+) -> LoadResult:
+    """Like bench.rest_throughput.drive, but each message is a signed SMS webhook."""
+    result = LoadResult()
+    webhook = f"{bot_url}/webhooks/plivo/webhook"
+    senders = sender_ids(prefix)
+    queue: asyncio.Queue = asyncio.Queue()
+    for _ in range(-(-messages // len(CONVERSATION))):
+        queue.put_nowait(next(senders))
+
+    async def customer(session: aiohttp.ClientSession) -> None:
+        while not queue.empty():
+            phone = queue.get_nowait()
+            for n, text in enumerate(CONVERSATION):
+                body, headers = signed_body(webhook, phone, text, n)
+                reply = watch.expect(phone)
+                started = time.perf_counter()
+                async with session.post(webhook, data=body, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        result.error(f"http_{response.status}")
+                        continue
+                try:
+                    await asyncio.wait_for(reply, 30)
+                except asyncio.TimeoutError:
+                    result.error("no_reply")
+                    continue
+                result.messages += 1
+                result.latencies_ms.append((time.perf_counter() - started) * 1000)
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as s:
+        started = time.perf_counter()
+        await asyncio.gather(*(customer(s) for _ in range(concurrency)))
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+async def ack_burst(bot_url: str, watch: ReplyWatch, count: int, senders: int = 32) -> Dict:
+    """Many new texters at once: how fast is the webhook acknowledged, and drained?"""
+    webhook = f"{bot_url}/webhooks/plivo/webhook"
+    phones = [f"+1555990{i:04d}" for i in range(count)]
+    replies = [watch.expect(p) for p in phones]
+    acks: List[float] = []
+    errors = 0
+    queue: asyncio.Queue = asyncio.Queue()
+    for phone in phones:
+        queue.put_nowait(phone)
+
+    async def sender(session: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        while not queue.empty():
+            phone = queue.get_nowait()
+            body, headers = signed_body(webhook, phone, "hi", 0)
+            started = time.perf_counter()
+            async with session.post(webhook, data=body, headers=headers) as response:
+                await response.read()
+                acks.append((time.perf_counter() - started) * 1000)
+                errors += response.status != 200
+
+    started = time.perf_counter()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=senders)) as s:
+        await asyncio.gather(*(sender(s) for _ in range(senders)))
+    acked = time.perf_counter() - started
+    done, pending = await asyncio.wait(replies, timeout=120)
+    drained = time.perf_counter() - started
+    return {
+        "webhooks": count,
+        "errors": errors,
+        "ack_p50_ms": percentile(acks, 50),
+        "ack_p99_ms": percentile(acks, 99),
+        "ack_max_ms": max(acks),
+        "acked_in_s": acked,
+        "replied": len(done),
+        "all_replied_in_s": drained,
+    }
+
+
+def summary(result: LoadResult) -> Dict[str, Any]:
+    return {
+        "messages": result.messages,
+        "seconds": round(result.seconds, 2),
+        "msgs_per_s": result.messages / result.seconds if result.seconds else 0.0,
+        "p50_ms": percentile(result.latencies_ms, 50),
+        "p99_ms": percentile(result.latencies_ms, 99),
+        "errors": result.errors,
+    }
+
+
+async def run(args: argparse.Namespace, bot_url: str, standin: StandIn) -> Dict[str, Any]:
+    watch = ReplyWatch(standin, asyncio.get_running_loop())
+    await sms_conversations(bot_url, watch, args.concurrency, 40, prefix=90)  # warm-up
+    await drive(bot_url, CONVERSATION, args.concurrency, 40, sender_ids(91))
+    rest = await drive(bot_url, CONVERSATION, args.concurrency, args.messages, sender_ids(92))
+    sms = await sms_conversations(bot_url, watch, args.concurrency, args.messages, prefix=93)
+    rest2 = await drive(bot_url, CONVERSATION, args.concurrency, args.messages, sender_ids(94))
+    burst = await ack_burst(bot_url, watch, args.burst)
+    rest_all = LoadResult(
+        rest.messages + rest2.messages,
+        rest.seconds + rest2.seconds,
+        rest.latencies_ms + rest2.latencies_ms,
+        {**rest.errors, **rest2.errors},
+    )
+    return {"rest": summary(rest_all), "sms": summary(sms), "ack_burst": burst}
+
+
+def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
+    rest, sms, burst = results["rest"], results["sms"], results["ack_burst"]
+    rows = [
+        ("messages/s", rest["msgs_per_s"], sms["msgs_per_s"]),
+        ("p50 latency ms", rest["p50_ms"], sms["p50_ms"]),
+        ("p99 latency ms", rest["p99_ms"], sms["p99_ms"]),
+    ]
+    lines = [
+        f"SMS path vs REST channel, same bot, {meta['concurrency']} concurrent customers, "
+        f"{meta['messages']} messages each way (REST run before and after SMS)",
+        f"{'':18}{'REST':>12}{'SMS':>12}{'SMS/REST':>10}",
+    ]
+    for name, a, b in rows:
+        lines.append(f"{name:18}{a:12.1f}{b:12.1f}{(b / a if a else float('nan')):10.2f}")
+    lines += [
+        f"errors: REST {rest['errors'] or 'none'}, SMS {sms['errors'] or 'none'}",
+        "",
+        f"Webhook ack under a burst of {burst['webhooks']} new texters (32 concurrent senders):",
+        f"  ack p50 {burst['ack_p50_ms']:.1f} ms, p99 {burst['ack_p99_ms']:.1f} ms, "
+        f"max {burst['ack_max_ms']:.1f} ms; all acked in {burst['acked_in_s']:.2f} s; "
+        f"{burst['replied']}/{burst['webhooks']} replies in {burst['all_replied_in_s']:.2f} s; "
+        f"errors {burst['errors']}",
+    ]
+    return "\n".join(lines)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--messages", type=int, default=400)
+    parser.add_argument("--burst", type=int, default=300)
+    parser.add_argument("--json", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="sms-bench-"))
+    database_url = f"sqlite:///{work / 'bot.db'}"
+    prepare_our_database(database_url)
+    rasa_port = free_port()
+    bot_url = f"http://127.0.0.1:{rasa_port}"
+    standin = StandIn(
+        AUTH_ID,
+        AUTH_TOKEN,
+        BUSINESS,
+        f"{bot_url}/webhooks/plivo/webhook",
+        status_delays=(0.01, 0.01),
+    ).start()
+    env = {
+        "DATABASE_URL": database_url,
+        "PLIVO_AUTH_ID": AUTH_ID,
+        "PLIVO_AUTH_TOKEN": AUTH_TOKEN,
+        "PLIVO_NUMBER": BUSINESS,
+        "PLIVO_API_URL": standin.url,
+        "BOT_PUBLIC_URL": bot_url,
+        "SMS_RATE_PER_SECOND": "10000",
+        "BUSINESS_HOURS": "00:00-24:00",
+        "BUSINESS_DAYS": "mon,tue,wed,thu,fri,sat,sun",
+    }
+    stack = start_stack(
+        DEFAULT_MODEL,
+        env=env,
+        rasa_port=rasa_port,
+        log_dir=work,
+        credentials=PROJECT_ROOT / "credentials.yml",
+    )
+    try:
+        results = asyncio.run(run(args, bot_url, standin))
+    finally:
+        stack.stop()
+        standin.stop()
+    meta = {
+        "concurrency": args.concurrency,
+        "messages": args.messages,
+        "machine": f"{platform.machine()}, 2 cores",
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    print(json.dumps({"meta": meta, **results}, indent=2) if args.json else table(results, meta))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

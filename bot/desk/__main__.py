@@ -1,0 +1,41 @@
+"""`python -m bot.desk [--host 127.0.0.1] [--port 8080]`: serve the agent console."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from typing import List, Optional
+
+from bot.settings import get_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m bot.desk", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument(
+        "--no-maintenance",
+        action="store_true",
+        default=os.environ.get("DESK_MAINTENANCE", "1") in ("0", "false", "no"),
+        help="do not run the maintenance loop (auto-assign, presence expiry) in this process",
+    )
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the console until interrupted."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from bot.desk.web import create_app
+
+    app = create_app(get_settings(), maintenance=not args.no_maintenance)
+    app.run(host=args.host, port=args.port, access_log=False, motd=False, workers=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""The console's Sanic app: routes, the gate (auth + CSRF), headers, and the desk's
+maintenance loop as a background task."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from typing import Optional
+
+from sanic import Sanic
+
+from bot.desk.web import (
+    api_conversation,
+    api_presence,
+    api_queue,
+    api_supervisor,
+    errors,
+    headers,
+    login,
+    pages,
+    sse,
+)
+from bot.desk.web.auth import gate
+from bot.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+_names = itertools.count(1)
+MAINTENANCE_INTERVAL = 1.0
+MAINTENANCE_RESTART_SECONDS = 5.0
+
+
+async def _maintenance(interval: float) -> None:
+    """Run the desk's maintenance loop (if that module exists), restarting it if it fails."""
+    try:
+        from bot.desk.maintenance import maintenance_loop
+    except ModuleNotFoundError as missing:
+        if missing.name != "bot.desk.maintenance":
+            raise
+        logger.info("bot.desk.maintenance not available: no maintenance loop in this process")
+        return
+    logger.info("maintenance loop started (every %.1fs)", interval)
+    while True:
+        try:
+            await maintenance_loop(interval=interval)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - logged; the loop is restarted
+            logger.exception("maintenance loop failed; restarting")
+            await asyncio.sleep(MAINTENANCE_RESTART_SECONDS)
+
+
+def create_app(settings: Optional[Settings] = None, maintenance: bool = True) -> Sanic:
+    """The console app on `settings.database_url` (default: settings from the environment)."""
+    app = Sanic(f"agent_desk_{next(_names)}", configure_logging=False)
+    app.ctx.settings = settings or get_settings()
+    app.config.REQUEST_MAX_SIZE = 64 * 1024
+    app.config.KEEP_ALIVE_TIMEOUT = 15
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.register_middleware(headers.start_clock, "request")
+    app.register_middleware(gate, "request")
+    app.register_middleware(headers.finish, "response")
+    for module in (
+        login,
+        pages,
+        api_queue,
+        api_conversation,
+        api_presence,
+        api_supervisor,
+        sse,
+        errors,
+    ):
+        module.register(app)
+
+    if maintenance:
+
+        @app.after_server_start
+        async def start_maintenance(app: Sanic, _loop: object) -> None:
+            app.ctx.maintenance = asyncio.get_running_loop().create_task(
+                _maintenance(MAINTENANCE_INTERVAL)
+            )
+
+        @app.before_server_stop
+        async def stop_maintenance(app: Sanic, _loop: object) -> None:
+            task = getattr(app.ctx, "maintenance", None)
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    return app

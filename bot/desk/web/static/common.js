@@ -1,0 +1,191 @@
+/* Shared by the console and the supervisor page: DOM building (text only, never HTML),
+ * the JSON API client with the CSRF header, the live stream, formatting, the top bar. */
+(function (global) {
+  "use strict";
+
+  var state = { me: null, csrf: "" };
+
+  /* el("div", {className: "x", text: "y", attrs: {...}, on: {click: fn}}, child...) */
+  function el(tag, props) {
+    var node = document.createElement(tag);
+    props = props || {};
+    if (props.className) node.className = props.className;
+    if (props.text !== undefined && props.text !== null) node.textContent = String(props.text);
+    if (props.attrs) {
+      Object.keys(props.attrs).forEach(function (key) {
+        var value = props.attrs[key];
+        if (value !== undefined && value !== null && value !== false) {
+          node.setAttribute(key, value === true ? "" : String(value));
+        }
+      });
+    }
+    if (props.dataset) {
+      Object.keys(props.dataset).forEach(function (key) { node.dataset[key] = props.dataset[key]; });
+    }
+    if (props.on) {
+      Object.keys(props.on).forEach(function (key) { node.addEventListener(key, props.on[key]); });
+    }
+    for (var i = 2; i < arguments.length; i++) append(node, arguments[i]);
+    return node;
+  }
+
+  function append(node, child) {
+    if (child === null || child === undefined || child === false) return;
+    if (Array.isArray(child)) { child.forEach(function (c) { append(node, c); }); return; }
+    node.appendChild(typeof child === "string" || typeof child === "number"
+      ? document.createTextNode(String(child)) : child);
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  function $(id) { return document.getElementById(id); }
+
+  function signIn() { global.location.assign("/login"); }
+
+  /* fetch JSON; {ok, status, data}. 401 sends the browser to the sign-in page. */
+  function api(method, path, body) {
+    var options = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (method !== "GET") {
+      options.headers["X-CSRF-Token"] = state.csrf;
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body || {});
+    }
+    return fetch(path, options).then(function (response) {
+      if (response.status === 401) { signIn(); throw new Error("signed out"); }
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    });
+  }
+
+  function loadMe() {
+    return api("GET", "/api/me").then(function (r) {
+      state.me = r.data.agent;
+      state.csrf = r.data.csrf_token;
+      return r.data;
+    });
+  }
+
+  function debounce(fn, ms) {
+    var timer = null;
+    return function () {
+      if (timer) return;
+      timer = setTimeout(function () { timer = null; fn(); }, ms);
+    };
+  }
+
+  /* The live stream: handlers.desk(data), handlers.conversation(data), handlers.hello(). */
+  function live(handlers, indicator) {
+    var source = null;
+    var retry = null;
+    function setState(text, cls) {
+      if (!indicator) return;
+      indicator.textContent = text;
+      indicator.className = "live " + cls;
+    }
+    function parse(event) {
+      try { return JSON.parse(event.data); } catch (e) { return {}; }
+    }
+    function connect() {
+      retry = null;
+      source = new EventSource("/api/stream");
+      source.addEventListener("open", function () { setState("Live", "on"); });
+      source.addEventListener("hello", function () {
+        setState("Live", "on");
+        if (handlers.hello) handlers.hello();
+      });
+      source.addEventListener("desk", function (e) { if (handlers.desk) handlers.desk(parse(e)); });
+      source.addEventListener("conversation", function (e) {
+        if (handlers.conversation) handlers.conversation(parse(e));
+      });
+      source.addEventListener("signed_out", function () { source.close(); signIn(); });
+      source.addEventListener("error", function () {
+        setState("Reconnecting…", "off");
+        if (source.readyState === EventSource.CLOSED && !retry) {
+          /* a refused stream does not retry by itself: check the session, then reconnect */
+          retry = setTimeout(function () {
+            api("GET", "/api/me").then(connect, function () {});
+          }, 2000);
+        }
+      });
+    }
+    connect();
+    return { close: function () { if (source) source.close(); } };
+  }
+
+  function parseTime(iso) { return iso ? new Date(iso) : null; }
+
+  function clock(iso) {
+    var d = parseTime(iso);
+    if (!d) return "";
+    var now = new Date();
+    var time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (d.toDateString() === now.toDateString()) return time;
+    return d.toLocaleDateString([], { month: "short", day: "numeric" }) + " " + time;
+  }
+
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    seconds = Math.max(0, Math.round(seconds));
+    if (seconds < 60) return seconds + "s";
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + "m " + String(seconds % 60).padStart(2, "0") + "s";
+    var hours = Math.floor(minutes / 60);
+    return hours + "h " + String(minutes % 60).padStart(2, "0") + "m";
+  }
+
+  function percent(value) {
+    return value === null || value === undefined ? "–" : Math.round(value * 100) + "%";
+  }
+
+  function initials(name) {
+    var parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
+    var text = parts.slice(0, 2).map(function (p) { return Array.from(p)[0]; }).join("");
+    return (text || "?").toUpperCase();
+  }
+
+  /* Top bar: name, status select, supervisor link, sign out. */
+  function initHeader(me, onStatus) {
+    $("me-name").textContent = me.agent.name;
+    $("me-role").textContent = me.agent.role === "supervisor" ? "Supervisor" : "Agent";
+    $("me-avatar").textContent = initials(me.agent.name);
+    var brand = $("business");
+    if (brand && me.business_name) brand.textContent = me.business_name;
+    var nav = $("nav-supervisor");
+    if (nav) nav.hidden = me.agent.role !== "supervisor";
+    var select = $("status");
+    select.value = me.agent.status;
+    select.className = "status-select " + me.agent.status;
+    select.addEventListener("change", function () {
+      var wanted = select.value;
+      api("POST", "/api/status", { status: wanted }).then(function (r) {
+        if (r.ok) {
+          state.me.status = wanted;
+          select.className = "status-select " + wanted;
+          if (onStatus) onStatus(r.data);
+        }
+      });
+    });
+    $("logout").addEventListener("click", function () {
+      api("POST", "/logout").then(signIn, signIn);
+    });
+  }
+
+  function refreshStatus() {
+    return loadMe().then(function (me) {
+      var select = $("status");
+      if (select && document.activeElement !== select) {
+        select.value = me.agent.status;
+        select.className = "status-select " + me.agent.status;
+      }
+      return me;
+    });
+  }
+
+  global.Desk = {
+    state: state, el: el, clear: clear, $: $, api: api, loadMe: loadMe, live: live,
+    debounce: debounce, clock: clock, duration: duration, percent: percent,
+    parseTime: parseTime, initials: initials, initHeader: initHeader,
+    refreshStatus: refreshStatus
+  };
+})(window);
