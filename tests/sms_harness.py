@@ -9,9 +9,10 @@ import time
 import urllib.error
 import urllib.request
 import uuid as uuidlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 from bot.launcher import RasaStack, free_port, start_stack
 from bot.plivo_standin.runner import StandIn
@@ -185,3 +186,21 @@ def inbound_params(phone: str, text: str, uuid: Optional[str] = None, **extra: s
         "TotalAmount": "0.00000",
         **extra,
     }
+
+
+@contextmanager
+def running_sms_setup(work: Path, model: Path) -> Iterator[SmsSetup]:
+    """A fresh migrated + seeded SQLite database under `work`, and everything running."""
+    from bot.db import session_scope
+    from bot.migrate import upgrade
+    from bot.seed import seed
+
+    url = f"sqlite:///{work / 'bot.db'}"
+    upgrade(url)
+    with session_scope(url) as session:
+        seed(session)
+    setup = SmsSetup(url, model, work).start()
+    try:
+        yield setup
+    finally:
+        setup.stop()

@@ -9,27 +9,16 @@ from typing import Iterator
 import pytest
 
 from bot.db import session_scope
-from bot.migrate import upgrade
 from bot.seed import ALEX, SAM
-from tests.sms_harness import SmsSetup, inbound_params
+from tests.sms_harness import SmsSetup, inbound_params, running_sms_setup
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def sms(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Iterator[SmsSetup]:
-    from bot.seed import seed
-
-    work = tmp_path_factory.mktemp("sms")
-    url = f"sqlite:///{work / 'bot.db'}"
-    upgrade(url)
-    with session_scope(url) as session:
-        seed(session)
-    setup = SmsSetup(url, trained_model, work).start()
-    try:
+    with running_sms_setup(tmp_path_factory.mktemp("sms"), trained_model) as setup:
         yield setup
-    finally:
-        setup.stop()
 
 
 def fresh_phone() -> str:

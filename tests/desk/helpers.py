@@ -1,0 +1,45 @@
+"""Creating desk situations directly in the database (as the bot would)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Optional
+
+from bot import inbound
+from bot.db import session_scope
+from bot.desk.ownership import Ownership, hand_to_queue, ownership_by_id
+from bot.models import Conversation
+
+
+def customer_texts(url: str, phone: str, text: str, status: str = inbound.PROCESSED) -> int:
+    """Record an inbound text (as the SMS connector does); returns the message id."""
+    with session_scope(url) as session:
+        message_id = inbound.record_inbound(session, phone, text, str(uuid.uuid4()))
+        inbound.finish_inbound(session, message_id, status)
+        return message_id
+
+
+def queue_chat(
+    url: str,
+    phone: str,
+    text: str = "I need a person",
+    reason: str = "asked",
+    team: str = "general",
+    detail: Optional[str] = None,
+) -> Ownership:
+    """A customer text followed by a handoff to a team's queue."""
+    customer_texts(url, phone, text)
+    with session_scope(url) as session:
+        return hand_to_queue(session, phone, reason, team, detail)
+
+
+def owner_of(url: str, conversation_id: int) -> Ownership:
+    with session_scope(url) as session:
+        found = ownership_by_id(session, conversation_id)
+        assert found is not None
+        return found
+
+
+def conversation_id_for(url: str, phone: str) -> int:
+    with session_scope(url) as session:
+        return session.query(Conversation.id).filter(Conversation.phone == phone).scalar()
