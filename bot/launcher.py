@@ -85,11 +85,19 @@ class RasaStack:
         self.stop()
 
 
-def endpoints_yaml(action_port: int, tracker_store: str) -> str:
+IN_MEMORY_LOCKS = "  type: in_memory"
+
+
+def redis_locks(prefix: str, host: str = "127.0.0.1", port: int = 6379) -> str:
+    """The production lock store (several Rasa workers), as endpoints.yml lines."""
+    return f"  type: redis\n  url: {host}\n  port: {port}\n  db: 1\n  key_prefix: {prefix}"
+
+
+def endpoints_yaml(action_port: int, tracker_store: str, lock_store: str = IN_MEMORY_LOCKS) -> str:
     return (
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
         f"tracker_store:\n{tracker_store}\n"
-        "lock_store:\n  type: in_memory\n"
+        f"lock_store:\n{lock_store}\n"
     )
 
 
@@ -102,6 +110,7 @@ def start_stack(
     rasa_port: Optional[int] = None,
     action_port: Optional[int] = None,
     tracker_store: str = BOT_TRACKER_STORE,
+    lock_store: str = IN_MEMORY_LOCKS,
     credentials: Path = PROJECT_ROOT / "credentials.yml",
     extra_rasa_args: Optional[List[str]] = None,
     log_dir: Optional[Path] = None,
@@ -112,7 +121,7 @@ def start_stack(
     stack.workdir = tempfile.TemporaryDirectory(prefix="rasa-stack-")
     work = Path(stack.workdir.name)
     endpoints = work / "endpoints.yml"
-    endpoints.write_text(endpoints_yaml(stack.action_port, tracker_store))
+    endpoints.write_text(endpoints_yaml(stack.action_port, tracker_store, lock_store))
     environment = child_env(env)
     logs = log_dir or work
 

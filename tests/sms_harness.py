@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
-from bot.launcher import RasaStack, free_port, start_stack
+from bot.launcher import IN_MEMORY_LOCKS, RasaStack, free_port, start_stack
 from bot.plivo_standin.runner import StandIn
 from bot.plivo_standin.signing import sign_request
 from bot.settings import PROJECT_ROOT
@@ -56,6 +56,7 @@ class SmsSetup:
     model: Path
     log_dir: Path
     extra_env: Dict[str, str] = field(default_factory=dict)
+    lock_store: str = IN_MEMORY_LOCKS
     rasa_port: int = field(default_factory=free_port)
     standin: Optional[StandIn] = None
     stack: Optional[RasaStack] = None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.db import session_scope
+from bot.launcher import IN_MEMORY_LOCKS, redis_locks
 from bot.models import Message
 from bot.seed import ALEX
 from tests.sms_harness import SmsSetup, inbound_params
@@ -44,7 +46,11 @@ def test_killing_the_bot_right_after_the_ack_loses_nothing(
 
 
 def test_sms_round_trip(database_url: str, trained_model: Path, tmp_path: Path) -> None:
-    setup = SmsSetup(database_url, trained_model, tmp_path).start()
+    """SQLite with in-memory locks (local), PostgreSQL with Redis locks (production)."""
+    locks = IN_MEMORY_LOCKS
+    if database_url.startswith("postgresql"):
+        locks = redis_locks(prefix=f"test{uuid.uuid4().hex[:8]}")
+    setup = SmsSetup(database_url, trained_model, tmp_path, lock_store=locks).start()
     try:
         reply = setup.ask(ALEX, "ORDER A1001")
         assert "A1001 has shipped with UPS" in reply
