@@ -33,8 +33,11 @@ def responses_used_by_actions() -> set:
     names = {
         f"utter_ask_{slot}" for form in domain["forms"].values() for slot in form["required_slots"]
     }
-    for path in (PROJECT_ROOT / "actions").glob("*.py"):
-        names |= set(re.findall(r'response="(utter_[\w/]+)"', path.read_text()))
+    code = list((PROJECT_ROOT / "actions").glob("*.py")) + list(
+        (PROJECT_ROOT / "bot").rglob("*.py")
+    )
+    for path in code:
+        names |= set(re.findall(r'"(utter_[\w/]+)"', path.read_text()))
     return names
 
 

@@ -94,9 +94,7 @@ def test_login_page_and_assets_are_public_with_security_headers(desk: DeskServer
     assert anonymous.get("/static/..%2Fapp.py").status == 404
 
 
-def test_login_sets_a_hardened_cookie_stored_hashed(
-    desk: DeskServer, people: People
-) -> None:
+def test_login_sets_a_hardened_cookie_stored_hashed(desk: DeskServer, people: People) -> None:
     client = DeskClient(desk.url)
     response = client.try_login("alice", PASSWORD)
     assert response.status == 303 and response.headers["Location"] == "/"

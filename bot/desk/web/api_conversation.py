@@ -31,7 +31,7 @@ def _allowed(session: Session, agent: AgentView, cid: int, what: str) -> Optiona
     if perms is None:
         return NOT_FOUND
     if not getattr(perms, what):
-        return FORBIDDEN if perms.view or what == "view" else NOT_FOUND
+        return FORBIDDEN
     return None
 
 
