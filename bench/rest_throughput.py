@@ -31,6 +31,7 @@ What it does, in one run:
 The load generator (aiohttp) runs in this process and shares the 2 cores with the servers,
 the same way for both bots. The output also says how much CPU other processes on the machine
 used during each measurement: figures taken while that share is high are not comparable.
+Exit status 1 when a request failed (HTTP error, connection error, timeout).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def sqlite_wal(path: Path) -> None:
     """Create an SQLite file in WAL journal mode (a mode stored in the file, so it persists).
 
     Rasa's SQLTrackerStore opens SQLite with the default rollback journal; our database gets
-    WAL from the migrations and the action server (bot.db), which makes commits much cheaper.
+    WAL from the migrations and the action server (bot.db), which makes commits cheaper.
     Giving the stock tracker file WAL too keeps the comparison about the bots, not the journal.
     """
     with sqlite3.connect(path) as connection:

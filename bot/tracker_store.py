@@ -8,6 +8,7 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 
+from bot import rasa_speedups
 from bot.settings import get_settings
 
 
@@ -21,6 +22,7 @@ class BotSQLTrackerStore(SQLTrackerStore):
         event_broker: Optional[EventBroker] = None,
         **kwargs: Any,
     ) -> None:
+        rasa_speedups.install()
         for unused in ("dialect", "host", "db", "port", "username", "password"):
             kwargs.pop(unused, None)
         super().__init__(

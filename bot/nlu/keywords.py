@@ -15,6 +15,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot import rasa_speedups
 from bot.keywords import match_keyword
 
 
@@ -30,6 +31,7 @@ class KeywordIntentOverride(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "KeywordIntentOverride":
+        rasa_speedups.install()  # any process that loads our model gets Rasa's fast paths
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:

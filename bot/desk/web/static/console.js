@@ -235,22 +235,24 @@
           el("span", { text: " · " + entry.author_label + " · " + D.clock(entry.at) })),
         el("div", { className: "note-body", text: entry.text }));
     }
-    var who = entry.author === "customer" ? "customer" : entry.author === "bot" ? "bot" : "agent";
+    var who = entry.author === "customer" ? "customer"
+      : entry.author.indexOf("agent:") === 0 ? "agent" : "bot";  /* bot and system texts */
     var sameAsNext = next && next.kind === "message" && next.author === entry.author &&
       (D.parseTime(next.at) - D.parseTime(entry.at)) < 180000;
     var showMeta = who === "agent" || !sameAsNext ||
       (entry.direction === "out" && entry.status !== "delivered");
     var meta = null;
+    var label = who === "customer" && S.customer && S.customer.name ? S.customer.name : entry.author_label;
     if (showMeta) {
       meta = el("div", { className: "meta" },
-        el("span", { className: "who", text: entry.author_label }),
+        el("span", { className: "who", text: label }),
         el("time", { text: D.clock(entry.at) }),
         entry.direction === "out" || entry.status === "held" || entry.status === "ignored"
           ? statusPill(entry.status) : null,
         entry.segments ? el("span", { className: "segs", text: entry.segments + " SMS" }) : null);
     }
     return el("li", {
-      className: "entry msg " + entry.direction + " " + who + (sameAsNext ? " grouped" : ""),
+      className: "entry msg " + entry.direction + " from-" + who + (sameAsNext ? " grouped" : ""),
       dataset: { id: String(entry.id), status: entry.status || "", author: entry.author }
     }, el("div", { className: "bubble", text: entry.text }), meta);
   }
@@ -346,6 +348,7 @@
 
   function setMode(mode) {
     S.mode = mode;
+    sendStatus("");
     $("mode-reply").classList.toggle("active", mode === "reply");
     $("mode-note").classList.toggle("active", mode === "note");
     $("composer").classList.toggle("note-mode", mode === "note");
