@@ -17,6 +17,9 @@ from bot.models import Conversation, DeskEvent, Message, OutboxMessage, utcnow
 GAP_SECONDS = 10.0  # an id still missing after this was rolled back, not slow to commit
 OUTBOX_OVERLAP = dt.timedelta(seconds=5)  # re-read recent rows (commit delay, clock skew)
 OUTBOX_MEMORY = dt.timedelta(seconds=90)
+# Status changes are looked for among the newest outbox rows only (outbox.updated_at has no
+# index); a delivery report for an older row shows on the next refetch of that conversation.
+OUTBOX_WINDOW_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,19 @@ class FeedCursor:
     outbox_since: dt.datetime
     gaps: Dict[int, float] = field(default_factory=dict)
     outbox_seen: Dict[int, Tuple[str, dt.datetime]] = field(default_factory=dict)
+
+
+CONVERSATION_ONLY_KINDS = frozenset({"agent_reply", "note"})  # lists: only unread/preview
+
+
+def topics(change: Change) -> List[str]:
+    """What a console should refetch for a change: queue, my_chats, conversation, agent_status."""
+    if change.kind in ("agent_status", "conversation"):
+        return [change.kind]
+    found = ["my_chats"] if change.kind in CONVERSATION_ONLY_KINDS else ["queue", "my_chats"]
+    if change.conversation_id is not None:
+        found.append("conversation")
+    return found
 
 
 def open_cursor(session: Session, last_event_id: Optional[int] = None) -> FeedCursor:
@@ -86,10 +102,14 @@ def _messages(session: Session, cursor: FeedCursor) -> Set[int]:
 
 def _outbox(session: Session, cursor: FeedCursor) -> Set[int]:
     now = utcnow()
+    newest = session.execute(select(func.max(OutboxMessage.id))).scalar() or 0
     rows = session.execute(
         select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.updated_at, Conversation.id)
         .join(Conversation, Conversation.phone == OutboxMessage.phone)
-        .where(OutboxMessage.updated_at >= cursor.outbox_since - OUTBOX_OVERLAP)
+        .where(
+            OutboxMessage.id > newest - OUTBOX_WINDOW_ROWS,  # a primary-key range, not a scan
+            OutboxMessage.updated_at >= cursor.outbox_since - OUTBOX_OVERLAP,
+        )
     ).all()
     changed: Set[int] = set()
     for row_id, status, updated_at, conversation_id in rows:

@@ -22,7 +22,10 @@ ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
-@pytest.fixture(scope="session")
+# Module scope: while sync Playwright is open it runs an asyncio loop in the main thread, so
+# it must be closed before other modules' pytest-asyncio tests run (and before another
+# module, e.g. tests/desk, opens its own).
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 

@@ -180,6 +180,10 @@ def test_notes_transfer_and_resolve(
     # bob claims it, then transfers it straight to alice
     assert bob.post(base + "/claim").status == 200
     assert bob.post(base + "/transfer", {"agent_id": people.bob.id}).status == 400
+    assert bob.post(base + "/transfer", {"agent_id": 999}).status == 400
+    offline = bob.post(base + "/transfer", {"agent_id": people.alice.id})  # never signed on
+    assert offline.status == 400 and "offline" in offline.json()["error"]
+    alice.post("/api/heartbeat")
     assert (
         bob.post(base + "/transfer", {"agent_id": people.alice.id, "note": "yours"}).status == 200
     )

@@ -136,6 +136,11 @@ def test_handoff_claim_reply_resolve_live(stack: Stack, browser) -> None:  # noq
         wait_held(stack, ALEX, "I need a large")
         time.sleep(1.0)
         assert len(sms.sent(ALEX)) == before
+        # a canned reply, filled in with first names
+        page.select_option("#canned", label="Greeting")
+        greeting = page.input_value("#text")
+        assert greeting.startswith("Hi Alex, this is Alice from Harborview.")
+        assert page.get_attribute("#counter", "data-length") == str(len(greeting))
         # the live segment counter
         page.fill("#text", "Hi")
         assert page.inner_text("#counter") == "1 SMS · GSM-7 · 2/160"
@@ -162,7 +167,7 @@ def test_handoff_claim_reply_resolve_live(stack: Stack, browser) -> None:  # noq
         assert len(sms.sent(ALEX)) == before + 1
         page.click("#mode-reply")
         page.fill("#text", "Anything else I can help with?")
-        page.wait_for_timeout(300)
+        page.wait_for_selector("#flash", state="hidden", timeout=10_000)
         save_screenshot(page, "console.png")
         page.fill("#text", "")
         # resolve: back to the bot, which answers the next text
@@ -202,9 +207,9 @@ def test_second_agent_cannot_claim_the_same_chat(stack: Stack, browser) -> None:
         alice.click("#claim")
         alice.wait_for_selector(mine_item(phone))
         bob.click("#claim")
-        bob.wait_for_selector("#banner:not([hidden])")
-        assert "Already taken" in bob.inner_text("#banner")
-        assert "Alice Moreno" in bob.inner_text("#banner")
+        bob.wait_for_selector('#flash.error:has-text("Already taken")')
+        assert "Alice Moreno claimed this chat first" in bob.inner_text("#flash")
+        bob.wait_for_selector("#placeholder:not([hidden])")  # not his to see any more
         assert owner_of(stack.url, cid).agent_id == stack.people.alice.id
         assert bob.locator(mine_item(phone)).count() == 0
     finally:
@@ -315,6 +320,33 @@ def test_going_offline_returns_chats_to_the_queue(stack: Stack, browser) -> None
         page.context.close()
 
 
+def test_transfer_to_a_team_with_a_note(stack: Stack, browser) -> None:  # noqa: ANN001
+    phone = fresh_phone()
+    stack.sms.ask(phone, "AGENT")
+    cid = conversation_id_for(stack.url, phone)
+    page = sign_in(browser, stack, "alice")
+    try:
+        page.wait_for_selector(queue_item(phone))
+        page.click(queue_item(phone))
+        page.click("#claim")
+        page.wait_for_selector(mine_item(phone))
+        page.click("#transfer-open")
+        page.wait_for_selector("#transfer-form:not([hidden])")
+        assert page.locator('#transfer-target option[value^="agent:"][disabled]').count() >= 1
+        page.select_option("#transfer-target", "team:orders")
+        page.fill("#transfer-note", "Asked about a refund for order B2001")
+        page.click("#transfer-submit")
+        page.wait_for_selector(f'{queue_item(phone)} .tag.team:text-is("orders")')
+        assert page.locator(mine_item(phone)).count() == 0
+        current = owner_of(stack.url, cid)
+        assert (current.owner, current.team) == ("queue", "orders")
+        page.wait_for_selector("#transcript .entry.note")
+        assert "Transfer: Asked about a refund" in page.inner_text("#transcript .entry.note")
+        assert "Transferred" in page.inner_text("#transcript")
+    finally:
+        page.context.close()
+
+
 def test_supervisor_page_updates_live(stack: Stack, browser) -> None:  # noqa: ANN001
     agent = sign_in(browser, stack, "alice")
     page = sign_in(browser, stack, "sue")
@@ -322,6 +354,7 @@ def test_supervisor_page_updates_live(stack: Stack, browser) -> None:  # noqa: A
         page.click("#nav-supervisor")
         page.wait_for_url(stack.desk.url + "/supervisor")
         page.wait_for_selector("#kpi-containment")
+        page.wait_for_selector("#live.on")
         page.wait_for_selector('#agents tr[data-agent="alice"] .status-dot.online')
         page.evaluate("window.__sameDocument = true")
         chat = queue_chat(

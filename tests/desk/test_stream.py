@@ -86,13 +86,15 @@ def test_stream_sends_desk_events_from_the_database(
         hello = stream.next("hello")
         assert hello["data"] == {"agent_id": people.alice.id} and hello["id"].isdigit()
         # opening the console is a heartbeat: alice is online
-        stream.next("desk", kind="agent_status", agent_id=people.alice.id)
+        status = stream.next("desk", kind="agent_status", agent_id=people.alice.id)
+        assert status["data"]["topics"] == ["agent_status"]
         with session_scope(desk.database_url) as session:
             assert get_agent(session, people.alice.id).status == "online"
         # another process (here: the test) queues a chat; another agent claims it
         chat = queue_chat(desk.database_url, "+15550005001")
         queued = stream.next("desk", kind="queued", conversation_id=chat.conversation_id)
         assert queued["data"]["team"] == "general" and queued["id"].isdigit()
+        assert queued["data"]["topics"] == ["queue", "my_chats", "conversation"]
         assert bob.post(f"/api/conversations/{chat.conversation_id}/claim").status == 200
         stream.next("desk", kind="claimed", agent_id=people.bob.id)
         # a reply's delivery status change reaches the stream as a conversation change
@@ -101,7 +103,8 @@ def test_stream_sends_desk_events_from_the_database(
         with session_scope(desk.database_url) as session:
             row = session.query(OutboxMessage).one()
             outbox.mark_sent(session, row.id, "uuid-1")
-        stream.next("conversation", conversation_id=chat.conversation_id)
+        changed = stream.next("conversation", conversation_id=chat.conversation_id)
+        assert changed["data"]["topics"] == ["conversation"] and "id" not in changed
         with session_scope(desk.database_url) as session:
             outbox.apply_status_callback(session, "uuid-1", "delivered", None)
         stream.next("conversation", conversation_id=chat.conversation_id)

@@ -90,10 +90,13 @@ def _transfer(session: Session, agent: AgentView, cid: int, data: Dict[str, Any]
     if team is not None and team not in people.teams:
         return 400, {"error": f"unknown team {team!r}"}
     if to_agent is not None:
-        if type(to_agent) is not int or to_agent not in {a.id for a in people.agents}:
+        target = next((a for a in people.agents if a.id == to_agent), None)
+        if type(to_agent) is not int or target is None:
             return 400, {"error": "unknown agent"}
         if to_agent == agent.id:
             return 400, {"error": "this chat is yours already"}
+        if target.status == "offline":
+            return 400, {"error": f"{target.name} is offline; transfer to a team instead"}
     if not transfer(session, cid, agent.id, note, to_team=team, to_agent_id=to_agent):
         return 409, {"error": "you do not own this conversation (any more)"}
     return 200, {"ok": True}
@@ -120,6 +123,7 @@ def register(app: Sanic) -> None:
     prefix = "/api/conversations/<cid:int>"
 
     async def run(request: Request, fn: Any, *args: Any) -> HTTPResponse:
+        """Call a data function for the signed-in agent; (status, body) becomes JSON."""
         agent = current(request).agent
         try:
             status, body = await in_db(request.app, fn, agent, *args)
@@ -129,26 +133,32 @@ def register(app: Sanic) -> None:
 
     @app.get(prefix)
     async def show(request: Request, cid: int) -> HTTPResponse:
+        """GET /api/conversations/<id>: transcript, customer panel, permissions."""
         return await run(request, _load, cid)
 
     @app.post(prefix + "/reply")
     async def send(request: Request, cid: int) -> HTTPResponse:
+        """POST /api/conversations/<id>/reply {text}: an SMS through the outbox."""
         return await run(request, _reply, cid, text_field(payload(request), "text"))
 
     @app.post(prefix + "/notes")
     async def note(request: Request, cid: int) -> HTTPResponse:
+        """POST /api/conversations/<id>/notes {text}: an internal note."""
         return await run(request, _note, cid, text_field(payload(request), "text"))
 
     @app.post(prefix + "/transfer")
     async def transfer_route(request: Request, cid: int) -> HTTPResponse:
+        """POST /api/conversations/<id>/transfer {team|agent_id, note}."""
         return await run(request, _transfer, cid, payload(request))
 
     @app.post(prefix + "/resolve")
     async def resolve_route(request: Request, cid: int) -> HTTPResponse:
+        """POST /api/conversations/<id>/resolve: back to the bot."""
         return await run(request, _resolve, cid)
 
     @app.post(prefix + "/read")
     async def read(request: Request, cid: int) -> HTTPResponse:
+        """POST /api/conversations/<id>/read {last_message_id?}: mark read."""
         upto = payload(request).get("last_message_id")
         if upto is not None and type(upto) is not int:
             raise InvalidUsage("last_message_id must be an integer")

@@ -18,6 +18,7 @@ def register(app: Sanic) -> None:
 
     @app.post("/api/status")
     async def status(request: Request) -> HTTPResponse:
+        """POST /api/status {status}: online, away or offline (offline requeues chats)."""
         agent = current(request).agent
         wanted = text_field(payload(request), "status")
         if wanted not in STATUSES:
@@ -27,6 +28,7 @@ def register(app: Sanic) -> None:
 
     @app.post("/api/heartbeat")
     async def beat(request: Request) -> HTTPResponse:
+        """POST /api/heartbeat: the console is alive."""
         agent = current(request).agent
         await in_db(request.app, heartbeat, agent.id)
         return reply({"ok": True})

@@ -41,6 +41,7 @@ def register(app: Sanic) -> None:
 
     @app.get("/api/me")
     async def me(request: Request) -> HTTPResponse:
+        """GET /api/me: the signed-in agent and the session's CSRF token."""
         signed = current(request)
         settings = request.app.ctx.settings
         return reply(
@@ -55,28 +56,33 @@ def register(app: Sanic) -> None:
 
     @app.get("/api/queue")
     async def queue(request: Request) -> HTTPResponse:
+        """GET /api/queue: waiting chats of the agent's teams (all for supervisors)."""
         agent = current(request).agent
         items = await in_db(request.app, views.queue_for, agent)
         return reply({"items": items, "server_time": utcnow()})
 
     @app.get("/api/my-chats")
     async def my_chats(request: Request) -> HTTPResponse:
+        """GET /api/my-chats: the agent's chats with unread counts."""
         agent = current(request).agent
         items = await in_db(request.app, views.my_chats, agent.id)
         return reply({"items": items})
 
     @app.get("/api/directory")
     async def directory(request: Request) -> HTTPResponse:
+        """GET /api/directory: teams and agents (transfer targets)."""
         return reply(await in_db(request.app, views.directory))
 
     @app.get("/api/canned")
     async def canned_replies(request: Request) -> HTTPResponse:
+        """GET /api/canned: canned replies for the agent's teams."""
         agent = current(request).agent
         teams = None if agent.is_supervisor else agent.teams
         return reply({"items": await in_db(request.app, canned.canned_for, teams)})
 
     @app.post("/api/conversations/<conversation_id:int>/claim")
     async def claim_route(request: Request, conversation_id: int) -> HTTPResponse:
+        """POST /api/conversations/<id>/claim: 409 `already taken` if someone was faster."""
         agent = current(request).agent
         outcome, owner = await in_db(request.app, _claim, agent, conversation_id)
         if outcome == "ok":

@@ -17,5 +17,6 @@ def register(app: Sanic) -> None:
 
     @app.get("/api/supervisor/overview", ctx_role="supervisor")
     async def supervisor_overview(request: Request) -> HTTPResponse:
+        """GET /api/supervisor/overview: queues, agents, today's figures, waiting chats."""
         data = await in_db(request.app, overview)
         return reply({"overview": data, "server_time": utcnow()})

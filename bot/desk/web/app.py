@@ -78,12 +78,14 @@ def create_app(settings: Optional[Settings] = None, maintenance: bool = True) ->
 
         @app.after_server_start
         async def start_maintenance(app: Sanic, _loop: object) -> None:
+            """Start the maintenance loop with the server."""
             app.ctx.maintenance = asyncio.get_running_loop().create_task(
                 _maintenance(MAINTENANCE_INTERVAL)
             )
 
         @app.before_server_stop
         async def stop_maintenance(app: Sanic, _loop: object) -> None:
+            """Stop it before the server stops."""
             task = getattr(app.ctx, "maintenance", None)
             if task is not None:
                 task.cancel()

@@ -20,6 +20,7 @@ def register(app: Sanic) -> None:
 
     @app.exception(SanicException)
     async def known(request: Request, exception: SanicException) -> HTTPResponse:
+        """Sanic's own errors (400, 404, 405...)."""
         status = getattr(exception, "status_code", 500) or 500
         message = str(exception) if status < 500 else "server error"
         if is_api(request):
@@ -28,6 +29,7 @@ def register(app: Sanic) -> None:
 
     @app.exception(Exception)
     async def unexpected(request: Request, exception: Exception) -> HTTPResponse:
+        """Anything else: logged, answered with a bare 500."""
         logger.error("%s %s failed", request.method, request.path, exc_info=exception)
         if is_api(request):
             return error("server error", 500)

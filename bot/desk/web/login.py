@@ -56,6 +56,8 @@ def _sign_in(
     login_limits.record_attempt(session, username, ip, agent is not None)
     if agent is None:
         return "wrong", None
+    sessions.purge_expired(session)
+    login_limits.purge_old(session)
     token, _ = sessions.start_session(session, agent.id, hours)
     return "ok", token
 
@@ -71,12 +73,14 @@ def register(app: Sanic) -> None:
 
     @app.get("/login", ctx_public=True)
     async def login_page(request: Request) -> HTTPResponse:
+        """GET /login: the sign-in form (signed-in browsers go to the console)."""
         if signed_in(request) is not None:
             return redirect("/", headers={"Cache-Control": "no-store"})
         return _page(request)
 
     @app.post("/login", ctx_public=True, ctx_csrf="login")
     async def login_submit(request: Request) -> HTTPResponse:
+        """POST /login: check the password (throttled), start a session."""
         username = (request.form.get("username") or "").strip()[:MAX_FIELD]
         password = (request.form.get("password") or "")[: MAX_FIELD * 5]
         if not username or not password:
@@ -102,6 +106,7 @@ def register(app: Sanic) -> None:
 
     @app.post("/logout")
     async def logout(request: Request) -> HTTPResponse:
+        """POST /logout: end this session; the last one puts the agent offline."""
         current(request)
         await in_db(request.app, _sign_out, cookies.read(request, cookies.SESSION))
         response = redirect("/login", status=303, headers={"Cache-Control": "no-store"})

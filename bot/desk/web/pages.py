@@ -33,14 +33,17 @@ def register(app: Sanic) -> None:
 
     @app.get("/")
     async def console(request: Request) -> HTTPResponse:
+        """GET /: the agent console page."""
         return _file("console.html")
 
     @app.get("/supervisor", ctx_role="supervisor")
     async def supervisor(request: Request) -> HTTPResponse:
+        """GET /supervisor: the supervisor page (supervisors only)."""
         return _file("supervisor.html")
 
     @app.get("/static/<name:str>", ctx_public=True, ctx_asset=True)
     async def asset(request: Request, name: str) -> HTTPResponse:
+        """GET /static/<name>: one of the listed static files."""
         if name not in ASSETS:
             raise NotFound("no such file")
         return _file(name)

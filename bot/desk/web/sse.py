@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.desk import sessions
 from bot.desk.agents import get_agent, heartbeat
-from bot.desk.watch import open_cursor, poll
+from bot.desk.watch import open_cursor, poll, topics
 from bot.desk.web.auth import current
 from bot.desk.web.dbcall import in_db
 from bot.desk.web.jsonio import dumps
@@ -51,6 +51,7 @@ def register(app: Sanic) -> None:
 
     @app.get("/api/stream")
     async def stream(request: Request) -> None:
+        """GET /api/stream: Server-Sent Events for this console until it goes away."""
         signed = current(request)
         agent_id, session_id = signed.agent.id, signed.session_id
         last = (request.headers.get("last-event-id") or "").strip()
@@ -82,6 +83,7 @@ def register(app: Sanic) -> None:
             for change in changes:
                 data = {
                     "kind": change.kind,
+                    "topics": topics(change),
                     "conversation_id": change.conversation_id,
                     "agent_id": change.agent_id,
                     "team": change.team,

@@ -18,7 +18,8 @@
     canned: [],
     directory: null,
     loadSeq: 0,
-    lastRead: {}
+    lastRead: {},
+    notice: null
   };
 
   var STATUS_LABELS = {
@@ -156,7 +157,7 @@
     $("placeholder").hidden = false;
     D.clear($("customer"));
     history.replaceState(null, "", "#");
-    if (message) flash(message, "warn");
+    if (message) flash(message, message.indexOf("Already taken") === 0 ? "error" : "warn");
   }
 
   function loadConversation() {
@@ -165,9 +166,11 @@
     var seq = ++S.loadSeq;
     return api("GET", "/api/conversations/" + id).then(function (r) {
       if (seq !== S.loadSeq || id !== S.openId) return;
+      var notice = S.notice;
+      S.notice = null;
       if (!r.ok) {
-        closeConversation(r.status === 404 ? "That conversation does not exist."
-          : "That conversation is no longer available to you.");
+        closeConversation(notice || (r.status === 404 ? "That conversation does not exist."
+          : "That conversation is no longer available to you."));
         return;
       }
       renderConversation(r.data);
@@ -456,7 +459,9 @@
         banner("");
         flash("You claimed this chat.", "ok");
       } else if (r.status === 409 && r.data.error === "already taken") {
-        banner("Already taken: " + (r.data.owner || "another agent") + " claimed this chat first.", "error");
+        S.notice = "Already taken: " + (r.data.owner || "another agent") + " claimed this chat first.";
+        banner(S.notice, "error");
+        flash(S.notice, "error");
       } else {
         banner(r.data.error || "Could not claim.", "error");
       }
@@ -489,7 +494,7 @@
         if (a.id === S.me.agent.id) return;
         agents.appendChild(el("option", {
           text: a.name + " · " + a.status + " · " + a.load + "/" + a.capacity,
-          attrs: { value: "agent:" + a.id }
+          attrs: { value: "agent:" + a.id, disabled: a.status === "offline" }
         }));
       });
       select.appendChild(teams);
@@ -524,7 +529,8 @@
   var loadConversationSoon = D.debounce(loadConversation, 150);
 
   function onDesk(data) {
-    refreshListsSoon();
+    var topics = data.topics || ["queue", "my_chats", "conversation"];
+    if (topics.indexOf("queue") >= 0 || topics.indexOf("my_chats") >= 0) refreshListsSoon();
     if (data.conversation_id && data.conversation_id === S.openId) loadConversationSoon();
     if (data.kind === "agent_status" && data.agent_id === S.me.agent.id) D.refreshStatus();
   }

@@ -1,0 +1,76 @@
+"""Presence with the maintenance loop running inside the console process: an agent whose
+console stops heartbeating goes offline and their chats go back to the queue."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, Iterator, Tuple
+
+import pytest
+
+from bot.db import session_scope
+from bot.desk.agents import get_agent
+from bot.migrate import upgrade
+from bot.seed import seed
+from tests.desk.client import DeskClient
+from tests.desk.conftest import People, make_people
+from tests.desk.helpers import owner_of, queue_chat
+from tests.desk.server import DeskServer
+
+pytest.importorskip("bot.desk.maintenance")
+
+TIMEOUT = 2.0
+
+
+@pytest.fixture(scope="module")
+def maintained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[DeskServer, People]]:
+    work: Path = tmp_path_factory.mktemp("desk-presence")
+    url = f"sqlite:///{work / 'bot.db'}"
+    upgrade(url)
+    with session_scope(url) as session:
+        seed(session)
+    people = make_people(url)
+    server = DeskServer(
+        url,
+        work,
+        maintenance=True,
+        extra_env={"AGENT_HEARTBEAT_TIMEOUT_SECONDS": str(TIMEOUT)},
+    ).start()
+    try:
+        yield server, people
+    finally:
+        server.stop()
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_silent_console_goes_offline_and_its_chats_are_requeued(
+    maintained: Tuple[DeskServer, People],
+) -> None:
+    server, people = maintained
+    url, alice_id = server.database_url, people.alice.id
+    alice = DeskClient(server.url).login("alice")
+    assert alice.post("/api/heartbeat").status == 200
+    chat = queue_chat(url, "+15550007001")
+    # the loop auto-assigns to the online agent (or alice claims it first: same result)
+    alice.post(f"/api/conversations/{chat.conversation_id}/claim")
+    current = owner_of(url, chat.conversation_id)
+    assert (current.owner, current.agent_id) == ("agent", alice_id)
+    # keep heartbeating for longer than the timeout: alice stays
+    for _ in range(4):
+        time.sleep(TIMEOUT / 2)
+        alice.post("/api/heartbeat")
+    assert owner_of(url, chat.conversation_id).owner == "agent"
+    # then the console goes quiet (closed tab): offline, chat back in the queue
+    wait_for(lambda: owner_of(url, chat.conversation_id).owner == "queue")
+    with session_scope(url) as session:
+        assert get_agent(session, alice_id).status == "offline"
+    assert "maintenance loop started" in server.log()
