@@ -75,7 +75,10 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 bench: setup train
-	$(PY) -m bench.rest_throughput
+	$(PY) -m bench.rest_throughput --rounds 2
+	$(PY) -m bench.sms_throughput
+	$(PY) -m bench.sms_throughput --postgres
+	$(PY) -m bench.nlu_eval
 
 clean:
 	rm -rf models var/*.db .pytest_cache

@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bench.rest_throughput import LoadResult, drive, percentile, prepare_our_database, sender_ids
-from bot.launcher import DEFAULT_MODEL, free_port, start_stack
+from bot.launcher import DEFAULT_MODEL, IN_MEMORY_LOCKS, free_port, redis_locks, start_stack
 from bot.plivo_standin.runner import StandIn
 from bot.plivo_standin.signing import sign_request
 from bot.plivo_standin.state import STATE
@@ -211,7 +211,8 @@ def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
         ("p99 latency ms", rest["p99_ms"], sms["p99_ms"]),
     ]
     lines = [
-        f"SMS path vs REST channel, same bot, {meta['concurrency']} concurrent customers, "
+        f"SMS path vs REST channel, same bot ({meta['database']}), "
+        f"{meta['concurrency']} concurrent customers, "
         f"{meta['messages']} messages each way (REST run before and after SMS)",
         f"{'':18}{'REST':>12}{'SMS':>12}{'SMS/REST':>10}",
     ]
@@ -234,14 +235,45 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--messages", type=int, default=400)
     parser.add_argument("--burst", type=int, default=300)
+    parser.add_argument(
+        "--postgres",
+        metavar="ADMIN_URL",
+        nargs="?",
+        const="postgresql://postgres@127.0.0.1:5432/test",
+        help="run on a fresh PostgreSQL database (created via ADMIN_URL, dropped after) "
+        "with the Redis lock store, instead of SQLite",
+    )
     parser.add_argument("--json", action="store_true")
     return parser.parse_args(argv)
+
+
+def fresh_postgres(admin_url: str) -> tuple:
+    """(url of a new database, function that drops it)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"sms_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(admin_url).set(database=name).render_as_string(False), drop
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="sms-bench-"))
-    database_url = f"sqlite:///{work / 'bot.db'}"
+    database_url, drop, locks = f"sqlite:///{work / 'bot.db'}", None, IN_MEMORY_LOCKS
+    if args.postgres:
+        database_url, drop = fresh_postgres(args.postgres)
+        locks = redis_locks(prefix=work.name)
     prepare_our_database(database_url)
     rasa_port = free_port()
     bot_url = f"http://127.0.0.1:{rasa_port}"
@@ -269,13 +301,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         rasa_port=rasa_port,
         log_dir=work,
         credentials=PROJECT_ROOT / "credentials.yml",
+        lock_store=locks,
     )
     try:
         results = asyncio.run(run(args, bot_url, standin))
     finally:
         stack.stop()
         standin.stop()
+        if drop:
+            drop()
     meta = {
+        "database": "PostgreSQL + Redis locks" if args.postgres else "SQLite",
         "concurrency": args.concurrency,
         "messages": args.messages,
         "machine": f"{platform.machine()}, 2 cores",
