@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.conversations import get_or_create_conversation
 from bot.customers import is_opted_out, set_opted_out
-from bot.models import DeliveryReport, Message, OutboxMessage, utcnow
+from bot.models import Customer, DeliveryReport, Message, OutboxMessage, utcnow
 from bot.sms_segments import sms_info, trim_to_budget
 
 QUEUED, SENDING, SENT = "queued", "sending", "sent"
@@ -118,11 +118,15 @@ def enqueue(
 def claim_due(
     session: Session, limit: int = 20, busy_phones: Sequence[str] = ()
 ) -> List[OutboxView]:
-    """Claim due rows, at most one per phone, never overtaking an older row of that phone."""
+    """Claim due rows, at most one per phone, never overtaking an older row of that phone.
+
+    A row for a number that opted out meanwhile is marked `suppressed` instead of claimed.
+    """
     now = utcnow()
     older = aliased(OutboxMessage)
     candidates = session.execute(
-        select(OutboxMessage.id, OutboxMessage.phone)
+        select(OutboxMessage.id, OutboxMessage.phone, OutboxMessage.kind, Customer.opted_out)
+        .outerjoin(Customer, Customer.phone == OutboxMessage.phone)
         .where(
             OutboxMessage.status == QUEUED,
             OutboxMessage.next_attempt_at <= now,
@@ -141,8 +145,11 @@ def claim_due(
     ).all()
     claimed: List[OutboxView] = []
     seen = set(busy_phones)
-    for row_id, phone in candidates:
+    for row_id, phone, kind, opted_out in candidates:
         if phone in seen:
+            continue
+        if opted_out and kind not in OPT_OUT_EXEMPT:
+            mark_suppressed(session, row_id)
             continue
         taken = session.execute(
             update(OutboxMessage)

@@ -13,7 +13,6 @@ import random
 from typing import Optional, Set
 
 from bot import outbox
-from bot.customers import is_opted_out
 from bot.db import run_sync, session_scope
 from bot.plivo_sender import PlivoSender, SendError
 from bot.rate_limit import RateLimiter
@@ -113,10 +112,6 @@ class OutboxWorker:
             self.wake()
 
     async def _deliver_one(self, row: outbox.OutboxView) -> None:
-        if row.kind not in outbox.OPT_OUT_EXEMPT and await run_sync(self._opted_out, row.phone):
-            await run_sync(self._mark, outbox.mark_suppressed, row.id)
-            logger.info("outbox %s suppressed: %s opted out", row.id, row.phone)
-            return
         if row.ambiguous:
             adopted = await asyncio.to_thread(self._find_accepted, row)
             if adopted:
@@ -151,11 +146,6 @@ class OutboxWorker:
             known = outbox.known_uuids(session, uuids)
         unknown = [u for u in uuids if u not in known]
         return unknown[-1] if unknown else None
-
-    @staticmethod
-    def _opted_out(phone: str) -> bool:
-        with session_scope() as session:
-            return is_opted_out(session, phone)
 
     @staticmethod
     def _mark(fn, *args) -> None:  # noqa: ANN001

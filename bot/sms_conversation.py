@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
+from sqlalchemy.orm import Session
+
 from bot import compliance, inbound, outbox
 from bot.customers import is_opted_out, set_opted_out
 from bot.db import run_sync, session_scope
@@ -89,62 +91,118 @@ class SmsConversations:
                 self._locks.pop(phone, None)
 
     async def process(self, message_id: int) -> None:
-        message = await run_sync(_claim, message_id)
-        if message is None:
+        intake = await run_sync(_intake, message_id)
+        if intake is None:
             return  # done already, or another worker has it
+        if intake.done:  # STOP/HELP/MORE, a held text...: answered in the intake transaction
+            if intake.replies:
+                self.on_queued()
+            return
+        message = intake.message
         try:
-            status, replies = await self._respond(message)
-        except Exception as error:  # noqa: BLE001 - the customer still gets an answer
+            if intake.handback:
+                await self.ask_bot(message.phone, HANDBACK_PAYLOAD, f"{message.id}-handback", {})
+            replies = list(intake.replies)
+            metadata = {"kind": message.kind, "media": message.media}
+            bot_messages = await self.ask_bot(
+                message.phone, intake.bot_text, str(message.id), metadata
+            )
+            bot_text, buttons = join_turn(bot_messages)
+            if bot_text:
+                replies.append(Reply(bot_text, buttons=buttons))
+            status, error = inbound.PROCESSED, None
+        except Exception as failure:  # noqa: BLE001 - the customer still gets an answer
             logger.exception(
                 "could not answer inbound message %s from %s", message.id, message.phone
             )
             status, replies = inbound.FAILED, [Reply(TROUBLE_REPLY, kind="error")]
-            await run_sync(_finish, message.id, message.phone, status, replies, repr(error))
-        else:
-            await run_sync(_finish, message.id, message.phone, status, replies, None)
+            error = repr(failure)
+        await run_sync(_finish, message.id, message.phone, status, replies, error)
         if replies:
             self.on_queued()
 
-    async def _respond(self, message: inbound.InboundView) -> tuple:
-        opted_out = await run_sync(_opted_out, message.phone)
-        keyword = compliance.compliance_keyword(message.text, message.intent, opted_out)
-        if keyword == compliance.OPT_OUT:
-            if opted_out:
-                return inbound.IGNORED, []
-            await run_sync(_set_opt_out, message.phone, True)
-            return inbound.PROCESSED, [
-                Reply(compliance.opt_out_confirmation(), kind="optout_confirmation")
-            ]
-        if keyword == compliance.OPT_IN:
-            await run_sync(_set_opt_out, message.phone, False)
-            return inbound.PROCESSED, [Reply(compliance.opt_in_confirmation(), kind="compliance")]
-        if keyword == compliance.HELP:
-            return inbound.PROCESSED, [Reply(compliance.help_text(), kind="help")]
+
+@dataclass
+class Intake:
+    """What one transaction decided about an inbound text before (or instead of) the bot."""
+
+    message: inbound.InboundView
+    done: bool = False
+    replies: List[Reply] = field(default_factory=list)
+    handback: bool = False
+    bot_text: str = ""
+
+
+def _intake(message_id: int) -> Optional[Intake]:
+    """Claim the text and settle everything the bot is not needed for, in one transaction."""
+    with session_scope() as session:
+        message = inbound.claim_inbound(session, message_id)
+        if message is None:
+            return None
+        if inbound.already_answered(session, message_id):  # answered before a crash
+            inbound.finish_inbound(session, message_id, inbound.PROCESSED)
+            return None
+        decided = _decide(session, message)
+        if decided.done:
+            _queue_replies(session, message.id, message.phone, decided.replies)
+            inbound.finish_inbound(session, message.id, decided.status)
+        return decided.intake
+
+
+@dataclass
+class _Decision:
+    intake: Intake
+    status: str = inbound.PROCESSED
+
+    @property
+    def done(self) -> bool:
+        return self.intake.done
+
+    @property
+    def replies(self) -> List[Reply]:
+        return self.intake.replies
+
+
+def _decide(session: Session, message: inbound.InboundView) -> _Decision:
+    def done(status: str, *replies: Reply) -> _Decision:
+        return _Decision(Intake(message, done=True, replies=list(replies)), status)
+
+    phone = message.phone
+    opted_out = is_opted_out(session, phone)
+    keyword = compliance.compliance_keyword(message.text, message.intent, opted_out)
+    if keyword == compliance.OPT_OUT:
         if opted_out:
-            return inbound.IGNORED, []  # recorded, never answered until START
-        text = message.text.strip()
-        gate = await run_sync(_gate, message.phone, text)
-        if gate.held:  # a person owns the conversation: the bot stays silent
-            return inbound.HELD, gate.replies
-        if gate.handback:
-            await self.ask_bot(message.phone, HANDBACK_PAYLOAD, f"{message.id}-handback", {})
-        if text.upper() == "MORE":
-            rest = await run_sync(_take_overflow, message.phone)
-            return inbound.PROCESSED, [Reply(rest or NOTHING_MORE)]
-        replies: List[Reply] = []
-        if message.kind == "mms":
-            replies.append(Reply(MMS_REPLY))
-        if not text:
-            return inbound.PROCESSED, replies or [Reply(EMPTY_REPLY)]
-        choice = await run_sync(_choice_for, message.phone, text)
-        metadata = {"kind": message.kind, "media": message.media}
-        bot_messages = await self.ask_bot(
-            message.phone, choice or text[:MAX_NLU_CHARS], str(message.id), metadata
+            return done(inbound.IGNORED)
+        set_opted_out(session, phone, True)
+        return done(
+            inbound.PROCESSED, Reply(compliance.opt_out_confirmation(), kind="optout_confirmation")
         )
-        bot_text, buttons = join_turn(bot_messages)
-        if bot_text:
-            replies.append(Reply(bot_text, buttons=buttons))
-        return inbound.PROCESSED, replies
+    if keyword == compliance.OPT_IN:
+        set_opted_out(session, phone, False)
+        return done(inbound.PROCESSED, Reply(compliance.opt_in_confirmation(), kind="compliance"))
+    if keyword == compliance.HELP:
+        return done(inbound.PROCESSED, Reply(compliance.help_text(), kind="help"))
+    if opted_out:
+        return done(inbound.IGNORED)  # recorded, never answered until START
+    text = message.text.strip()
+    gate = _gate(session, phone, text)
+    if gate.held:  # a person owns the conversation: the bot stays silent
+        return done(inbound.HELD, *gate.replies)
+    if text.upper() == "MORE":
+        return done(inbound.PROCESSED, Reply(outbox.take_overflow(session, phone) or NOTHING_MORE))
+    replies = [Reply(MMS_REPLY)] if message.kind == "mms" else []
+    if not text:
+        return done(inbound.PROCESSED, *(replies or [Reply(EMPTY_REPLY)]))
+    latest = outbox.latest_for_phone(session, phone)
+    choice = resolve_choice(text, latest.buttons) if latest else None
+    return _Decision(
+        Intake(
+            message,
+            replies=replies,
+            handback=gate.handback,
+            bot_text=choice or text[:MAX_NLU_CHARS],
+        )
+    )
 
 
 @dataclass
@@ -154,71 +212,44 @@ class Gate:
     replies: List[Reply] = field(default_factory=list)
 
 
-def _gate(phone: str, text: str) -> Gate:
+def _gate(session: Session, phone: str, text: str) -> Gate:
     """Ownership decides: the bot answers only conversations it owns."""
-    with session_scope() as session:
-        current = ownership.ownership_of(session, phone)
-        if current.owner == ownership.BOT:
-            return Gate(handback=ownership.take_handback(session, phone))
-        word = text.strip().upper()
-        if current.owner == ownership.QUEUE and word == "BOT":
-            if ownership.return_to_bot(session, current.conversation_id):
-                return Gate(held=True, replies=[Reply(notices.BACK_TO_BOT, kind="system")])
-        if current.owner == ownership.QUEUE and word == "WAIT":
-            publish(session, "message_in", current.conversation_id, team=current.team)
-            return Gate(held=True, replies=[Reply(notices.KEEP_WAITING, kind="system")])
-        publish(session, "message_in", current.conversation_id, current.agent_id, current.team)
-        return Gate(held=True)
+    current = ownership.ownership_of(session, phone)
+    if current.owner == ownership.BOT:
+        return Gate(handback=ownership.take_handback(session, phone))
+    word = text.strip().upper()
+    if current.owner == ownership.QUEUE and word == "BOT":
+        if ownership.return_to_bot(session, current.conversation_id):
+            return Gate(held=True, replies=[Reply(notices.BACK_TO_BOT, kind="system")])
+    if current.owner == ownership.QUEUE and word == "WAIT":
+        publish(session, "message_in", current.conversation_id, team=current.team)
+        return Gate(held=True, replies=[Reply(notices.KEEP_WAITING, kind="system")])
+    publish(session, "message_in", current.conversation_id, current.agent_id, current.team)
+    return Gate(held=True)
 
 
-def _claim(message_id: int) -> Optional[inbound.InboundView]:
-    with session_scope() as session:
-        message = inbound.claim_inbound(session, message_id)
-        if message and inbound.already_answered(session, message_id):
-            inbound.finish_inbound(session, message_id, inbound.PROCESSED)
-            return None
-        return message
+def _queue_replies(session: Session, message_id: int, phone: str, replies: List[Reply]) -> None:
+    budget = get_settings().sms_segment_budget
+    for reply in replies:
+        outbox.enqueue(
+            session,
+            phone,
+            reply.text,
+            kind=reply.kind,
+            in_reply_to=message_id,
+            buttons=reply.buttons or None,
+            segment_budget=budget,
+        )
 
 
 def _finish(
     message_id: int, phone: str, status: str, replies: List[Reply], error: Optional[str]
 ) -> None:
-    budget = get_settings().sms_segment_budget
     with session_scope() as session:
-        for reply in replies:
-            outbox.enqueue(
-                session,
-                phone,
-                reply.text,
-                kind=reply.kind,
-                in_reply_to=message_id,
-                buttons=reply.buttons or None,
-                segment_budget=budget,
-            )
+        _queue_replies(session, message_id, phone, replies)
         inbound.finish_inbound(session, message_id, status, error)
 
 
 def _unfinished() -> list:
     with session_scope() as session:
         return inbound.unfinished_inbound(session)
-
-
-def _opted_out(phone: str) -> bool:
-    with session_scope() as session:
-        return is_opted_out(session, phone)
-
-
-def _set_opt_out(phone: str, value: bool) -> None:
-    with session_scope() as session:
-        set_opted_out(session, phone, value)
-
-
-def _take_overflow(phone: str) -> Optional[str]:
-    with session_scope() as session:
-        return outbox.take_overflow(session, phone)
-
-
-def _choice_for(phone: str, text: str) -> Optional[str]:
-    with session_scope() as session:
-        latest = outbox.latest_for_phone(session, phone)
-    return resolve_choice(text, latest.buttons) if latest else None

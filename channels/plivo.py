@@ -70,15 +70,16 @@ def _record(sms: InboundSms, nonce: str) -> Optional[int]:
         )
 
 
-def _record_nonce(nonce: str) -> None:
+def _forget_old_nonces() -> None:
     with session_scope() as session:
-        if not remember_nonce(session, nonce):
-            raise WebhookError(403, "replayed signature nonce")
         forget_old_nonces(session)
 
 
-def _apply_status(uuid: str, status: str, error_code: Optional[str]) -> bool:
+def _apply_status(nonce: str, uuid: str, status: str, error_code: Optional[str]) -> bool:
+    """Nonce and delivery report in one transaction; raises WebhookError on a replay."""
     with session_scope() as session:
+        if not remember_nonce(session, nonce):
+            raise WebhookError(403, "replayed signature nonce")
         return outbox.apply_status_callback(session, uuid, status, error_code)
 
 
@@ -265,8 +266,7 @@ class PlivoInput(InputChannel):
                 if not uuid or not status:
                     raise WebhookError(400, "missing MessageUUID or Status")
                 nonce = request.headers.get("X-Plivo-Signature-V3-Nonce", "")
-                await run_sync(_record_nonce, nonce)
-                known = await run_sync(_apply_status, uuid, status, first(form, "ErrorCode"))
+                known = await run_sync(_apply_status, nonce, uuid, status, first(form, "ErrorCode"))
             except WebhookError as error:
                 logger.warning("plivo status callback refused (%d): %s", error.status, error.reason)
                 return response.json({"error": error.reason}, status=error.status)
@@ -281,14 +281,19 @@ class PlivoInput(InputChannel):
 
     @staticmethod
     async def _sweep(conversations: SmsConversations) -> None:
-        """Pick up inbound texts left unfinished (at start, then every few seconds)."""
+        """Pick up inbound texts left unfinished (at start, then every few seconds), and
+        forget signature nonces older than their replay window (every minute)."""
         import asyncio
 
+        rounds = 0
         while True:
             try:
                 resumed = await conversations.resume_unfinished()
                 if resumed:
                     logger.info("resumed %d unfinished inbound texts", resumed)
+                if rounds % 12 == 0:
+                    await run_sync(_forget_old_nonces)
             except Exception:  # noqa: BLE001
                 logger.exception("could not look for unfinished inbound texts")
+            rounds += 1
             await asyncio.sleep(5)

@@ -141,3 +141,14 @@ def test_delivery_report_before_the_uuid_is_stored(database_url: str) -> None:
         outbox.mark_sent(session, row.id, "early-uuid")
     with session_scope() as session:
         assert outbox.get_row(session, row.id).status == "delivered"
+
+
+def test_opt_out_after_queueing_suppresses_at_claim(database_url: str) -> None:
+    row = queue(ALEX, "queued before the STOP")
+    confirmation = queue(SAM, "unsubscribed", kind="optout_confirmation")
+    with session_scope() as session:
+        set_opted_out(session, ALEX, True)
+        set_opted_out(session, SAM, True)
+    assert [r.id for r in claim()] == [confirmation.id]
+    with session_scope() as session:
+        assert outbox.get_row(session, row.id).status == "suppressed"
