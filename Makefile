@@ -19,7 +19,7 @@ export PLIVO_AUTH_ID ?= MADEVSTANDIN00000000
 export PLIVO_AUTH_TOKEN ?= local-dev-token
 export PLIVO_NUMBER ?= +15005550100
 export PLIVO_API_URL ?= http://127.0.0.1:8008
-export BOT_PUBLIC_URL ?= http://127.0.0.1:5005
+export BOT_PUBLIC_URL ?= http://127.0.0.1:5006
 export SMS_NUMBER_TYPE ?= toll_free
 
 .PHONY: setup migrate seed train run test test-fast lint bench validate clean
@@ -53,14 +53,16 @@ train: $(MODEL)
 
 run: seed train
 	@echo "SMS simulator:  http://127.0.0.1:8008/  (local Plivo stand-in)"
-	@echo "Rasa server:    http://127.0.0.1:5005  (SMS: /webhooks/plivo/, REST: /webhooks/rest/)"
+	@echo "SMS gateway:    http://127.0.0.1:5006  (Plivo webhooks: /webhooks/plivo/)"
+	@echo "Rasa server:    http://127.0.0.1:5005  (REST: /webhooks/rest/)"
 	@echo "Action server:  http://127.0.0.1:5055"
 	@echo "Agent console:  http://127.0.0.1:8080/  (logins above)"
 	@trap 'kill 0' INT TERM; \
 	$(PY) -m bot.desk --port 8080 & \
 	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $(PY) -m bot.plivo_standin --port 8008 & ;; esac; \
 	$(RASA) run actions --actions actions --port 5055 & \
-	$(RASA) run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
+	SMS_FRONT_DOOR=gateway $(RASA) run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
+	$(PY) -m bot.sms_gateway --port 5006 --rasa-url http://127.0.0.1:5005 & \
 	wait
 
 test: setup train

@@ -267,7 +267,7 @@ def bench_bot(
     stack = start_stack(model, credentials=credentials, log_dir=log_dir, **stack_kwargs)
     try:
         startup_s = time.monotonic() - started
-        pids = dict(zip(roles, (p.pid for p in stack.processes), strict=True))
+        pids = dict(zip(roles, (p.pid for p in stack.processes.values()), strict=True))
         senders = sender_ids(sender_prefix)
         print(f"[{name}] up in {startup_s:.1f}s; warming up ...", file=sys.stderr)
         warm = asyncio.run(
@@ -277,7 +277,7 @@ def bench_bot(
         for number in range(1, args.rounds + 1):
             print(f"[{name}] round {number}: {args.messages} messages ...", file=sys.stderr)
             rounds.append(measure_round(stack.url, conversation, args, senders, pids))
-            for process in stack.processes:
+            for process in stack.processes.values():
                 if process.poll() is not None:
                     raise RuntimeError(f"{name}: {process.args[:3]} died during the load")
         stats = {role: proc_stats(pid) for role, pid in pids.items()}  # memory after the load

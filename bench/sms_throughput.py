@@ -4,8 +4,9 @@ Usage:
     .venv/bin/python -m bench.sms_throughput                 # 8 customers, 400 messages each way
     .venv/bin/python -m bench.sms_throughput --concurrency 16 --messages 800 --json
 
-Measures, against one Rasa server + action server (SQLite, fresh database) and the Plivo
-stand-in running in this process:
+Measures, against one Rasa server + action server (SQLite, fresh database), the SMS
+gateway process in front of it (`--front-door gateway`, the default; `rasa` lets the Rasa
+server take Plivo's webhooks itself) and the Plivo stand-in running in this process:
 1. Webhook ack latency: `--burst` signed inbound webhooks sent by 32 concurrent senders
    as fast as they are answered (each a new phone texting "hi"); p50/p99 of the HTTP answer
    (the ack; processing continues in the background), then the time until every reply
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import tempfile
 import threading
@@ -34,6 +36,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bench.procstats import cpu_seconds
 from bench.rest_throughput import LoadResult, drive, percentile, prepare_our_database, sender_ids
 from bot.launcher import DEFAULT_MODEL, IN_MEMORY_LOCKS, free_port, redis_locks, start_stack
 from bot.plivo_standin.runner import StandIn
@@ -175,7 +178,8 @@ async def ack_burst(bot_url: str, watch: ReplyWatch, count: int, senders: int = 
     }
 
 
-def summary(result: LoadResult) -> Dict[str, Any]:
+def summary(result: LoadResult, cpu: Dict[str, float]) -> Dict[str, Any]:
+    per_100 = 100.0 / max(result.messages, 1)
     return {
         "messages": result.messages,
         "seconds": round(result.seconds, 2),
@@ -183,24 +187,61 @@ def summary(result: LoadResult) -> Dict[str, Any]:
         "p50_ms": percentile(result.latencies_ms, 50),
         "p99_ms": percentile(result.latencies_ms, 99),
         "errors": result.errors,
+        "cpu_s_per_100_msgs": {role: round(c * per_100, 2) for role, c in cpu.items()},
     }
 
 
-async def run(args: argparse.Namespace, bot_url: str, standin: StandIn) -> Dict[str, Any]:
+class CpuMeter:
+    """CPU seconds each process (and this one: client + stand-in) used in a phase."""
+
+    def __init__(self, pids: Dict[str, int]) -> None:
+        self.pids = {**pids, "bench+stand-in": os.getpid()}
+        self.total: Dict[str, float] = {role: 0.0 for role in self.pids}
+
+    async def measure(self, load: Any) -> Any:
+        before = {role: cpu_seconds(pid) for role, pid in self.pids.items()}
+        result = await load
+        for role, pid in self.pids.items():
+            self.total[role] += cpu_seconds(pid) - before[role]
+        return result
+
+    def take(self) -> Dict[str, float]:
+        total, self.total = self.total, {role: 0.0 for role in self.pids}
+        return total
+
+
+async def run(
+    args: argparse.Namespace, bot_url: str, front_url: str, standin: StandIn, pids: Dict[str, int]
+) -> Dict[str, Any]:
     watch = ReplyWatch(standin, asyncio.get_running_loop())
-    await sms_conversations(bot_url, watch, args.concurrency, 40, prefix=90)  # warm-up
+    meter = CpuMeter(pids)
+    await sms_conversations(front_url, watch, args.concurrency, 40, prefix=90)  # warm-up
     await drive(bot_url, CONVERSATION, args.concurrency, 40, sender_ids(91))
-    rest = await drive(bot_url, CONVERSATION, args.concurrency, args.messages, sender_ids(92))
-    sms = await sms_conversations(bot_url, watch, args.concurrency, args.messages, prefix=93)
-    rest2 = await drive(bot_url, CONVERSATION, args.concurrency, args.messages, sender_ids(94))
-    burst = await ack_burst(bot_url, watch, args.burst)
+    rest = await meter.measure(
+        drive(bot_url, CONVERSATION, args.concurrency, args.messages, sender_ids(92))
+    )
+    rest_cpu_1 = meter.take()
+    sms = await meter.measure(
+        sms_conversations(front_url, watch, args.concurrency, args.messages, prefix=93)
+    )
+    await asyncio.sleep(0.5)  # the last delivery reports
+    sms_cpu = meter.take()
+    rest2 = await meter.measure(
+        drive(bot_url, CONVERSATION, args.concurrency, args.messages, sender_ids(94))
+    )
+    rest_cpu = {role: c + rest_cpu_1[role] for role, c in meter.take().items()}
+    burst = await ack_burst(front_url, watch, args.burst)
     rest_all = LoadResult(
         rest.messages + rest2.messages,
         rest.seconds + rest2.seconds,
         rest.latencies_ms + rest2.latencies_ms,
         {**rest.errors, **rest2.errors},
     )
-    return {"rest": summary(rest_all), "sms": summary(sms), "ack_burst": burst}
+    return {
+        "rest": summary(rest_all, rest_cpu),
+        "sms": summary(sms, sms_cpu),
+        "ack_burst": burst,
+    }
 
 
 def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
@@ -211,13 +252,19 @@ def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
         ("p99 latency ms", rest["p99_ms"], sms["p99_ms"]),
     ]
     lines = [
-        f"SMS path vs REST channel, same bot ({meta['database']}), "
+        f"SMS path ({meta['front_door']} front door) vs REST channel, same bot "
+        f"({meta['database']}), "
         f"{meta['concurrency']} concurrent customers, "
         f"{meta['messages']} messages each way (REST run before and after SMS)",
         f"{'':18}{'REST':>12}{'SMS':>12}{'SMS/REST':>10}",
     ]
     for name, a, b in rows:
         lines.append(f"{name:18}{a:12.1f}{b:12.1f}{(b / a if a else float('nan')):10.2f}")
+    for role in sms["cpu_s_per_100_msgs"]:
+        a, b = rest["cpu_s_per_100_msgs"][role], sms["cpu_s_per_100_msgs"][role]
+        lines.append(
+            f"{'CPU s/100 ' + role:18}{a:12.2f}{b:12.2f}{(b / a if a else float('nan')):10.2f}"
+        )
     lines += [
         f"errors: REST {rest['errors'] or 'none'}, SMS {sms['errors'] or 'none'}",
         "",
@@ -235,6 +282,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--messages", type=int, default=400)
     parser.add_argument("--burst", type=int, default=300)
+    parser.add_argument(
+        "--front-door",
+        choices=["gateway", "rasa"],
+        default="gateway",
+        help="who takes Plivo's webhooks: the SMS gateway process (default) or the Rasa server",
+    )
     parser.add_argument(
         "--postgres",
         metavar="ADMIN_URL",
@@ -277,11 +330,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     prepare_our_database(database_url)
     rasa_port = free_port()
     bot_url = f"http://127.0.0.1:{rasa_port}"
+    gateway_port = free_port() if args.front_door == "gateway" else None
+    front_url = f"http://127.0.0.1:{gateway_port}" if gateway_port else bot_url
     standin = StandIn(
         AUTH_ID,
         AUTH_TOKEN,
         BUSINESS,
-        f"{bot_url}/webhooks/plivo/webhook",
+        f"{front_url}/webhooks/plivo/webhook",
         status_delays=(0.01, 0.01),
     ).start()
     env = {
@@ -290,7 +345,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "PLIVO_AUTH_TOKEN": AUTH_TOKEN,
         "PLIVO_NUMBER": BUSINESS,
         "PLIVO_API_URL": standin.url,
-        "BOT_PUBLIC_URL": bot_url,
+        "BOT_PUBLIC_URL": front_url,
         "SMS_RATE_PER_SECOND": "10000",
         "BUSINESS_HOURS": "00:00-24:00",
         "BUSINESS_DAYS": "mon,tue,wed,thu,fri,sat,sun",
@@ -302,9 +357,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         log_dir=work,
         credentials=PROJECT_ROOT / "credentials.yml",
         lock_store=locks,
+        gateway_port=gateway_port,
     )
+    pids = {role: proc.pid for role, proc in stack.processes.items()}
     try:
-        results = asyncio.run(run(args, bot_url, standin))
+        results = asyncio.run(run(args, bot_url, front_url, standin, pids))
     finally:
         stack.stop()
         standin.stop()
@@ -312,6 +369,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             drop()
     meta = {
         "database": "PostgreSQL + Redis locks" if args.postgres else "SQLite",
+        "front_door": args.front_door,
         "concurrency": args.concurrency,
         "messages": args.messages,
         "machine": f"{platform.machine()}, 2 cores",

@@ -150,3 +150,13 @@ def unfinished_inbound(session: Session) -> List[tuple]:
         .order_by(Message.id)
     )
     return [tuple(row) for row in session.execute(query)]
+
+
+def release_inbound(session: Session, message_id: int) -> None:
+    """Give a claimed message back to the queue (the assistant was unreachable): retried."""
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == PROCESSING)
+        .values(status=RECEIVED, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,4 +1,4 @@
-"""Start and stop the Rasa server and the action server as child processes.
+"""Start and stop the Rasa server, the action server and the SMS gateway as child processes.
 
 Used by `python -m bot run`, the end-to-end tests and the benchmarks, so all three run
 the servers exactly the same way.
@@ -15,7 +15,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from bot.settings import PROJECT_ROOT
 
@@ -54,22 +54,40 @@ def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
 
 @dataclass
 class RasaStack:
-    """A running action server + Rasa server pair."""
+    """A running action server + Rasa server pair (+ the SMS gateway, if asked for)."""
 
     rasa_port: int
     action_port: int
-    processes: List[subprocess.Popen] = field(default_factory=list)
+    gateway_port: Optional[int] = None
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
     workdir: Optional[tempfile.TemporaryDirectory] = None
+    spawners: Dict[str, Callable[[], subprocess.Popen]] = field(default_factory=dict)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process (no clean shutdown), leaving the others running."""
+        proc = self.processes[name]
+        proc.kill()
+        proc.wait()
+
+    def restart(self, name: str) -> subprocess.Popen:
+        """Start one process again, the same way (the caller waits until it answers)."""
+        proc = self.spawners[name]()
+        self.processes[name] = proc
+        return proc
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
+    @property
+    def gateway_url(self) -> Optional[str]:
+        return f"http://127.0.0.1:{self.gateway_port}" if self.gateway_port else None
+
     def stop(self) -> None:
-        for proc in reversed(self.processes):
+        for proc in reversed(list(self.processes.values())):
             if proc.poll() is None:
                 proc.terminate()
-        for proc in self.processes:
+        for proc in self.processes.values():
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -104,6 +122,10 @@ def endpoints_yaml(action_port: int, tracker_store: str, lock_store: str = IN_ME
 BOT_TRACKER_STORE = "  type: bot.tracker_store.BotSQLTrackerStore"
 
 
+def gateway_command(port: int, rasa_url: str) -> List[str]:
+    return [sys.executable, "-m", "bot.sms_gateway", "--port", str(port), "--rasa-url", rasa_url]
+
+
 def start_stack(
     model: Path = DEFAULT_MODEL,
     env: Optional[Dict[str, str]] = None,
@@ -115,21 +137,32 @@ def start_stack(
     extra_rasa_args: Optional[List[str]] = None,
     log_dir: Optional[Path] = None,
     actions_package: Optional[str] = "actions",
+    gateway_port: Optional[int] = None,
 ) -> RasaStack:
-    """Start both servers and wait until they answer; the caller must stop() them."""
-    stack = RasaStack(rasa_port or free_port(), action_port or free_port())
+    """Start the servers and wait until they answer; the caller must stop() them.
+
+    With `gateway_port`, the SMS gateway receives Plivo's webhooks on that port and the
+    Rasa server runs with SMS_FRONT_DOOR=gateway.
+    """
+    stack = RasaStack(rasa_port or free_port(), action_port or free_port(), gateway_port)
     stack.workdir = tempfile.TemporaryDirectory(prefix="rasa-stack-")
     work = Path(stack.workdir.name)
     endpoints = work / "endpoints.yml"
     endpoints.write_text(endpoints_yaml(stack.action_port, tracker_store, lock_store))
     environment = child_env(env)
+    if gateway_port:
+        environment["SMS_FRONT_DOOR"] = "gateway"
     logs = log_dir or work
 
     def spawn(name: str, args: List[str]) -> subprocess.Popen:
-        with open(logs / f"{name}.log", "ab") as out:  # the child keeps its own copy
-            return subprocess.Popen(
-                args, cwd=PROJECT_ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
-            )
+        def start() -> subprocess.Popen:
+            with open(logs / f"{name}.log", "ab") as out:  # the child keeps its own copy
+                return subprocess.Popen(
+                    args, cwd=PROJECT_ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
+                )
+
+        stack.spawners[name] = start
+        return start()
 
     try:
         if actions_package:
@@ -145,7 +178,7 @@ def start_stack(
                     str(stack.action_port),
                 ],
             )
-            stack.processes.append(actions)
+            stack.processes["actions"] = actions
         server = spawn(
             "rasa",
             [
@@ -162,11 +195,15 @@ def start_stack(
                 *(extra_rasa_args or []),
             ],
         )
-        stack.processes.append(server)
+        stack.processes["rasa"] = server
+        if gateway_port:
+            stack.processes["gateway"] = spawn("gateway", gateway_command(gateway_port, stack.url))
         if actions_package:
             wait_http(f"http://127.0.0.1:{stack.action_port}/health", proc=actions)
         wait_http(f"{stack.url}/", proc=server)
         wait_http(f"{stack.url}/webhooks/rest/", proc=server)
+        if gateway_port:
+            wait_http(f"{stack.gateway_url}/webhooks/plivo/", proc=stack.processes["gateway"])
     except BaseException:
         stack.stop()
         raise

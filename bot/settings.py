@@ -41,6 +41,9 @@ class Settings:
     plivo_timeout_seconds: float = 8.0
     inbound_claim_lease_seconds: float = 30.0
     sms_processing_concurrency: int = 4
+    # Who receives Plivo's webhooks and runs the outbox: "rasa" (the Rasa server itself)
+    # or "gateway" (python -m bot.sms_gateway, which asks the Rasa server for answers).
+    sms_front_door: str = "rasa"
     # Agent desk
     business_hours: str = "09:00-18:00"
     business_days: str = "mon,tue,wed,thu,fri,sat"
@@ -92,6 +95,7 @@ class Settings:
             sms_processing_concurrency=int(
                 env.get("SMS_PROCESSING_CONCURRENCY", defaults.sms_processing_concurrency)
             ),
+            sms_front_door=(env.get("SMS_FRONT_DOOR") or defaults.sms_front_door).lower(),
             business_hours=env.get("BUSINESS_HOURS", defaults.business_hours),
             business_days=env.get("BUSINESS_DAYS", defaults.business_days),
             business_tz=env.get("BUSINESS_TZ", defaults.business_tz),

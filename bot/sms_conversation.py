@@ -36,6 +36,10 @@ HANDBACK_PAYLOAD = "/agent_resolved"  # tells the assistant a person just resolv
 AskBot = Callable[[str, str, str, Dict[str, Any]], Awaitable[List[Dict[str, Any]]]]
 
 
+class BotUnavailable(Exception):
+    """The assistant could not be reached: the text goes back to the queue for a retry."""
+
+
 @dataclass
 class Reply:
     text: str
@@ -99,9 +103,11 @@ class SmsConversations:
                 self.on_queued()
             return
         message = intake.message
+        handback_told = False
         try:
             if intake.handback:
                 await self.ask_bot(message.phone, HANDBACK_PAYLOAD, f"{message.id}-handback", {})
+                handback_told = True
             replies = list(intake.replies)
             metadata = {"kind": message.kind, "media": message.media}
             bot_messages = await self.ask_bot(
@@ -111,6 +117,13 @@ class SmsConversations:
             if bot_text:
                 replies.append(Reply(bot_text, buttons=buttons))
             status, error = inbound.PROCESSED, None
+        except BotUnavailable as failure:
+            logger.warning(
+                "assistant unreachable for message %s (%s): retrying", message.id, failure
+            )
+            restore_handback = intake.handback and not handback_told
+            await run_sync(_release, message.id, message.phone, restore_handback)
+            return
         except Exception as failure:  # noqa: BLE001 - the customer still gets an answer
             logger.exception(
                 "could not answer inbound message %s from %s", message.id, message.phone
@@ -248,6 +261,13 @@ def _finish(
     with session_scope() as session:
         _queue_replies(session, message_id, phone, replies)
         inbound.finish_inbound(session, message_id, status, error)
+
+
+def _release(message_id: int, phone: str, restore_handback: bool) -> None:
+    with session_scope() as session:
+        inbound.release_inbound(session, message_id)
+        if restore_handback:
+            ownership.restore_handback(session, phone)
 
 
 def _unfinished() -> list:

@@ -1,9 +1,16 @@
 """Plivo SMS connector: `channels.plivo.PlivoInput` in credentials.yml.
 
-POST /webhooks/plivo/webhook   inbound texts (V3-signed), recorded, acknowledged at once,
-                               processed in the background
-POST /webhooks/plivo/status    delivery reports for the outbox
-GET  /webhooks/plivo/          health
+Two ways to run it (credentials key `front_door`, else SMS_FRONT_DOOR):
+
+- `rasa` (default): the Rasa server receives Plivo's webhooks itself and sends replies
+  through the outbox (bot/plivo_front_door.py): one process, nothing else to start.
+    POST /webhooks/plivo/webhook   inbound texts (V3-signed)
+    POST /webhooks/plivo/status    delivery reports
+    GET  /webhooks/plivo/          health
+- `gateway`: `python -m bot.sms_gateway` receives the webhooks and runs the outbox in a
+  process of its own, so the Rasa server only runs the assistant:
+    POST /webhooks/plivo/process   one text from the gateway (HMAC-signed) -> bot messages
+    GET  /webhooks/plivo/          health
 
 Credentials (credentials.yml keys, else environment): auth_id (PLIVO_AUTH_ID),
 auth_token (PLIVO_AUTH_TOKEN), number (PLIVO_NUMBER), api_url (PLIVO_API_URL),
@@ -13,8 +20,8 @@ public_url (BOT_PUBLIC_URL: the base URL Plivo calls, used to check signatures).
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import (
@@ -27,60 +34,17 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import outbox
-from bot.db import run_sync, run_sync_in, session_scope
-from bot.inbound import record_inbound
-from bot.outbox_worker import OutboxWorker
+from bot import gateway_auth, outbox
+from bot.db import run_sync, session_scope
 from bot.phone import to_e164
-from bot.plivo_sender import PlivoSender
-from bot.plivo_webhook import (
-    InboundSms,
-    WebhookError,
-    first,
-    forget_old_nonces,
-    inbound_from_form,
-    parse_form,
-    remember_nonce,
-    signature_is_valid,
-)
+from bot.plivo_front_door import PlivoFrontDoor, wake_worker
 from bot.settings import Settings, get_settings
-from bot.sms_conversation import SmsConversations
+from bot.sms_conversation import AskBot
 from bot.sms_text import join_turn
 
 logger = logging.getLogger(__name__)
 
-# The running worker of this process, so replies from anywhere can wake it.
-_worker: Optional[OutboxWorker] = None
-# Recording an inbound text is what Plivo waits for: it gets threads of its own.
-_ACK_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="plivo-ack")
-
-
-def _wake_worker() -> None:
-    if _worker is not None:
-        _worker.wake()
-
-
-def _record(sms: InboundSms, nonce: str) -> Optional[int]:
-    """Nonce and message in one transaction; raises WebhookError on a replay."""
-    with session_scope() as session:
-        if not remember_nonce(session, nonce):
-            raise WebhookError(403, "replayed signature nonce")
-        return record_inbound(
-            session, sms.phone, sms.text, sms.uuid, sms.kind, sms.media, sms.intent
-        )
-
-
-def _forget_old_nonces() -> None:
-    with session_scope() as session:
-        forget_old_nonces(session)
-
-
-def _apply_status(nonce: str, uuid: str, status: str, error_code: Optional[str]) -> bool:
-    """Nonce and delivery report in one transaction; raises WebhookError on a replay."""
-    with session_scope() as session:
-        if not remember_nonce(session, nonce):
-            raise WebhookError(403, "replayed signature nonce")
-        return outbox.apply_status_callback(session, uuid, status, error_code)
+FRONT_DOORS = ("rasa", "gateway")
 
 
 def _enqueue(phone: str, text: str, buttons: List[Dict[str, str]]) -> None:
@@ -92,18 +56,6 @@ def _enqueue(phone: str, text: str, buttons: List[Dict[str, str]]) -> None:
             buttons=buttons or None,
             segment_budget=get_settings().sms_segment_budget,
         )
-
-
-def _outbox_counts() -> Dict[str, int]:
-    from sqlalchemy import func, select
-
-    from bot.models import OutboxMessage
-
-    with session_scope() as session:
-        rows = session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).all()
-    return {status: count for status, count in rows}
 
 
 class PlivoOutput(OutputChannel):
@@ -128,7 +80,7 @@ class PlivoOutput(OutputChannel):
             return
         text, buttons = join_turn(messages)
         await run_sync(_enqueue, phone, text, buttons)
-        _wake_worker()
+        wake_worker()  # in gateway mode the gateway's worker finds it on its next poll
 
 
 class PlivoInput(InputChannel):
@@ -149,6 +101,7 @@ class PlivoInput(InputChannel):
             plivo_number=to_e164(credentials.get("number") or env.plivo_number) or "",
             plivo_api_url=credentials.get("api_url") or env.plivo_api_url,
             bot_public_url=(credentials.get("public_url") or env.bot_public_url).rstrip("/"),
+            sms_front_door=str(credentials.get("front_door") or env.sms_front_door).lower(),
         )
         missing = [
             name
@@ -163,6 +116,10 @@ class PlivoInput(InputChannel):
             raise ValueError(
                 f"Plivo channel: set {', '.join(missing)} (environment or credentials.yml)"
             )
+        if settings.sms_front_door not in FRONT_DOORS:
+            raise ValueError(
+                f"Plivo channel: front_door / SMS_FRONT_DOOR must be one of {FRONT_DOORS}"
+            )
         return cls(settings)
 
     def __init__(self, settings: Settings) -> None:
@@ -171,19 +128,8 @@ class PlivoInput(InputChannel):
     def get_output_channel(self) -> Optional[OutputChannel]:
         return PlivoOutput()
 
-    def url(self, route: str) -> str:
-        return f"{self.settings.bot_public_url}/webhooks/{self.name()}/{route}"
-
-    def _verify(self, request: Request, route: str) -> Dict[str, List[str]]:
-        form = parse_form(request.body or b"")
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        if not signature_is_valid(self.url(route), form, headers, self.settings.plivo_auth_token):
-            raise WebhookError(403, "missing or invalid X-Plivo-Signature-V3")
-        return form
-
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        plivo = Blueprint("plivo_webhook", __name__)
-        settings = self.settings
+    def asker(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> AskBot:
+        """Runs the assistant on one text in this process and collects its messages."""
 
         async def ask_bot(
             phone: str, text: str, message_id: str, metadata: Dict[str, Any]
@@ -201,99 +147,39 @@ class PlivoInput(InputChannel):
             )
             return collector.messages
 
-        state: Dict[str, Any] = {}
+        return ask_bot
 
-        @plivo.listener("after_server_start")
-        async def start(app: Any, _loop: Any) -> None:
-            global _worker
-            sender = PlivoSender(
-                settings.plivo_auth_id,
-                settings.plivo_auth_token,
-                settings.plivo_api_url,
-                settings.plivo_timeout_seconds,
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        plivo = Blueprint("plivo_webhook", __name__)
+        ask_bot = self.asker(on_new_message)
+        if self.settings.sms_front_door == "rasa":
+            front_door = PlivoFrontDoor(
+                self.settings, ask_bot, self.settings.sms_processing_concurrency
             )
-            worker = OutboxWorker(sender, settings)
-            _worker = worker
-            conversations = SmsConversations(
-                ask_bot, worker.wake, settings.sms_processing_concurrency
-            )
-            state.update(worker=worker, conversations=conversations)
-            app.add_task(worker.run())
-            app.add_task(self._sweep(conversations))
+            front_door.add_routes(plivo)
+            return plivo
+        self._add_gateway_routes(plivo, ask_bot)
+        return plivo
 
-        @plivo.listener("before_server_stop")
-        async def stop(_app: Any, _loop: Any) -> None:
-            if "worker" in state:
-                await state["worker"].stop()
+    def _add_gateway_routes(self, plivo: Blueprint, ask_bot: AskBot) -> None:
+        auth_token = self.settings.plivo_auth_token
 
         @plivo.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "front_door": "gateway"})
+
+        @plivo.route("/process", methods=["POST"])
+        async def process(request: Request) -> HTTPResponse:
+            body = request.body or b""
+            if not gateway_auth.is_valid(body, request.headers, auth_token):
+                logger.warning("gateway call refused: bad signature from %s", request.ip)
+                return response.json({"error": "invalid gateway signature"}, status=403)
             try:
-                counts = await run_sync(_outbox_counts)
-            except Exception:  # noqa: BLE001
-                logger.exception("health check: database unavailable")
-                return response.json({"status": "degraded", "database": "down"}, status=503)
-            return response.json({"status": "ok", "outbox": counts})
-
-        @plivo.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            try:
-                form = self._verify(request, "webhook")
-                sms = inbound_from_form(form, settings.plivo_number)
-                nonce = request.headers.get("X-Plivo-Signature-V3-Nonce", "")
-                message_id = await run_sync_in(_ACK_POOL, _record, sms, nonce)
-            except WebhookError as error:
-                logger.warning(
-                    "plivo webhook refused (%d): %s from %s", error.status, error.reason, request.ip
-                )
-                return response.json({"error": error.reason}, status=error.status)
-            except Exception:  # noqa: BLE001 - e.g. database down: Plivo will retry
-                logger.exception("plivo webhook could not be recorded")
-                return response.json({"error": "temporarily unavailable"}, status=503)
-            if message_id is None:
-                logger.info("duplicate MessageUUID %s ignored", sms.uuid)
-                return response.json({"status": "duplicate"})
-            if "conversations" in state:
-                state["conversations"].submit(message_id, sms.phone)
-            return response.json({"status": "received"})
-
-        @plivo.route("/status", methods=["POST"])
-        async def delivery_report(request: Request) -> HTTPResponse:
-            try:
-                form = self._verify(request, "status")
-                uuid = first(form, "MessageUUID") or ""
-                status = first(form, "Status") or ""
-                if not uuid or not status:
-                    raise WebhookError(400, "missing MessageUUID or Status")
-                nonce = request.headers.get("X-Plivo-Signature-V3-Nonce", "")
-                known = await run_sync(_apply_status, nonce, uuid, status, first(form, "ErrorCode"))
-            except WebhookError as error:
-                logger.warning("plivo status callback refused (%d): %s", error.status, error.reason)
-                return response.json({"error": error.reason}, status=error.status)
-            except Exception:  # noqa: BLE001
-                logger.exception("plivo status callback could not be recorded")
-                return response.json({"error": "temporarily unavailable"}, status=503)
-            if not known:
-                logger.info("status %s for unknown message %s", status, uuid)
-            return response.json({"status": "ok" if known else "unknown message"})
-
-        return plivo
-
-    @staticmethod
-    async def _sweep(conversations: SmsConversations) -> None:
-        """Pick up inbound texts left unfinished (at start, then every few seconds), and
-        forget signature nonces older than their replay window (every minute)."""
-        import asyncio
-
-        rounds = 0
-        while True:
-            try:
-                resumed = await conversations.resume_unfinished()
-                if resumed:
-                    logger.info("resumed %d unfinished inbound texts", resumed)
-                if rounds % 12 == 0:
-                    await run_sync(_forget_old_nonces)
-            except Exception:  # noqa: BLE001
-                logger.exception("could not look for unfinished inbound texts")
-            rounds += 1
-            await asyncio.sleep(5)
+                payload = json.loads(body)
+                phone, text = str(payload["phone"]), str(payload["text"])
+                message_id = str(payload["message_id"])
+                metadata = dict(payload.get("metadata") or {})
+            except (ValueError, KeyError, TypeError):
+                return response.json({"error": "expected phone, text, message_id"}, status=400)
+            messages = await ask_bot(phone, text, message_id, metadata)
+            return response.json({"messages": messages})

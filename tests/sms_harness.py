@@ -52,22 +52,35 @@ def post_form(url: str, body: bytes, headers: Dict[str, str], timeout: float = 1
 
 @dataclass
 class SmsSetup:
+    """front_door "gateway": Plivo talks to the SMS gateway process, which asks the Rasa
+    server; "rasa": Plivo talks to the Rasa server itself (see channels/plivo.py)."""
+
     database_url: str
     model: Path
     log_dir: Path
     extra_env: Dict[str, str] = field(default_factory=dict)
     lock_store: str = IN_MEMORY_LOCKS
+    front_door: str = "gateway"
     rasa_port: int = field(default_factory=free_port)
+    gateway_port: int = field(default_factory=free_port)
     standin: Optional[StandIn] = None
     stack: Optional[RasaStack] = None
 
     @property
     def bot_url(self) -> str:
+        """The Rasa server."""
         return f"http://127.0.0.1:{self.rasa_port}"
 
     @property
+    def front_url(self) -> str:
+        """Where Plivo's webhooks go (BOT_PUBLIC_URL)."""
+        if self.front_door == "gateway":
+            return f"http://127.0.0.1:{self.gateway_port}"
+        return self.bot_url
+
+    @property
     def webhook_url(self) -> str:
-        return f"{self.bot_url}/webhooks/plivo/webhook"
+        return f"{self.front_url}/webhooks/plivo/webhook"
 
     def env(self) -> Dict[str, str]:
         assert self.standin is not None
@@ -77,7 +90,7 @@ class SmsSetup:
             "PLIVO_AUTH_TOKEN": AUTH_TOKEN,
             "PLIVO_NUMBER": BUSINESS,
             "PLIVO_API_URL": self.standin.url,
-            "BOT_PUBLIC_URL": self.bot_url,
+            "BOT_PUBLIC_URL": self.front_url,
             "SMS_RATE_PER_SECOND": "200",
             "OUTBOX_RETRY_BASE_SECONDS": "0.3",
             "OUTBOX_RETRY_CAP_SECONDS": "1.5",
@@ -101,23 +114,25 @@ class SmsSetup:
             rasa_port=self.rasa_port,
             log_dir=self.log_dir,
             credentials=PROJECT_ROOT / "credentials.yml",
+            lock_store=self.lock_store,
+            gateway_port=self.gateway_port if self.front_door == "gateway" else None,
         )
         # the channel's routes answer once the server is up
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                http_json("GET", f"{self.bot_url}/webhooks/plivo/")
+                http_json("GET", f"{self.front_url}/webhooks/plivo/")
                 return
             except OSError:
                 time.sleep(0.2)
         raise TimeoutError("plivo channel health route not up")
 
-    def kill_bot(self) -> None:
-        """SIGKILL the Rasa server (no clean shutdown) and stop the action server."""
+    def kill_bot(self, process: str = "rasa") -> None:
+        """SIGKILL one process ("rasa" or "gateway"; no clean shutdown), stop the rest."""
         assert self.stack is not None
-        actions, server = self.stack.processes
-        os.kill(server.pid, signal.SIGKILL)
-        server.wait()
+        victim = self.stack.processes[process]
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
         self.stack.stop()
         self.stack = None
 
@@ -190,7 +205,7 @@ def inbound_params(phone: str, text: str, uuid: Optional[str] = None, **extra: s
 
 
 @contextmanager
-def running_sms_setup(work: Path, model: Path) -> Iterator[SmsSetup]:
+def running_sms_setup(work: Path, model: Path, front_door: str = "gateway") -> Iterator[SmsSetup]:
     """A fresh migrated + seeded SQLite database under `work`, and everything running."""
     from bot.db import session_scope
     from bot.migrate import upgrade
@@ -200,7 +215,7 @@ def running_sms_setup(work: Path, model: Path) -> Iterator[SmsSetup]:
     upgrade(url)
     with session_scope(url) as session:
         seed(session)
-    setup = SmsSetup(url, model, work).start()
+    setup = SmsSetup(url, model, work, front_door=front_door).start()
     try:
         yield setup
     finally:

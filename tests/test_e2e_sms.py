@@ -243,6 +243,32 @@ def test_fuzz_signed_forms_get_a_clear_answer(sms: SmsSetup, form: dict) -> None
 def test_server_is_healthy_after_the_fuzzing(sms: SmsSetup) -> None:
     from tests.sms_harness import http_json
 
-    health = http_json("GET", f"{sms.bot_url}/webhooks/plivo/")
+    health = http_json("GET", f"{sms.front_url}/webhooks/plivo/")
     assert health["status"] == "ok"
     assert sms.ask(fresh_phone(), "hi").startswith("Hi!")
+
+
+def test_rasa_process_route_needs_the_gateway_signature(sms: SmsSetup) -> None:
+    """Behind the gateway, the Rasa server answers only signed calls, and Plivo's routes
+    are not served there at all."""
+    import json
+
+    from bot import gateway_auth
+    from tests.sms_harness import AUTH_TOKEN, http_json, post_form
+
+    url = f"{sms.bot_url}/webhooks/plivo/process"
+    body = json.dumps({"phone": ALEX, "text": "ORDER A1001", "message_id": "probe-1"}).encode()
+    json_type = {"Content-Type": "application/json"}
+    assert post_form(url, body, json_type)[0] == 403
+    forged = gateway_auth.sign(body, "not-the-token")
+    assert post_form(url, body, {**json_type, **forged})[0] == 403
+    stale = gateway_auth.sign(body, AUTH_TOKEN, now=time.time() - 3600)
+    assert post_form(url, body, {**json_type, **stale})[0] == 403
+    garbage = b"{not json"
+    assert post_form(url, garbage, gateway_auth.sign(garbage, AUTH_TOKEN))[0] == 400
+    status, answer = post_form(url, body, {**json_type, **gateway_auth.sign(body, AUTH_TOKEN)})
+    assert status == 200
+    assert "A1001 has shipped" in answer["messages"][0]["text"]
+    assert http_json("GET", f"{sms.bot_url}/webhooks/plivo/")["front_door"] == "gateway"
+    rasa_webhook = f"{sms.bot_url}/webhooks/plivo/webhook"
+    assert post_form(rasa_webhook, b"", {})[0] == 404

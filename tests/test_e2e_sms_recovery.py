@@ -1,4 +1,5 @@
-"""The SMS path survives a crash right after the ack, and runs on PostgreSQL."""
+"""The SMS path survives a crash right after the ack (of the gateway or of the Rasa
+server), and runs on SQLite and PostgreSQL with either front door."""
 
 from __future__ import annotations
 
@@ -18,15 +19,18 @@ from tests.sms_harness import SmsSetup, inbound_params
 pytestmark = pytest.mark.slow
 
 
-def test_killing_the_bot_right_after_the_ack_loses_nothing(
-    database_url: str, trained_model: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    "front_door, victim", [("rasa", "rasa"), ("gateway", "gateway"), ("gateway", "rasa")]
+)
+def test_killing_a_process_right_after_the_ack_loses_nothing(
+    database_url: str, trained_model: Path, tmp_path: Path, front_door: str, victim: str
 ) -> None:
-    setup = SmsSetup(database_url, trained_model, tmp_path).start()
+    setup = SmsSetup(database_url, trained_model, tmp_path, front_door=front_door).start()
     try:
         phones = [f"+1555700{i:04d}" for i in range(12)]
         for phone in phones:  # acked one by one, then the process dies at once
             assert setup.signed_webhook(inbound_params(phone, "hi"))[0] == 200
-        setup.kill_bot()
+        setup.kill_bot(victim)
         with session_scope(database_url) as session:
             unfinished = session.execute(
                 select(Message.id).where(
@@ -45,12 +49,17 @@ def test_killing_the_bot_right_after_the_ack_loses_nothing(
         setup.stop()
 
 
-def test_sms_round_trip(database_url: str, trained_model: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("front_door", ["rasa", "gateway"])
+def test_sms_round_trip(
+    database_url: str, trained_model: Path, tmp_path: Path, front_door: str
+) -> None:
     """SQLite with in-memory locks (local), PostgreSQL with Redis locks (production)."""
     locks = IN_MEMORY_LOCKS
     if database_url.startswith("postgresql"):
         locks = redis_locks(prefix=f"test{uuid.uuid4().hex[:8]}")
-    setup = SmsSetup(database_url, trained_model, tmp_path, lock_store=locks).start()
+    setup = SmsSetup(
+        database_url, trained_model, tmp_path, lock_store=locks, front_door=front_door
+    ).start()
     try:
         reply = setup.ask(ALEX, "ORDER A1001")
         assert "A1001 has shipped with UPS" in reply
@@ -60,5 +69,48 @@ def test_sms_round_trip(database_url: str, trained_model: Path, tmp_path: Path) 
         assert "parking" in setup.wait_replies(ALEX, 2)[1].lower()
         time.sleep(1)
         assert len(setup.sent(ALEX)) == 2
+    finally:
+        setup.stop()
+
+
+def test_gateway_keeps_texts_while_the_assistant_is_down(
+    trained_model: Path, tmp_path: Path
+) -> None:
+    """The Rasa server dies; the gateway still acknowledges, records and, once the
+    assistant is back, answers every text exactly once."""
+    from bot.launcher import wait_http
+    from bot.migrate import upgrade
+
+    database_url = f"sqlite:///{tmp_path / 'bot.db'}"
+    upgrade(database_url)
+    setup = SmsSetup(database_url, trained_model, tmp_path, front_door="gateway").start()
+    try:
+        assert setup.ask("+15557100000", "hi").startswith("Hi!")
+        assert setup.stack is not None
+        setup.stack.kill("rasa")
+        phones = [f"+1555710{i:04d}" for i in range(1, 6)]
+        for phone in phones:
+            assert setup.signed_webhook(inbound_params(phone, "hi"))[0] == 200
+        time.sleep(3)
+        assert not any(setup.sent(p) for p in phones)
+        with session_scope(database_url) as session:
+            waiting = (
+                session.execute(
+                    select(Message.status).where(
+                        Message.direction == "in", Message.status != "processed"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert len(waiting) == len(phones) and set(waiting) <= {"received", "processing"}
+        server = setup.stack.restart("rasa")
+        wait_http(f"{setup.bot_url}/webhooks/plivo/", proc=server)
+        for phone in phones:
+            assert setup.wait_replies(phone, 1, timeout=60)[0].startswith("Hi!")
+        time.sleep(2)
+        assert all(len(setup.sent(p)) == 1 for p in phones)
+        log = (tmp_path / "gateway.log").read_text()
+        assert "assistant unreachable" in log
     finally:
         setup.stop()

@@ -207,6 +207,12 @@ def take_handback(session: Session, phone: str) -> bool:
     )
 
 
+def restore_handback(session: Session, phone: str) -> None:
+    """Undo take_handback when the assistant could not be told (it is told next time)."""
+    conversation = get_or_create_conversation(session, phone)
+    _conditional(session, conversation.id, Conversation.owner == BOT, handback_pending=True)
+
+
 def _handoff_update(
     session: Session,
     current: Optional[Ownership],
