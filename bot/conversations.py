@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.models import Conversation
+
+
+def conversation_id_for(session: Session, phone: str) -> int:
+    """The id of the phone's conversation (created on first contact); no ORM objects."""
+    found = session.execute(select(Conversation.id).where(Conversation.phone == phone)).first()
+    if found is not None:
+        return found[0]
+    try:
+        with session.begin_nested():
+            return session.execute(insert(Conversation).values(phone=phone)).inserted_primary_key[0]
+    except IntegrityError:  # created by another worker at the same moment
+        return session.execute(
+            select(Conversation.id).where(Conversation.phone == phone)
+        ).scalar_one()
 
 
 def get_or_create_conversation(session: Session, phone: str) -> Conversation:

@@ -24,8 +24,8 @@ def get_or_create_customer(session: Session, phone: str, name: Optional[str] = N
 
 
 def is_opted_out(session: Session, phone: str) -> bool:
-    customer = find_customer(session, phone)
-    return bool(customer and customer.opted_out)
+    found = session.execute(select(Customer.opted_out).where(Customer.phone == phone)).first()
+    return bool(found and found[0])
 
 
 def set_opted_out(session: Session, phone: str, opted_out: bool) -> None:

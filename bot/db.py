@@ -7,43 +7,66 @@ import functools
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Optional, TypeVar
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bot.settings import get_settings
 
 T = TypeVar("T")
 
-_engines: Dict[str, Engine] = {}
+_engines: Dict[Tuple[str, bool], Engine] = {}
+_sessionmakers: Dict[Tuple[str, bool], sessionmaker] = {}
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    return on_connect
 
 
-def get_engine(url: Optional[str] = None) -> Engine:
-    """One engine per database URL per process (created lazily, never at import)."""
+def get_engine(url: Optional[str] = None, durable: bool = True) -> Engine:
+    """One engine per database URL per process (created lazily, never at import).
+
+    SQLite commits of a `durable=False` engine skip the fsync (WAL with synchronous=NORMAL:
+    safe from corruption and from a crash of the process, but the last commits can be
+    lost to a power cut). Only bookkeeping that recovery redoes uses it; PostgreSQL
+    ignores the flag.
+    """
     url = url or get_settings().database_url
-    engine = _engines.get(url)
+    parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    key = (url, durable or not sqlite)
+    engine = _engines.get(key)
     if engine is None:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite":
+        if sqlite:
             if parsed.database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, future=True, connect_args={"timeout": 10})
-            event.listen(engine, "connect", _sqlite_pragmas)
+            # A pool: SQLAlchemy 1.4 otherwise opens a new connection (and runs the
+            # pragmas) for every transaction on an SQLite file.
+            engine = create_engine(
+                url,
+                future=True,
+                poolclass=QueuePool,
+                pool_size=8,
+                max_overflow=16,
+                connect_args={"timeout": 10, "check_same_thread": False},
+            )
+            event.listen(engine, "connect", _sqlite_pragmas("FULL" if durable else "NORMAL"))
         else:
             engine = create_engine(
                 url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10
             )
-        _engines[url] = engine
+        _engines[key] = engine
     return engine
 
 
@@ -51,12 +74,23 @@ def dispose_engines() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+    _sessionmakers.clear()
+
+
+def _sessionmaker(url: Optional[str], durable: bool) -> sessionmaker:
+    # sessionmaker() builds a Session subclass: made once per engine, not per transaction.
+    key = (url or get_settings().database_url, durable)
+    maker = _sessionmakers.get(key)
+    if maker is None:
+        maker = sessionmaker(bind=get_engine(*key), future=True, expire_on_commit=False)
+        _sessionmakers[key] = maker
+    return maker
 
 
 @contextmanager
-def session_scope(url: Optional[str] = None) -> Iterator[Session]:
-    """A transaction: commit on success, roll back on error."""
-    session = sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)()
+def session_scope(url: Optional[str] = None, durable: bool = True) -> Iterator[Session]:
+    """A transaction: commit on success, roll back on error (see get_engine for `durable`)."""
+    session = _sessionmaker(url, durable)()
     try:
         yield session
         session.commit()

@@ -12,11 +12,10 @@ import json
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from bot.conversations import get_or_create_conversation
+from bot.conversations import conversation_id_for
 from bot.models import Conversation, Message, OutboxMessage, utcnow
 from bot.settings import get_settings
 
@@ -50,25 +49,29 @@ def record_inbound(
     media: Sequence[str] = (),
     intent: str = "",
 ) -> Optional[int]:
-    """Store an inbound text; None if this provider id was recorded before (a retry)."""
-    conversation = get_or_create_conversation(session, phone)
-    message = Message(
-        conversation_id=conversation.id,
-        direction="in",
-        author="customer",
-        text=text,
-        provider_uuid=provider_uuid,
-        kind=kind,
-        media=json.dumps(list(media)) if media else None,
-        provider_intent=intent[:10] or None,
-        status=RECEIVED,
-    )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
+    """Store an inbound text; None if this provider id was recorded before (a retry).
+
+    Two copies of one text racing each other: one of them fails on the unique index and
+    its webhook is answered 503 (Plivo retries it, and then finds the duplicate).
+    """
+    seen = session.execute(select(Message.id).where(Message.provider_uuid == provider_uuid)).first()
+    if seen is not None:
         return None
-    return message.id
+    result = session.execute(
+        insert(Message).values(
+            conversation_id=conversation_id_for(session, phone),
+            direction="in",
+            author="customer",
+            text=text,
+            provider_uuid=provider_uuid,
+            kind=kind,
+            media=json.dumps(list(media)) if media else None,
+            provider_intent=intent[:10] or None,
+            status=RECEIVED,
+            created_at=utcnow(),
+        )
+    )
+    return int(result.inserted_primary_key[0])
 
 
 def claim_lease() -> dt.timedelta:

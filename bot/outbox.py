@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
-from bot.conversations import get_or_create_conversation
+from bot.conversations import conversation_id_for
 from bot.customers import is_opted_out, set_opted_out
 from bot.models import Customer, DeliveryReport, Message, OutboxMessage, utcnow
 from bot.sms_segments import sms_info, trim_to_budget
@@ -50,7 +50,8 @@ class OutboxView:
     created_at: Optional[dt.datetime] = None
 
 
-def _view(row: OutboxMessage) -> OutboxView:
+def _view(row: Any) -> OutboxView:
+    """From an OutboxMessage, or a row of its columns."""
     return OutboxView(
         row.id,
         row.phone,
@@ -80,25 +81,35 @@ def enqueue(
     in_reply_to: Optional[int] = None,
     buttons: Optional[Sequence[Dict[str, str]]] = None,
     segment_budget: Optional[int] = None,
+    claim: bool = False,
 ) -> OutboxView:
-    """Queue one SMS (trimmed to the segment budget, the rest kept for MORE)."""
+    """Queue one SMS (trimmed to the segment budget, the rest kept for MORE).
+
+    With `claim`, the row is taken for sending at once (status `sending`, for the caller's
+    worker to deliver) unless an older row of that phone is still waiting or in flight.
+    """
     overflow = None
     if segment_budget:
         text, overflow = trim_to_budget(text, segment_budget)
     info = sms_info(text)
-    conversation = get_or_create_conversation(session, phone)
-    transcript = Message(
-        conversation_id=conversation.id,
-        direction="out",
-        author=author,
-        text=text,
-        status="out",
-    )
-    session.add(transcript)
-    session.flush()
+    now = utcnow()
+    transcript_id = session.execute(
+        insert(Message).values(
+            conversation_id=conversation_id_for(session, phone),
+            direction="out",
+            author=author,
+            text=text,
+            status="out",
+            created_at=now,
+        )
+    ).inserted_primary_key[0]
     suppressed = kind not in OPT_OUT_EXEMPT and is_opted_out(session, phone)
-    row = OutboxMessage(
-        message_id=transcript.id,
+    status = SUPPRESSED if suppressed else QUEUED
+    if claim and not suppressed and not _waiting_or_in_flight(session, phone):
+        status = SENDING
+    sending = status == SENDING
+    values = dict(
+        message_id=transcript_id,
         in_reply_to=in_reply_to,
         phone=phone,
         text=text,
@@ -107,12 +118,44 @@ def enqueue(
         segments=info.segments,
         buttons=json.dumps(list(buttons)) if buttons else None,
         overflow=overflow,
-        status=SUPPRESSED if suppressed else QUEUED,
+        status=status,
+        attempts=1 if sending else 0,
+        ambiguous=False,
         error="recipient opted out" if suppressed else None,
+        next_attempt_at=now,
+        last_attempt_at=now if sending else None,
+        created_at=now,
+        updated_at=now,
     )
-    session.add(row)
-    session.flush()
-    return _view(row)
+    row_id = session.execute(insert(OutboxMessage).values(**values)).inserted_primary_key[0]
+    return OutboxView(
+        row_id,
+        phone,
+        text,
+        kind,
+        status,
+        values["attempts"],
+        False,
+        info.segments,
+        info.encoding,
+        list(buttons or []),
+        overflow,
+        None,
+        values["last_attempt_at"],
+        None,
+        now,
+    )
+
+
+def _waiting_or_in_flight(session: Session, phone: str) -> bool:
+    return (
+        session.execute(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.phone == phone, OutboxMessage.status.in_([QUEUED, SENDING]))
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def claim_due(
@@ -123,13 +166,15 @@ def claim_due(
     A row for a number that opted out meanwhile is marked `suppressed` instead of claimed.
     """
     now = utcnow()
+    due = (OutboxMessage.status == QUEUED) & (OutboxMessage.next_attempt_at <= now)
+    if session.execute(select(OutboxMessage.id).where(due).limit(1)).first() is None:
+        return []  # the usual case: replies are claimed when queued (enqueue(claim=True))
     older = aliased(OutboxMessage)
     candidates = session.execute(
         select(OutboxMessage.id, OutboxMessage.phone, OutboxMessage.kind, Customer.opted_out)
         .outerjoin(Customer, Customer.phone == OutboxMessage.phone)
         .where(
-            OutboxMessage.status == QUEUED,
-            OutboxMessage.next_attempt_at <= now,
+            due,
             ~select(older.id)
             .where(
                 and_(
@@ -251,17 +296,36 @@ def apply_status_callback(
     session: Session, provider_uuid: str, plivo_status: str, error_code: Optional[str]
 ) -> bool:
     """Record a delivery report; False if the message is not (yet) known."""
-    session.add(
-        DeliveryReport(
-            provider_uuid=provider_uuid, status=plivo_status[:20], error_code=(error_code or None)
+    session.execute(
+        insert(DeliveryReport).values(
+            provider_uuid=provider_uuid,
+            status=plivo_status[:20],
+            error_code=error_code or None,
+            received_at=utcnow(),
         )
     )
-    row = session.execute(
-        select(OutboxMessage).where(OutboxMessage.provider_uuid == provider_uuid)
-    ).scalar_one_or_none()
-    if row is None:
+    status = status_from_callback(plivo_status)
+    matches = OutboxMessage.provider_uuid == provider_uuid
+    if status is not None:
+        where = [matches]
+        if status == SENT:  # a late "sent" must not downgrade a final state
+            where.append(OutboxMessage.status.notin_(FINAL))
+        values: Dict[str, object] = {"status": status, "updated_at": utcnow()}
+        if error_code:
+            values["error_code"] = error_code
+        changed = session.execute(
+            update(OutboxMessage)
+            .where(*where)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed and error_code != CARRIER_OPTED_OUT:
+            return True
+    phone = session.execute(select(OutboxMessage.phone).where(matches)).scalar_one_or_none()
+    if phone is None:
         return False
-    _apply(session, row, plivo_status, error_code)
+    if error_code == CARRIER_OPTED_OUT:
+        set_opted_out(session, phone, True)
     return True
 
 
@@ -280,11 +344,11 @@ def _apply(
 
 def latest_for_phone(session: Session, phone: str) -> Optional[OutboxView]:
     row = session.execute(
-        select(OutboxMessage)
+        select(*OutboxMessage.__table__.c)
         .where(OutboxMessage.phone == phone)
         .order_by(OutboxMessage.id.desc())
         .limit(1)
-    ).scalar_one_or_none()
+    ).first()
     return _view(row) if row else None
 
 

@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from typing import Optional, Set
+from typing import List, Optional, Set
 
 from bot import outbox
 from bot.db import run_sync, session_scope
@@ -52,6 +52,21 @@ class OutboxWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    def take(self, rows: List[outbox.OutboxView]) -> None:
+        """Rows this process just queued: those it claimed (`sending`) go out at once
+        (no claim round trip); the rest wait for the claim loop."""
+        for row in rows:
+            if row.status == outbox.SENDING and row.phone not in self.in_flight:
+                self._start(row)
+            elif row.status == outbox.QUEUED:
+                self.wake()
+
+    def _start(self, row: outbox.OutboxView) -> None:
+        self.in_flight.add(row.phone)
+        task = asyncio.create_task(self._deliver(row))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def stop(self) -> None:
         self._stopped = True
         self._wake.set()
@@ -75,12 +90,8 @@ class OutboxWorker:
                         logger.warning(
                             "re-queued %d messages left `sending` by a dead worker", reclaimed
                         )
-                rows = await run_sync(self._claim)
-                for row in rows:
-                    self.in_flight.add(row.phone)
-                    task = asyncio.create_task(self._deliver(row))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                for row in await run_sync(self._claim):
+                    self._start(row)
             except Exception:  # noqa: BLE001 - the worker must survive a database outage
                 logger.exception("outbox worker loop failed; retrying")
             self._wake.clear()
@@ -90,14 +101,14 @@ class OutboxWorker:
                 pass
 
     def _reclaim(self) -> int:
-        with session_scope() as session:
+        with session_scope(durable=False) as session:
             return outbox.reclaim_stale(session, LEASE)
 
     def _claim(self) -> list:
         free = max(0, 32 - len(self.in_flight))
         if not free:
             return []
-        with session_scope() as session:
+        with session_scope(durable=False) as session:
             return outbox.claim_due(session, limit=free, busy_phones=list(self.in_flight))
 
     async def _deliver(self, row: outbox.OutboxView) -> None:
@@ -149,7 +160,7 @@ class OutboxWorker:
 
     @staticmethod
     def _mark(fn, *args) -> None:  # noqa: ANN001
-        with session_scope() as session:
+        with session_scope(durable=False) as session:
             fn(session, *args)
 
     def _retry(self, row: outbox.OutboxView, error: str, ambiguous: bool) -> None:
@@ -158,5 +169,5 @@ class OutboxWorker:
             self.settings.outbox_retry_base_seconds,
             self.settings.outbox_retry_cap_seconds,
         )
-        with session_scope() as session:
+        with session_scope(durable=False) as session:
             outbox.mark_retry(session, row.id, error, delay, ambiguous)

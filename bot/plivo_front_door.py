@@ -67,13 +67,13 @@ def _record(sms: InboundSms, nonce: str) -> Optional[int]:
 
 
 def _forget_old_nonces() -> None:
-    with session_scope() as session:
+    with session_scope(durable=False) as session:
         forget_old_nonces(session)
 
 
 def _apply_status(nonce: str, uuid: str, status: str, error_code: Optional[str]) -> bool:
     """Nonce and delivery report in one transaction; raises WebhookError on a replay."""
-    with session_scope() as session:
+    with session_scope(durable=False) as session:
         if not remember_nonce(session, nonce):
             raise WebhookError(403, "replayed signature nonce")
         return outbox.apply_status_callback(session, uuid, status, error_code)
@@ -119,7 +119,7 @@ class PlivoFrontDoor:
             settings.plivo_timeout_seconds,
         )
         self.worker = _worker = OutboxWorker(sender, settings)
-        self.conversations = SmsConversations(self.ask_bot, self.worker.wake, self.concurrency)
+        self.conversations = SmsConversations(self.ask_bot, self.worker.take, self.concurrency)
         self._tasks = [
             asyncio.create_task(self.worker.run()),
             asyncio.create_task(self._sweep(self.conversations)),
@@ -134,6 +134,7 @@ class PlivoFrontDoor:
 
     def add_routes(self, blueprint: Blueprint) -> None:
         """Register the routes and the start/stop listeners (prefix: /webhooks/plivo)."""
+
         # Sanic marks handlers with attributes, which bound methods cannot take.
         @blueprint.listener("after_server_start")
         async def start(app: Any, loop: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 from urllib.parse import parse_qs
 
 from plivo.utils.signature_v3 import construct_post_url, get_signature_v3
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,13 +70,15 @@ def signature_is_valid(
 
 
 def remember_nonce(session: Session, nonce: str) -> bool:
-    """Record a nonce; False if it was seen before (a replay)."""
+    """Record a nonce; False if it was seen before (a replay).
+
+    Call it first in a transaction: after False the transaction must be rolled back.
+    """
     try:
-        with session.begin_nested():
-            session.add(WebhookNonce(nonce=nonce[:128]))
-        return True
+        session.execute(insert(WebhookNonce).values(nonce=nonce[:128], seen_at=utcnow()))
     except IntegrityError:
         return False
+    return True
 
 
 def forget_old_nonces(session: Session) -> int:

@@ -51,7 +51,10 @@ class SmsConversations:
     """Processes inbound texts: per phone in order, different phones in parallel."""
 
     def __init__(
-        self, ask_bot: AskBot, on_queued: Callable[[], None], concurrency: int = 4
+        self,
+        ask_bot: AskBot,
+        on_queued: Callable[[List[outbox.OutboxView]], None],
+        concurrency: int = 4,
     ) -> None:
         self.ask_bot = ask_bot
         self.on_queued = on_queued
@@ -99,8 +102,8 @@ class SmsConversations:
         if intake is None:
             return  # done already, or another worker has it
         if intake.done:  # STOP/HELP/MORE, a held text...: answered in the intake transaction
-            if intake.replies:
-                self.on_queued()
+            if intake.queued:
+                self.on_queued(intake.queued)
             return
         message = intake.message
         handback_told = False
@@ -130,9 +133,9 @@ class SmsConversations:
             )
             status, replies = inbound.FAILED, [Reply(TROUBLE_REPLY, kind="error")]
             error = repr(failure)
-        await run_sync(_finish, message.id, message.phone, status, replies, error)
-        if replies:
-            self.on_queued()
+        queued = await run_sync(_finish, message.id, message.phone, status, replies, error)
+        if queued:
+            self.on_queued(queued)
 
 
 @dataclass
@@ -144,11 +147,12 @@ class Intake:
     replies: List[Reply] = field(default_factory=list)
     handback: bool = False
     bot_text: str = ""
+    queued: List[outbox.OutboxView] = field(default_factory=list)  # replies in the outbox
 
 
 def _intake(message_id: int) -> Optional[Intake]:
     """Claim the text and settle everything the bot is not needed for, in one transaction."""
-    with session_scope() as session:
+    with session_scope(durable=False) as session:
         message = inbound.claim_inbound(session, message_id)
         if message is None:
             return None
@@ -157,7 +161,9 @@ def _intake(message_id: int) -> Optional[Intake]:
             return None
         decided = _decide(session, message)
         if decided.done:
-            _queue_replies(session, message.id, message.phone, decided.replies)
+            decided.intake.queued = _queue_replies(
+                session, message.id, message.phone, decided.replies
+            )
             inbound.finish_inbound(session, message.id, decided.status)
         return decided.intake
 
@@ -229,7 +235,8 @@ def _gate(session: Session, phone: str, text: str) -> Gate:
     """Ownership decides: the bot answers only conversations it owns."""
     current = ownership.ownership_of(session, phone)
     if current.owner == ownership.BOT:
-        return Gate(handback=ownership.take_handback(session, phone))
+        handback = current.handback_pending and ownership.take_handback(session, phone)
+        return Gate(handback=handback)
     word = text.strip().upper()
     if current.owner == ownership.QUEUE and word == "BOT":
         if ownership.return_to_bot(session, current.conversation_id):
@@ -241,9 +248,12 @@ def _gate(session: Session, phone: str, text: str) -> Gate:
     return Gate(held=True)
 
 
-def _queue_replies(session: Session, message_id: int, phone: str, replies: List[Reply]) -> None:
+def _queue_replies(
+    session: Session, message_id: int, phone: str, replies: List[Reply]
+) -> List[outbox.OutboxView]:
+    """Replies into the outbox, claimed for this process's worker where they can go now."""
     budget = get_settings().sms_segment_budget
-    for reply in replies:
+    return [
         outbox.enqueue(
             session,
             phone,
@@ -252,19 +262,23 @@ def _queue_replies(session: Session, message_id: int, phone: str, replies: List[
             in_reply_to=message_id,
             buttons=reply.buttons or None,
             segment_budget=budget,
+            claim=True,
         )
+        for reply in replies
+    ]
 
 
 def _finish(
     message_id: int, phone: str, status: str, replies: List[Reply], error: Optional[str]
-) -> None:
-    with session_scope() as session:
-        _queue_replies(session, message_id, phone, replies)
+) -> List[outbox.OutboxView]:
+    with session_scope(durable=False) as session:
+        queued = _queue_replies(session, message_id, phone, replies)
         inbound.finish_inbound(session, message_id, status, error)
+    return queued
 
 
 def _release(message_id: int, phone: str, restore_handback: bool) -> None:
-    with session_scope() as session:
+    with session_scope(durable=False) as session:
         inbound.release_inbound(session, message_id)
         if restore_handback:
             ownership.restore_handback(session, phone)

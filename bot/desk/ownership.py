@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.conversations import get_or_create_conversation
+from bot.conversations import conversation_id_for, get_or_create_conversation
 from bot.desk.events import publish
 from bot.models import Conversation, HandoffRequest, Note, utcnow
 
@@ -26,14 +26,38 @@ class Ownership:
     team: Optional[str]
     queued_at: Optional[dt.datetime]
     handoff_id: Optional[int]
+    handback_pending: bool = False
 
 
-def _view(c: Conversation) -> Ownership:
-    return Ownership(c.id, c.phone, c.owner, c.agent_id, c.team, c.queued_at, c.handoff_id)
+_COLUMNS = (
+    Conversation.id,
+    Conversation.phone,
+    Conversation.owner,
+    Conversation.agent_id,
+    Conversation.team,
+    Conversation.queued_at,
+    Conversation.handoff_id,
+    Conversation.handback_pending,
+)
+
+
+def _view(c: Any) -> Ownership:
+    """From a Conversation, or a row of _COLUMNS."""
+    return Ownership(
+        c.id,
+        c.phone,
+        c.owner,
+        c.agent_id,
+        c.team,
+        c.queued_at,
+        c.handoff_id,
+        bool(c.handback_pending),
+    )
 
 
 def ownership_of(session: Session, phone: str) -> Ownership:
-    return _view(get_or_create_conversation(session, phone))
+    row = session.execute(select(*_COLUMNS).where(Conversation.phone == phone)).first()
+    return _view(row if row is not None else get_or_create_conversation(session, phone))
 
 
 def ownership_by_id(session: Session, conversation_id: int) -> Optional[Ownership]:
@@ -201,16 +225,22 @@ def requeue_agent_chats(session: Session, agent_id: int) -> int:
 
 def take_handback(session: Session, phone: str) -> bool:
     """True once after a person resolved the conversation (the bot is told, then it clears)."""
-    conversation = get_or_create_conversation(session, phone)
     return _conditional(
-        session, conversation.id, Conversation.handback_pending.is_(True), handback_pending=False
+        session,
+        conversation_id_for(session, phone),
+        Conversation.handback_pending.is_(True),
+        handback_pending=False,
     )
 
 
 def restore_handback(session: Session, phone: str) -> None:
     """Undo take_handback when the assistant could not be told (it is told next time)."""
-    conversation = get_or_create_conversation(session, phone)
-    _conditional(session, conversation.id, Conversation.owner == BOT, handback_pending=True)
+    _conditional(
+        session,
+        conversation_id_for(session, phone),
+        Conversation.owner == BOT,
+        handback_pending=True,
+    )
 
 
 def _handoff_update(
