@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from typing import Union
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.models import Conversation
 
+_ID_BY_PHONE = select(Conversation.id).where(Conversation.phone == bindparam("phone"))
 
-def conversation_id_for(session: Session, phone: str) -> int:
+
+def conversation_id_for(session: Union[Session, Connection], phone: str) -> int:
     """The id of the phone's conversation (created on first contact); no ORM objects."""
-    found = session.execute(select(Conversation.id).where(Conversation.phone == phone)).first()
+    found = session.execute(_ID_BY_PHONE, {"phone": phone}).first()
     if found is not None:
         return found[0]
     try:

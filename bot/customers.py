@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Union
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from bot.models import Customer
+from bot.models import Customer, utcnow
 
 
 def find_customer(session: Session, phone: str) -> Optional[Customer]:
@@ -23,15 +24,22 @@ def get_or_create_customer(session: Session, phone: str, name: Optional[str] = N
     return customer
 
 
-def is_opted_out(session: Session, phone: str) -> bool:
-    found = session.execute(select(Customer.opted_out).where(Customer.phone == phone)).first()
+_OPTED_OUT = select(Customer.opted_out).where(Customer.phone == bindparam("phone"))
+
+
+def is_opted_out(session: Union[Session, Connection], phone: str) -> bool:
+    found = session.execute(_OPTED_OUT, {"phone": phone}).first()
     return bool(found and found[0])
 
 
-def set_opted_out(session: Session, phone: str, opted_out: bool) -> None:
+def set_opted_out(session: Union[Session, Connection], phone: str, opted_out: bool) -> None:
     """Record an opt-out (STOP, carrier error 200) or an opt-in (START)."""
-    from bot.models import utcnow
-
-    customer = get_or_create_customer(session, phone)
-    customer.opted_out = opted_out
-    customer.opted_out_at = utcnow() if opted_out else None
+    values = {"opted_out": opted_out, "opted_out_at": utcnow() if opted_out else None}
+    changed = session.execute(
+        update(Customer)
+        .where(Customer.phone == phone)
+        .values(**values)
+        .execution_options(synchronize_session="evaluate")
+    ).rowcount
+    if not changed:
+        session.execute(insert(Customer).values(phone=phone, **values))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.conversations import conversation_id_for
@@ -40,8 +41,18 @@ class InboundView:
     intent: str = ""
 
 
+_ID_BY_UUID = select(Message.id).where(Message.provider_uuid == bindparam("uuid"))
+_INSERT_MESSAGE = insert(Message)
+_FINISH = (
+    update(Message)
+    .where(Message.id == bindparam("message_id"))
+    .values(status=bindparam("new_status"), error=bindparam("err"), processed_at=bindparam("at"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def record_inbound(
-    session: Session,
+    session: Union[Session, Connection],
     phone: str,
     text: str,
     provider_uuid: str,
@@ -54,22 +65,22 @@ def record_inbound(
     Two copies of one text racing each other: one of them fails on the unique index and
     its webhook is answered 503 (Plivo retries it, and then finds the duplicate).
     """
-    seen = session.execute(select(Message.id).where(Message.provider_uuid == provider_uuid)).first()
-    if seen is not None:
+    if session.execute(_ID_BY_UUID, {"uuid": provider_uuid}).first() is not None:
         return None
     result = session.execute(
-        insert(Message).values(
-            conversation_id=conversation_id_for(session, phone),
-            direction="in",
-            author="customer",
-            text=text,
-            provider_uuid=provider_uuid,
-            kind=kind,
-            media=json.dumps(list(media)) if media else None,
-            provider_intent=intent[:10] or None,
-            status=RECEIVED,
-            created_at=utcnow(),
-        )
+        _INSERT_MESSAGE,
+        {
+            "conversation_id": conversation_id_for(session, phone),
+            "direction": "in",
+            "author": "customer",
+            "text": text,
+            "provider_uuid": provider_uuid,
+            "kind": kind,
+            "media": json.dumps(list(media)) if media else None,
+            "provider_intent": intent[:10] or None,
+            "status": RECEIVED,
+            "created_at": utcnow(),
+        },
     )
     return int(result.inserted_primary_key[0])
 
@@ -79,64 +90,65 @@ def claim_lease() -> dt.timedelta:
     return dt.timedelta(seconds=get_settings().inbound_claim_lease_seconds)
 
 
-def claim_inbound(session: Session, message_id: int) -> Optional[InboundView]:
+_CLAIM = (
+    update(Message)
+    .where(
+        Message.id == bindparam("message_id"),
+        (Message.status == RECEIVED)
+        | ((Message.status == PROCESSING) & (Message.claimed_at < bindparam("orphaned_before"))),
+    )
+    .values(status=PROCESSING, claimed_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def claim_inbound(session: Union[Session, Connection], message_id: int) -> Optional[InboundView]:
     """Take a received (or crash-orphaned) inbound message for processing, once."""
     now = utcnow()
-    claimed = session.execute(
-        update(Message)
-        .where(
-            Message.id == message_id,
-            (Message.status == RECEIVED)
-            | ((Message.status == PROCESSING) & (Message.claimed_at < now - claim_lease())),
-        )
-        .values(status=PROCESSING, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
+    params = {"message_id": message_id, "orphaned_before": now - claim_lease(), "now": now}
+    if not session.execute(_CLAIM, params).rowcount:
         return None
     return get_inbound(session, message_id)
 
 
-def get_inbound(session: Session, message_id: int) -> Optional[InboundView]:
-    row = session.execute(
-        select(Message, Conversation.phone)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.id == message_id)
-    ).first()
+_INBOUND_BY_ID = (
+    select(
+        Message.id,
+        Conversation.phone,
+        Message.text,
+        Message.kind,
+        Message.media,
+        Message.status,
+        Message.provider_intent,
+    )
+    .join(Conversation, Conversation.id == Message.conversation_id)
+    .where(Message.id == bindparam("message_id"))
+)
+
+
+def get_inbound(session: Union[Session, Connection], message_id: int) -> Optional[InboundView]:
+    row = session.execute(_INBOUND_BY_ID, {"message_id": message_id}).first()
     if row is None:
         return None
-    message, phone = row
-    media = json.loads(message.media) if message.media else []
+    media = json.loads(row.media) if row.media else []
     return InboundView(
-        message.id,
-        phone,
-        message.text,
-        message.kind,
-        media,
-        message.status,
-        message.provider_intent or "",
+        row.id, row.phone, row.text, row.kind, media, row.status, row.provider_intent or ""
     )
 
 
 def finish_inbound(
-    session: Session, message_id: int, status: str, error: Optional[str] = None
+    session: Union[Session, Connection], message_id: int, status: str, error: Optional[str] = None
 ) -> None:
-    session.execute(
-        update(Message)
-        .where(Message.id == message_id)
-        .values(status=status, error=error, processed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    params = {"message_id": message_id, "new_status": status, "err": error, "at": utcnow()}
+    session.execute(_FINISH, params)
 
 
-def already_answered(session: Session, message_id: int) -> bool:
+_ANSWERED = select(OutboxMessage.id).where(OutboxMessage.in_reply_to == bindparam("id")).limit(1)
+
+
+def already_answered(session: Union[Session, Connection], message_id: int) -> bool:
     """A reply to this inbound message is in the outbox (it was processed before a crash)."""
-    return (
-        session.execute(
-            select(OutboxMessage.id).where(OutboxMessage.in_reply_to == message_id).limit(1)
-        ).first()
-        is not None
-    )
+    return session.execute(_ANSWERED, {"id": message_id}).first() is not None
 
 
 def unfinished_inbound(session: Session) -> List[tuple]:

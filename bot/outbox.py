@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Union
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from bot.conversations import conversation_id_for
@@ -27,6 +28,8 @@ FINAL = {DELIVERED, UNDELIVERED, FAILED, SUPPRESSED}
 # Kinds that reach an opted-out number: the one opt-out confirmation, and the answer to
 # a HELP the customer sent (CTIA: HELP is answered whatever the opt-in state).
 OPT_OUT_EXEMPT = {"optout_confirmation", "help"}
+# What the hot-path functions run on: an ORM session or a Core connection (db.py).
+Executor = Union[Session, Connection]
 # Plivo/carrier error: destination has opted out.
 CARRIER_OPTED_OUT = "200"
 
@@ -71,8 +74,17 @@ def _view(row: Any) -> OutboxView:
     )
 
 
+_INSERT_MESSAGE = insert(Message)
+_INSERT_OUTBOX = insert(OutboxMessage)
+_WAITING_OR_IN_FLIGHT = (
+    select(OutboxMessage.id)
+    .where(OutboxMessage.phone == bindparam("phone"), OutboxMessage.status.in_([QUEUED, SENDING]))
+    .limit(1)
+)
+
+
 def enqueue(
-    session: Session,
+    session: Executor,
     phone: str,
     text: str,
     *,
@@ -93,41 +105,41 @@ def enqueue(
         text, overflow = trim_to_budget(text, segment_budget)
     info = sms_info(text)
     now = utcnow()
-    transcript_id = session.execute(
-        insert(Message).values(
-            conversation_id=conversation_id_for(session, phone),
-            direction="out",
-            author=author,
-            text=text,
-            status="out",
-            created_at=now,
-        )
-    ).inserted_primary_key[0]
+    transcript = {
+        "conversation_id": conversation_id_for(session, phone),
+        "direction": "out",
+        "author": author,
+        "text": text,
+        "status": "out",
+        "created_at": now,
+    }
+    transcript_id = session.execute(_INSERT_MESSAGE, transcript).inserted_primary_key[0]
     suppressed = kind not in OPT_OUT_EXEMPT and is_opted_out(session, phone)
     status = SUPPRESSED if suppressed else QUEUED
-    if claim and not suppressed and not _waiting_or_in_flight(session, phone):
-        status = SENDING
+    if claim and not suppressed:
+        if session.execute(_WAITING_OR_IN_FLIGHT, {"phone": phone}).first() is None:
+            status = SENDING
     sending = status == SENDING
-    values = dict(
-        message_id=transcript_id,
-        in_reply_to=in_reply_to,
-        phone=phone,
-        text=text,
-        kind=kind,
-        encoding=info.encoding,
-        segments=info.segments,
-        buttons=json.dumps(list(buttons)) if buttons else None,
-        overflow=overflow,
-        status=status,
-        attempts=1 if sending else 0,
-        ambiguous=False,
-        error="recipient opted out" if suppressed else None,
-        next_attempt_at=now,
-        last_attempt_at=now if sending else None,
-        created_at=now,
-        updated_at=now,
-    )
-    row_id = session.execute(insert(OutboxMessage).values(**values)).inserted_primary_key[0]
+    values = {
+        "message_id": transcript_id,
+        "in_reply_to": in_reply_to,
+        "phone": phone,
+        "text": text,
+        "kind": kind,
+        "encoding": info.encoding,
+        "segments": info.segments,
+        "buttons": json.dumps(list(buttons)) if buttons else None,
+        "overflow": overflow,
+        "status": status,
+        "attempts": 1 if sending else 0,
+        "ambiguous": False,
+        "error": "recipient opted out" if suppressed else None,
+        "next_attempt_at": now,
+        "last_attempt_at": now if sending else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    row_id = session.execute(_INSERT_OUTBOX, values).inserted_primary_key[0]
     return OutboxView(
         row_id,
         phone,
@@ -144,17 +156,6 @@ def enqueue(
         values["last_attempt_at"],
         None,
         now,
-    )
-
-
-def _waiting_or_in_flight(session: Session, phone: str) -> bool:
-    return (
-        session.execute(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.phone == phone, OutboxMessage.status.in_([QUEUED, SENDING]))
-            .limit(1)
-        ).first()
-        is not None
     )
 
 
@@ -224,7 +225,7 @@ def reclaim_stale(session: Session, lease: dt.timedelta) -> int:
     ).rowcount
 
 
-def _set(session: Session, row_id: int, **values: object) -> None:
+def _set(session: Executor, row_id: int, **values: object) -> None:
     values["updated_at"] = utcnow()
     session.execute(
         update(OutboxMessage)
@@ -234,7 +235,14 @@ def _set(session: Session, row_id: int, **values: object) -> None:
     )
 
 
-def mark_sent(session: Session, row_id: int, provider_uuid: str) -> None:
+_EARLY_REPORTS = (
+    select(DeliveryReport.status, DeliveryReport.error_code)
+    .where(DeliveryReport.provider_uuid == bindparam("uuid"))
+    .order_by(DeliveryReport.id)
+)
+
+
+def mark_sent(session: Executor, row_id: int, provider_uuid: str) -> None:
     """Plivo accepted the row; reports that arrived before we knew the uuid apply now."""
     _set(
         session,
@@ -245,19 +253,8 @@ def mark_sent(session: Session, row_id: int, provider_uuid: str) -> None:
         ambiguous=False,
         error=None,
     )
-    early = (
-        session.execute(
-            select(DeliveryReport)
-            .where(DeliveryReport.provider_uuid == provider_uuid)
-            .order_by(DeliveryReport.id)
-        )
-        .scalars()
-        .all()
-    )
-    if early:
-        row = session.get(OutboxMessage, row_id, populate_existing=True)
-        for report in early:
-            _apply(session, row, report.status, report.error_code)
+    for status, code in session.execute(_EARLY_REPORTS, {"uuid": provider_uuid}).all():
+        _apply_report(session, provider_uuid, status, code)
 
 
 def mark_retry(
@@ -292,36 +289,52 @@ def status_from_callback(plivo_status: str) -> Optional[str]:
     }.get((plivo_status or "").lower())
 
 
+_INSERT_REPORT = insert(DeliveryReport)
+_PHONE_BY_UUID = select(OutboxMessage.phone).where(OutboxMessage.provider_uuid == bindparam("uuid"))
+
+
+def _status_update(downgrade_guard: bool, with_error: bool) -> Any:
+    """UPDATE of the row with a provider uuid (prebuilt: one per shape)."""
+    statement = update(OutboxMessage).where(OutboxMessage.provider_uuid == bindparam("uuid"))
+    if downgrade_guard:  # a late "sent" must not downgrade a final state
+        statement = statement.where(OutboxMessage.status.notin_(FINAL))
+    values = {"status": bindparam("new_status"), "updated_at": bindparam("at")}
+    if with_error:
+        values["error_code"] = bindparam("code")
+    return statement.values(**values).execution_options(synchronize_session=False)
+
+
+_STATUS_UPDATES = {(g, e): _status_update(g, e) for g in (False, True) for e in (False, True)}
+
+
 def apply_status_callback(
-    session: Session, provider_uuid: str, plivo_status: str, error_code: Optional[str]
+    session: Executor, provider_uuid: str, plivo_status: str, error_code: Optional[str]
 ) -> bool:
     """Record a delivery report; False if the message is not (yet) known."""
-    session.execute(
-        insert(DeliveryReport).values(
-            provider_uuid=provider_uuid,
-            status=plivo_status[:20],
-            error_code=error_code or None,
-            received_at=utcnow(),
-        )
-    )
+    now = utcnow()
+    report = {
+        "provider_uuid": provider_uuid,
+        "status": plivo_status[:20],
+        "error_code": error_code or None,
+        "received_at": now,
+    }
+    session.execute(_INSERT_REPORT, report)
+    return _apply_report(session, provider_uuid, plivo_status, error_code)
+
+
+def _apply_report(
+    session: Executor, provider_uuid: str, plivo_status: str, error_code: Optional[str]
+) -> bool:
+    """A delivery report onto its outbox row (never downgrading a final state); False if
+    no row has that uuid (yet)."""
     status = status_from_callback(plivo_status)
-    matches = OutboxMessage.provider_uuid == provider_uuid
     if status is not None:
-        where = [matches]
-        if status == SENT:  # a late "sent" must not downgrade a final state
-            where.append(OutboxMessage.status.notin_(FINAL))
-        values: Dict[str, object] = {"status": status, "updated_at": utcnow()}
-        if error_code:
-            values["error_code"] = error_code
-        changed = session.execute(
-            update(OutboxMessage)
-            .where(*where)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        statement = _STATUS_UPDATES[(status == SENT, bool(error_code))]
+        params = {"uuid": provider_uuid, "new_status": status, "at": utcnow(), "code": error_code}
+        changed = session.execute(statement, params).rowcount
         if changed and error_code != CARRIER_OPTED_OUT:
             return True
-    phone = session.execute(select(OutboxMessage.phone).where(matches)).scalar_one_or_none()
+    phone = session.execute(_PHONE_BY_UUID, {"uuid": provider_uuid}).scalar_one_or_none()
     if phone is None:
         return False
     if error_code == CARRIER_OPTED_OUT:
@@ -329,41 +342,31 @@ def apply_status_callback(
     return True
 
 
-def _apply(
-    session: Session, row: OutboxMessage, plivo_status: str, error_code: Optional[str]
-) -> None:
-    status = status_from_callback(plivo_status)
-    if status is None or (row.status in FINAL and status == SENT):
-        return  # unknown status, or a late "sent" that must not downgrade a final state
-    row.status = status
-    row.error_code = error_code or row.error_code
-    row.updated_at = utcnow()
-    if error_code == CARRIER_OPTED_OUT:
-        set_opted_out(session, row.phone, True)
+_LATEST_FOR_PHONE = (
+    select(*OutboxMessage.__table__.c)
+    .where(OutboxMessage.phone == bindparam("phone"))
+    .order_by(OutboxMessage.id.desc())
+    .limit(1)
+)
 
 
-def latest_for_phone(session: Session, phone: str) -> Optional[OutboxView]:
-    row = session.execute(
-        select(*OutboxMessage.__table__.c)
-        .where(OutboxMessage.phone == phone)
-        .order_by(OutboxMessage.id.desc())
-        .limit(1)
-    ).first()
+def latest_for_phone(session: Executor, phone: str) -> Optional[OutboxView]:
+    row = session.execute(_LATEST_FOR_PHONE, {"phone": phone}).first()
     return _view(row) if row else None
 
 
-def take_overflow(session: Session, phone: str) -> Optional[str]:
+def take_overflow(session: Executor, phone: str) -> Optional[str]:
     """The rest of the latest long reply (for MORE), cleared once taken."""
     row = session.execute(
-        select(OutboxMessage)
+        select(OutboxMessage.id, OutboxMessage.overflow)
         .where(OutboxMessage.phone == phone, OutboxMessage.overflow.isnot(None))
         .order_by(OutboxMessage.id.desc())
         .limit(1)
-    ).scalar_one_or_none()
+    ).first()
     if row is None:
         return None
-    rest, row.overflow = row.overflow, None
-    return rest
+    _set(session, row.id, overflow=None)
+    return row.overflow
 
 
 def known_uuids(session: Session, uuids: Sequence[str]) -> set:

@@ -13,7 +13,7 @@ import random
 from typing import List, Optional, Set
 
 from bot import outbox
-from bot.db import run_sync, session_scope
+from bot.db import connection_scope, run_sync, session_scope
 from bot.plivo_sender import PlivoSender, SendError
 from bot.rate_limit import RateLimiter
 from bot.settings import Settings
@@ -45,6 +45,8 @@ class OutboxWorker:
         self.slots = asyncio.Semaphore(concurrency)
         self.poll_interval = poll_interval
         self.in_flight: Set[str] = set()
+        # Phones with a row queued behind one in flight: claimed when that one is done.
+        self.waiting: Set[str] = set()
         self._wake = asyncio.Event()
         self._stopped = False
         self._tasks: Set[asyncio.Task] = set()
@@ -59,6 +61,7 @@ class OutboxWorker:
             if row.status == outbox.SENDING and row.phone not in self.in_flight:
                 self._start(row)
             elif row.status == outbox.QUEUED:
+                self.waiting.add(row.phone)
                 self.wake()
 
     def _start(self, row: outbox.OutboxView) -> None:
@@ -120,7 +123,9 @@ class OutboxWorker:
             await run_sync(self._retry, row, "internal error", False)
         finally:
             self.in_flight.discard(row.phone)
-            self.wake()
+            if row.phone in self.waiting:  # else the claim loop has nothing new to find
+                self.waiting.discard(row.phone)
+                self.wake()
 
     async def _deliver_one(self, row: outbox.OutboxView) -> None:
         if row.ambiguous:
@@ -160,7 +165,7 @@ class OutboxWorker:
 
     @staticmethod
     def _mark(fn, *args) -> None:  # noqa: ANN001
-        with session_scope(durable=False) as session:
+        with connection_scope(durable=False) as session:
             fn(session, *args)
 
     def _retry(self, row: outbox.OutboxView, error: str, ambiguous: bool) -> None:
@@ -169,5 +174,5 @@ class OutboxWorker:
             self.settings.outbox_retry_base_seconds,
             self.settings.outbox_retry_cap_seconds,
         )
-        with session_scope(durable=False) as session:
+        with connection_scope(durable=False) as session:
             outbox.mark_retry(session, row.id, error, delay, ambiguous)

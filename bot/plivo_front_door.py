@@ -23,7 +23,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import func, select
 
 from bot import outbox
-from bot.db import run_sync, run_sync_in, session_scope
+from bot.db import connection_scope, run_sync, run_sync_in, session_scope
 from bot.inbound import record_inbound
 from bot.models import OutboxMessage
 from bot.outbox_worker import OutboxWorker
@@ -57,8 +57,9 @@ def wake_worker() -> None:
 
 
 def _record(sms: InboundSms, nonce: str) -> Optional[int]:
-    """Nonce and message in one transaction; raises WebhookError on a replay."""
-    with session_scope() as session:
+    """Nonce and message in one (durable: Plivo gets its 200 after it) transaction;
+    raises WebhookError on a replay."""
+    with connection_scope() as session:
         if not remember_nonce(session, nonce):
             raise WebhookError(403, "replayed signature nonce")
         return record_inbound(
@@ -73,7 +74,7 @@ def _forget_old_nonces() -> None:
 
 def _apply_status(nonce: str, uuid: str, status: str, error_code: Optional[str]) -> bool:
     """Nonce and delivery report in one transaction; raises WebhookError on a replay."""
-    with session_scope(durable=False) as session:
+    with connection_scope(durable=False) as session:
         if not remember_nonce(session, nonce):
             raise WebhookError(403, "replayed signature nonce")
         return outbox.apply_status_callback(session, uuid, status, error_code)

@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 from urllib.parse import parse_qs
 
 from plivo.utils.signature_v3 import construct_post_url, get_signature_v3
 from sqlalchemy import delete, insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,13 +70,16 @@ def signature_is_valid(
     return any(matches)
 
 
-def remember_nonce(session: Session, nonce: str) -> bool:
+_REMEMBER_NONCE = insert(WebhookNonce)
+
+
+def remember_nonce(session: Union[Session, Connection], nonce: str) -> bool:
     """Record a nonce; False if it was seen before (a replay).
 
     Call it first in a transaction: after False the transaction must be rolled back.
     """
     try:
-        session.execute(insert(WebhookNonce).values(nonce=nonce[:128], seen_at=utcnow()))
+        session.execute(_REMEMBER_NONCE, {"nonce": nonce[:128], "seen_at": utcnow()})
     except IntegrityError:
         return False
     return True

@@ -18,6 +18,11 @@ def default_database_url() -> str:
     return f"sqlite:///{VAR_DIR / 'bot.db'}"
 
 
+def database_url() -> str:
+    """DATABASE_URL, else the embedded SQLite file (read alone: it is needed per transaction)."""
+    return os.environ.get("DATABASE_URL") or default_database_url()
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)
@@ -66,7 +71,7 @@ class Settings:
         env = os.environ
         defaults = cls()
         return cls(
-            database_url=env.get("DATABASE_URL") or defaults.database_url,
+            database_url=database_url(),
             business_name=env.get("BUSINESS_NAME", defaults.business_name),
             business_phone=env.get("BUSINESS_PHONE", defaults.business_phone),
             default_country_code=env.get("DEFAULT_COUNTRY_CODE", defaults.default_country_code),

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot import compliance, inbound, outbox
 from bot.customers import is_opted_out, set_opted_out
-from bot.db import run_sync, session_scope
+from bot.db import connection_scope, run_sync, session_scope
 from bot.desk import notices, ownership
 from bot.desk.events import publish
 from bot.settings import get_settings
@@ -152,7 +152,7 @@ class Intake:
 
 def _intake(message_id: int) -> Optional[Intake]:
     """Claim the text and settle everything the bot is not needed for, in one transaction."""
-    with session_scope(durable=False) as session:
+    with connection_scope(durable=False) as session:
         message = inbound.claim_inbound(session, message_id)
         if message is None:
             return None
@@ -249,7 +249,7 @@ def _gate(session: Session, phone: str, text: str) -> Gate:
 
 
 def _queue_replies(
-    session: Session, message_id: int, phone: str, replies: List[Reply]
+    session: outbox.Executor, message_id: int, phone: str, replies: List[Reply]
 ) -> List[outbox.OutboxView]:
     """Replies into the outbox, claimed for this process's worker where they can go now."""
     budget = get_settings().sms_segment_budget
@@ -271,14 +271,14 @@ def _queue_replies(
 def _finish(
     message_id: int, phone: str, status: str, replies: List[Reply], error: Optional[str]
 ) -> List[outbox.OutboxView]:
-    with session_scope(durable=False) as session:
+    with connection_scope(durable=False) as session:
         queued = _queue_replies(session, message_id, phone, replies)
         inbound.finish_inbound(session, message_id, status, error)
     return queued
 
 
 def _release(message_id: int, phone: str, restore_handback: bool) -> None:
-    with session_scope(durable=False) as session:
+    with connection_scope(durable=False) as session:
         inbound.release_inbound(session, message_id)
         if restore_handback:
             ownership.restore_handback(session, phone)

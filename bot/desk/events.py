@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from bot.models import DeskEvent
@@ -27,7 +27,11 @@ def publish(
     agent_id: Optional[int] = None,
     team: Optional[str] = None,
 ) -> None:
-    session.add(DeskEvent(kind=kind, conversation_id=conversation_id, agent_id=agent_id, team=team))
+    session.execute(
+        insert(DeskEvent).values(
+            kind=kind, conversation_id=conversation_id, agent_id=agent_id, team=team
+        )
+    )
 
 
 def events_since(session: Session, last_id: int, limit: int = 200) -> List[EventView]:

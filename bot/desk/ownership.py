@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.conversations import conversation_id_for, get_or_create_conversation
@@ -41,6 +42,9 @@ _COLUMNS = (
 )
 
 
+_BY_ID = select(*_COLUMNS).where(Conversation.id == bindparam("id"))
+
+
 def _view(c: Any) -> Ownership:
     """From a Conversation, or a row of _COLUMNS."""
     return Ownership(
@@ -55,14 +59,17 @@ def _view(c: Any) -> Ownership:
     )
 
 
-def ownership_of(session: Session, phone: str) -> Ownership:
-    row = session.execute(select(*_COLUMNS).where(Conversation.phone == phone)).first()
-    return _view(row if row is not None else get_or_create_conversation(session, phone))
+def ownership_of(session: Union[Session, Connection], phone: str) -> Ownership:
+    found = ownership_by_id(session, conversation_id_for(session, phone))
+    assert found is not None
+    return found
 
 
-def ownership_by_id(session: Session, conversation_id: int) -> Optional[Ownership]:
-    c = session.get(Conversation, conversation_id, populate_existing=True)
-    return _view(c) if c else None
+def ownership_by_id(
+    session: Union[Session, Connection], conversation_id: int
+) -> Optional[Ownership]:
+    row = session.execute(_BY_ID, {"id": conversation_id}).first()
+    return _view(row) if row else None
 
 
 def _conditional(session: Session, conversation_id: int, condition, **values) -> bool:  # noqa: ANN001
