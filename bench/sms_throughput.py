@@ -244,6 +244,9 @@ async def run(
     }
 
 
+PINNED = "; pinned: Rasa on CPU 0, the rest on CPU 1"
+
+
 def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
     rest, sms, burst = results["rest"], results["sms"], results["ack_burst"]
     rows = [
@@ -253,7 +256,7 @@ def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
     ]
     lines = [
         f"SMS path ({meta['front_door']} front door) vs REST channel, same bot "
-        f"({meta['database']}), "
+        f"({meta['database']}{PINNED if meta['pinned'] else ''}), "
         f"{meta['concurrency']} concurrent customers, "
         f"{meta['messages']} messages each way (REST run before and after SMS)",
         f"{'':18}{'REST':>12}{'SMS':>12}{'SMS/REST':>10}",
@@ -296,8 +299,27 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help="run on a fresh PostgreSQL database (created via ADMIN_URL, dropped after) "
         "with the Redis lock store, instead of SQLite",
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="Rasa server on CPU 0, everything else (gateway, action server, this process "
+        "with the load and the stand-in) on CPU 1, in both the REST and the SMS runs",
+    )
     parser.add_argument("--json", action="store_true")
     return parser.parse_args(argv)
+
+
+def pin(pid: int, cpus: set) -> None:
+    """Every thread of a process (new threads inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), cpus)
+
+
+def pin_processes(pids: Dict[str, int]) -> None:
+    """The assistant alone on CPU 0; the SMS front door and the outside world on CPU 1."""
+    for role, pid in pids.items():
+        pin(pid, {0} if role == "rasa" else {1})
+    pin(os.getpid(), {1})
 
 
 def fresh_postgres(admin_url: str) -> tuple:
@@ -360,6 +382,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         gateway_port=gateway_port,
     )
     pids = {role: proc.pid for role, proc in stack.processes.items()}
+    if args.pin:
+        pin_processes(pids)
     try:
         results = asyncio.run(run(args, bot_url, front_url, standin, pids))
     finally:
@@ -370,6 +394,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     meta = {
         "database": "PostgreSQL + Redis locks" if args.postgres else "SQLite",
         "front_door": args.front_door,
+        "pinned": args.pin,
         "concurrency": args.concurrency,
         "messages": args.messages,
         "machine": f"{platform.machine()}, 2 cores",

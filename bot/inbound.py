@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversations import conversation_id_for
 from bot.models import Conversation, Message, OutboxMessage, utcnow
-from bot.settings import get_settings
+from bot.settings import Settings, get_settings
 
 RECEIVED, PROCESSING, PROCESSED, FAILED, IGNORED = (
     "received",
@@ -85,9 +85,9 @@ def record_inbound(
     return int(result.inserted_primary_key[0])
 
 
-def claim_lease() -> dt.timedelta:
+def claim_lease(settings: Optional[Settings] = None) -> dt.timedelta:
     """A message `processing` for longer than this was left by a process that died."""
-    return dt.timedelta(seconds=get_settings().inbound_claim_lease_seconds)
+    return dt.timedelta(seconds=(settings or get_settings()).inbound_claim_lease_seconds)
 
 
 _CLAIM = (
@@ -102,10 +102,13 @@ _CLAIM = (
 )
 
 
-def claim_inbound(session: Union[Session, Connection], message_id: int) -> Optional[InboundView]:
+def claim_inbound(
+    session: Union[Session, Connection], message_id: int, lease: Optional[dt.timedelta] = None
+) -> Optional[InboundView]:
     """Take a received (or crash-orphaned) inbound message for processing, once."""
     now = utcnow()
-    params = {"message_id": message_id, "orphaned_before": now - claim_lease(), "now": now}
+    orphaned_before = now - (lease or claim_lease())
+    params = {"message_id": message_id, "orphaned_before": orphaned_before, "now": now}
     if not session.execute(_CLAIM, params).rowcount:
         return None
     return get_inbound(session, message_id)

@@ -242,17 +242,24 @@ _EARLY_REPORTS = (
 )
 
 
-def mark_sent(session: Executor, row_id: int, provider_uuid: str) -> None:
-    """Plivo accepted the row; reports that arrived before we knew the uuid apply now."""
-    _set(
-        session,
-        row_id,
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("row_id"))
+    .values(
         status=SENT,
-        provider_uuid=provider_uuid,
-        sent_at=utcnow(),
+        provider_uuid=bindparam("uuid"),
+        sent_at=bindparam("at"),
+        updated_at=bindparam("at"),
         ambiguous=False,
         error=None,
     )
+    .execution_options(synchronize_session=False)
+)
+
+
+def mark_sent(session: Executor, row_id: int, provider_uuid: str) -> None:
+    """Plivo accepted the row; reports that arrived before we knew the uuid apply now."""
+    session.execute(_MARK_SENT, {"row_id": row_id, "uuid": provider_uuid, "at": utcnow()})
     for status, code in session.execute(_EARLY_REPORTS, {"uuid": provider_uuid}).all():
         _apply_report(session, provider_uuid, status, code)
 

@@ -8,6 +8,7 @@ message done, so a crash can neither lose the reply nor send it twice.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional
@@ -98,7 +99,9 @@ class SmsConversations:
                 self._locks.pop(phone, None)
 
     async def process(self, message_id: int) -> None:
-        intake = await run_sync(_intake, message_id)
+        settings = get_settings()  # once per text, not once per statement
+        budget, lease = settings.sms_segment_budget, inbound.claim_lease(settings)
+        intake = await run_sync(_intake, message_id, budget, lease)
         if intake is None:
             return  # done already, or another worker has it
         if intake.done:  # STOP/HELP/MORE, a held text...: answered in the intake transaction
@@ -133,7 +136,7 @@ class SmsConversations:
             )
             status, replies = inbound.FAILED, [Reply(TROUBLE_REPLY, kind="error")]
             error = repr(failure)
-        queued = await run_sync(_finish, message.id, message.phone, status, replies, error)
+        queued = await run_sync(_finish, message.id, message.phone, status, replies, error, budget)
         if queued:
             self.on_queued(queued)
 
@@ -150,10 +153,10 @@ class Intake:
     queued: List[outbox.OutboxView] = field(default_factory=list)  # replies in the outbox
 
 
-def _intake(message_id: int) -> Optional[Intake]:
+def _intake(message_id: int, budget: int, lease: dt.timedelta) -> Optional[Intake]:
     """Claim the text and settle everything the bot is not needed for, in one transaction."""
     with connection_scope(durable=False) as session:
-        message = inbound.claim_inbound(session, message_id)
+        message = inbound.claim_inbound(session, message_id, lease)
         if message is None:
             return None
         if inbound.already_answered(session, message_id):  # answered before a crash
@@ -162,7 +165,7 @@ def _intake(message_id: int) -> Optional[Intake]:
         decided = _decide(session, message)
         if decided.done:
             decided.intake.queued = _queue_replies(
-                session, message.id, message.phone, decided.replies
+                session, message.id, message.phone, decided.replies, budget
             )
             inbound.finish_inbound(session, message.id, decided.status)
         return decided.intake
@@ -249,10 +252,9 @@ def _gate(session: Session, phone: str, text: str) -> Gate:
 
 
 def _queue_replies(
-    session: outbox.Executor, message_id: int, phone: str, replies: List[Reply]
+    session: outbox.Executor, message_id: int, phone: str, replies: List[Reply], budget: int
 ) -> List[outbox.OutboxView]:
     """Replies into the outbox, claimed for this process's worker where they can go now."""
-    budget = get_settings().sms_segment_budget
     return [
         outbox.enqueue(
             session,
@@ -269,10 +271,15 @@ def _queue_replies(
 
 
 def _finish(
-    message_id: int, phone: str, status: str, replies: List[Reply], error: Optional[str]
+    message_id: int,
+    phone: str,
+    status: str,
+    replies: List[Reply],
+    error: Optional[str],
+    budget: int,
 ) -> List[outbox.OutboxView]:
     with connection_scope(durable=False) as session:
-        queued = _queue_replies(session, message_id, phone, replies)
+        queued = _queue_replies(session, message_id, phone, replies, budget)
         inbound.finish_inbound(session, message_id, status, error)
     return queued
 
