@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import List
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
@@ -58,6 +59,15 @@ class Settings:
     agent_capacity: int = 10
     desk_session_hours: float = 12.0
     desk_cookie_secure: bool = True
+
+    def missing_plivo_settings(self) -> List[str]:
+        """Names of the Plivo settings the SMS path cannot run without, if unset."""
+        required = (
+            ("PLIVO_AUTH_ID", self.plivo_auth_id),
+            ("PLIVO_AUTH_TOKEN", self.plivo_auth_token),
+            ("PLIVO_NUMBER", self.plivo_number),
+        )
+        return [name for name, value in required if not value]
 
     @property
     def send_rate_per_second(self) -> float:

@@ -32,15 +32,7 @@ DEFAULT_CONCURRENCY = 16  # texts being answered at once (the Rasa server queues
 
 def create_app(settings: Settings, rasa_url: str, concurrency: int = DEFAULT_CONCURRENCY) -> Sanic:
     """The gateway's Sanic app (not started)."""
-    missing = [
-        name
-        for name, value in (
-            ("PLIVO_AUTH_ID", settings.plivo_auth_id),
-            ("PLIVO_AUTH_TOKEN", settings.plivo_auth_token),
-            ("PLIVO_NUMBER", settings.plivo_number),
-        )
-        if not value
-    ]
+    missing = settings.missing_plivo_settings()
     if missing:
         raise SystemExit(f"sms gateway: set {', '.join(missing)} in the environment")
     settings = dataclasses.replace(

@@ -103,15 +103,7 @@ class PlivoInput(InputChannel):
             bot_public_url=(credentials.get("public_url") or env.bot_public_url).rstrip("/"),
             sms_front_door=str(credentials.get("front_door") or env.sms_front_door).lower(),
         )
-        missing = [
-            name
-            for name, value in (
-                ("PLIVO_AUTH_ID", settings.plivo_auth_id),
-                ("PLIVO_AUTH_TOKEN", settings.plivo_auth_token),
-                ("PLIVO_NUMBER", settings.plivo_number),
-            )
-            if not value
-        ]
+        missing = settings.missing_plivo_settings()
         if missing:
             raise ValueError(
                 f"Plivo channel: set {', '.join(missing)} (environment or credentials.yml)"
