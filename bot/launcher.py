@@ -7,6 +7,7 @@ the servers exactly the same way.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +22,17 @@ from bot.settings import PROJECT_ROOT
 
 RASA = str(Path(sys.executable).with_name("rasa"))
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "sms-bot.tar.gz"
+
+
+def child_pids(pid: int) -> List[int]:
+    """Direct children of a process (Linux /proc)."""
+    pids: List[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            pids.extend(int(p) for p in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return pids
 
 
 def free_port() -> int:
@@ -64,8 +76,13 @@ class RasaStack:
     spawners: Dict[str, Callable[[], subprocess.Popen]] = field(default_factory=dict)
 
     def kill(self, name: str) -> None:
-        """SIGKILL one process (no clean shutdown), leaving the others running."""
+        """SIGKILL one process and its children (no clean shutdown), leaving the others."""
         proc = self.processes[name]
+        for child in child_pids(proc.pid):
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         proc.kill()
         proc.wait()
 

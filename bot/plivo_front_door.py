@@ -5,17 +5,18 @@ POST webhook   inbound texts (V3-signed), recorded, acknowledged at once, proces
 POST status    delivery reports for the outbox
 GET  /         health (outbox counts)
 
-Hosted either by the Rasa server itself (`channels.plivo`, the default) or by the SMS
-gateway process (`python -m bot.sms_gateway`), which then asks the Rasa server for the
-assistant's answers; see docs/architecture.md.
+Hosted either by the Rasa server itself (`channels.plivo`, the default), with the back
+office (bot/sms_back_office.py) in the same process, or by the SMS gateway
+(`python -m bot.sms_gateway`), which hands recorded texts to its dispatcher process; see
+docs/architecture.md.
 """
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -26,34 +27,24 @@ from bot import outbox
 from bot.db import connection_scope, run_sync, run_sync_in, session_scope
 from bot.inbound import record_inbound
 from bot.models import OutboxMessage
-from bot.outbox_worker import OutboxWorker
-from bot.plivo_sender import PlivoSender
+from bot.phone import to_e164
 from bot.plivo_webhook import (
     InboundSms,
     WebhookError,
     first,
-    forget_old_nonces,
     inbound_from_form,
     parse_form,
     remember_nonce,
     signature_is_valid,
 )
 from bot.settings import Settings
-from bot.sms_conversation import AskBot, SmsConversations
+from bot.sms_back_office import SmsBackOffice
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PREFIX = "/webhooks/plivo"
 # Recording an inbound text is what Plivo waits for: it gets threads of its own.
 _ACK_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="plivo-ack")
-# The running worker of this process, so replies queued here are sent at once.
-_worker: Optional[OutboxWorker] = None
-
-
-def wake_worker() -> None:
-    """Tell this process's outbox worker (if it runs here) that a reply was queued."""
-    if _worker is not None:
-        _worker.wake()
 
 
 def _record(sms: InboundSms, nonce: str) -> Optional[int]:
@@ -65,11 +56,6 @@ def _record(sms: InboundSms, nonce: str) -> Optional[int]:
         return record_inbound(
             session, sms.phone, sms.text, sms.uuid, sms.kind, sms.media, sms.intent
         )
-
-
-def _forget_old_nonces() -> None:
-    with session_scope(durable=False) as session:
-        forget_old_nonces(session)
 
 
 def _apply_status(nonce: str, uuid: str, status: str, error_code: Optional[str]) -> bool:
@@ -88,16 +74,28 @@ def _outbox_counts() -> Dict[str, int]:
     return {status: count for status, count in rows}
 
 
-class PlivoFrontDoor:
-    """Webhook routes, the background processing of texts, and the outbox worker."""
+def plivo_settings(settings: Settings) -> Settings:
+    """The business number in E.164 and the public URL without a trailing slash."""
+    return dataclasses.replace(
+        settings,
+        plivo_number=to_e164(settings.plivo_number) or "",
+        bot_public_url=settings.bot_public_url.rstrip("/"),
+    )
 
-    def __init__(self, settings: Settings, ask_bot: AskBot, concurrency: int) -> None:
+
+class PlivoFrontDoor:
+    """The webhook routes. `on_recorded(message_id, phone)` hands each new text on;
+    `back_office` (if given) starts and stops with the server."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        on_recorded: Callable[[int, str], None],
+        back_office: Optional[SmsBackOffice] = None,
+    ) -> None:
         self.settings = settings
-        self.ask_bot = ask_bot
-        self.concurrency = concurrency
-        self.worker: Optional[OutboxWorker] = None
-        self.conversations: Optional[SmsConversations] = None
-        self._tasks: List[asyncio.Task] = []
+        self.on_recorded = on_recorded
+        self.back_office = back_office
 
     def url(self, route: str) -> str:
         """The public URL Plivo calls (signatures cover it)."""
@@ -110,40 +108,20 @@ class PlivoFrontDoor:
             raise WebhookError(403, "missing or invalid X-Plivo-Signature-V3")
         return form
 
-    async def start(self, app: Any, _loop: Any = None) -> None:
-        global _worker
-        settings = self.settings
-        sender = PlivoSender(
-            settings.plivo_auth_id,
-            settings.plivo_auth_token,
-            settings.plivo_api_url,
-            settings.plivo_timeout_seconds,
-        )
-        self.worker = _worker = OutboxWorker(sender, settings)
-        self.conversations = SmsConversations(self.ask_bot, self.worker.take, self.concurrency)
-        self._tasks = [
-            asyncio.create_task(self.worker.run()),
-            asyncio.create_task(self._sweep(self.conversations)),
-        ]
-
-    async def stop(self, _app: Any = None, _loop: Any = None) -> None:
-        if self.worker is not None:
-            await self.worker.stop()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
     def add_routes(self, blueprint: Blueprint) -> None:
         """Register the routes and the start/stop listeners (prefix: /webhooks/plivo)."""
 
         # Sanic marks handlers with attributes, which bound methods cannot take.
-        @blueprint.listener("after_server_start")
-        async def start(app: Any, loop: Any) -> None:
-            await self.start(app, loop)
+        back_office = self.back_office
+        if back_office is not None:
 
-        @blueprint.listener("before_server_stop")
-        async def stop(app: Any, loop: Any) -> None:
-            await self.stop(app, loop)
+            @blueprint.listener("after_server_start")
+            async def start(_app: Any, _loop: Any) -> None:
+                await back_office.start()
+
+            @blueprint.listener("before_server_stop")
+            async def stop(_app: Any, _loop: Any) -> None:
+                await back_office.stop()
 
         @blueprint.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -182,8 +160,7 @@ class PlivoFrontDoor:
         if message_id is None:
             logger.info("duplicate MessageUUID %s ignored", sms.uuid)
             return response.json({"status": "duplicate"})
-        if self.conversations is not None:
-            self.conversations.submit(message_id, sms.phone)
+        self.on_recorded(message_id, sms.phone)
         return response.json({"status": "received"})
 
     async def delivery_report(self, request: Request) -> HTTPResponse:
@@ -204,20 +181,3 @@ class PlivoFrontDoor:
         if not known:
             logger.info("status %s for unknown message %s", status, uuid)
         return response.json({"status": "ok" if known else "unknown message"})
-
-    @staticmethod
-    async def _sweep(conversations: SmsConversations) -> None:
-        """Pick up inbound texts left unfinished (at start, then every few seconds), and
-        forget signature nonces older than their replay window (every minute)."""
-        rounds = 0
-        while True:
-            try:
-                resumed = await conversations.resume_unfinished()
-                if resumed:
-                    logger.info("resumed %d unfinished inbound texts", resumed)
-                if rounds % 12 == 0:
-                    await run_sync(_forget_old_nonces)
-            except Exception:  # noqa: BLE001
-                logger.exception("could not look for unfinished inbound texts")
-            rounds += 1
-            await asyncio.sleep(5)

@@ -1,27 +1,28 @@
-"""The SMS gateway: Plivo's webhooks and the outbox in a process of their own.
+"""The SMS gateway: Plivo's webhooks and the outbox, beside the Rasa server.
 
     python -m bot.sms_gateway [--host 127.0.0.1] [--port 5006] [--rasa-url URL]
 
-It serves the same routes as the Rasa channel (/webhooks/plivo/webhook, /status, /),
-so Plivo (BOT_PUBLIC_URL) points here; it records and acknowledges texts, settles
-STOP/HELP/MORE and agent-owned conversations itself, and asks the Rasa server (started
-with SMS_FRONT_DOOR=gateway) only for the assistant's answers. The Rasa server's one core
-then runs nothing but the assistant. Settings come from the environment (bot.settings).
+Two processes. This one serves the same routes as the Rasa channel
+(/webhooks/plivo/webhook, /status, /), so Plivo (BOT_PUBLIC_URL) points here; it only
+verifies, records and acknowledges, which keeps the acknowledgement fast whatever the rest
+is doing. Its child, the dispatcher (bot/sms_dispatcher.py, told about each new text over a
+pipe), settles STOP/HELP/MORE and agent-owned conversations, asks the Rasa server (started
+with SMS_FRONT_DOOR=gateway) for the assistant's answers and sends the outbox. The Rasa
+server's one core then runs nothing but the assistant. Settings come from the environment.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import os
-from typing import Optional, Sequence
+import subprocess
+import sys
+from typing import Any, Optional, Sequence
 
 from sanic import Blueprint, Sanic
 
-from bot.phone import to_e164
-from bot.plivo_front_door import WEBHOOK_PREFIX, PlivoFrontDoor
-from bot.rasa_asker import RasaAsker
+from bot.plivo_front_door import WEBHOOK_PREFIX, PlivoFrontDoor, plivo_settings
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -30,22 +31,62 @@ DEFAULT_PORT = 5006
 DEFAULT_CONCURRENCY = 16  # texts being answered at once (the Rasa server queues the rest)
 
 
+class Dispatcher:
+    """The dispatcher child process; `nudge` tells it about a recorded text."""
+
+    def __init__(self, rasa_url: str, concurrency: int) -> None:
+        self.command = [
+            sys.executable,
+            "-m",
+            "bot.sms_dispatcher",
+            "--rasa-url",
+            rasa_url,
+            "--concurrency",
+            str(concurrency),
+        ]
+        self.proc: Optional[subprocess.Popen] = None
+
+    def start(self, *_: Any) -> None:
+        self.proc = subprocess.Popen(self.command, stdin=subprocess.PIPE)
+        assert self.proc.stdin is not None
+        os.set_blocking(self.proc.stdin.fileno(), False)
+        logger.info("dispatcher started (pid %d)", self.proc.pid)
+
+    def nudge(self, message_id: int, phone: str) -> None:
+        """Never blocks; a lost nudge only means the dispatcher's sweep finds the text."""
+        if self.proc is None or self.proc.poll() is not None:
+            logger.error("dispatcher is not running; restarting it")
+            self.start()
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            os.write(self.proc.stdin.fileno(), f"{message_id} {phone}\n".encode())
+        except OSError as error:  # full pipe or a dying child
+            logger.warning("could not nudge the dispatcher about %s: %s", message_id, error)
+
+    def stop(self, *_: Any) -> None:
+        """Close its input: it finishes what it is doing and exits."""
+        if self.proc is None:
+            return
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            self.proc.wait()
+
+
 def create_app(settings: Settings, rasa_url: str, concurrency: int = DEFAULT_CONCURRENCY) -> Sanic:
-    """The gateway's Sanic app (not started)."""
+    """The gateway's Sanic app (not started); it starts and stops the dispatcher."""
     missing = settings.missing_plivo_settings()
     if missing:
         raise SystemExit(f"sms gateway: set {', '.join(missing)} in the environment")
-    settings = dataclasses.replace(
-        settings,
-        plivo_number=to_e164(settings.plivo_number) or "",
-        bot_public_url=settings.bot_public_url.rstrip("/"),
-    )
     app = Sanic("sms_gateway", configure_logging=False)
-    asker = RasaAsker(rasa_url, settings.plivo_auth_token)
-    app.register_listener(asker.open, "before_server_start")
-    app.register_listener(asker.close, "after_server_stop")
+    dispatcher = Dispatcher(rasa_url, concurrency)
+    app.register_listener(dispatcher.start, "before_server_start")
+    app.register_listener(dispatcher.stop, "after_server_stop")
     plivo = Blueprint("plivo_gateway")
-    PlivoFrontDoor(settings, asker, concurrency).add_routes(plivo)
+    PlivoFrontDoor(plivo_settings(settings), dispatcher.nudge).add_routes(plivo)
     app.blueprint(plivo, url_prefix=WEBHOOK_PREFIX)
     return app
 

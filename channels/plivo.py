@@ -37,8 +37,9 @@ from sanic.response import HTTPResponse
 from bot import gateway_auth, outbox
 from bot.db import run_sync, session_scope
 from bot.phone import to_e164
-from bot.plivo_front_door import PlivoFrontDoor, wake_worker
+from bot.plivo_front_door import PlivoFrontDoor
 from bot.settings import Settings, get_settings
+from bot.sms_back_office import SmsBackOffice, wake_worker
 from bot.sms_conversation import AskBot
 from bot.sms_text import join_turn
 
@@ -145,10 +146,9 @@ class PlivoInput(InputChannel):
         plivo = Blueprint("plivo_webhook", __name__)
         ask_bot = self.asker(on_new_message)
         if self.settings.sms_front_door == "rasa":
-            front_door = PlivoFrontDoor(
-                self.settings, ask_bot, self.settings.sms_processing_concurrency
-            )
-            front_door.add_routes(plivo)
+            concurrency = self.settings.sms_processing_concurrency
+            back_office = SmsBackOffice(self.settings, ask_bot, concurrency)
+            PlivoFrontDoor(self.settings, back_office.submit, back_office).add_routes(plivo)
             return plivo
         self._add_gateway_routes(plivo, ask_bot)
         return plivo

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import time
 import urllib.error
 import urllib.request
@@ -130,9 +128,7 @@ class SmsSetup:
     def kill_bot(self, process: str = "rasa") -> None:
         """SIGKILL one process ("rasa" or "gateway"; no clean shutdown), stop the rest."""
         assert self.stack is not None
-        victim = self.stack.processes[process]
-        os.kill(victim.pid, signal.SIGKILL)
-        victim.wait()
+        self.stack.kill(process)
         self.stack.stop()
         self.stack = None
 
