@@ -114,3 +114,36 @@ def test_gateway_keeps_texts_while_the_assistant_is_down(
         assert "assistant unreachable" in log
     finally:
         setup.stop()
+
+
+def test_a_dead_dispatcher_is_restarted_and_loses_nothing(
+    trained_model: Path, tmp_path: Path
+) -> None:
+    """The gateway's child process dies: the receiver still acks, starts a new dispatcher
+    on the next text, and every text is answered once."""
+    import os
+    import signal
+
+    from bot.launcher import child_pids
+    from bot.migrate import upgrade
+
+    database_url = f"sqlite:///{tmp_path / 'bot.db'}"
+    upgrade(database_url)
+    setup = SmsSetup(database_url, trained_model, tmp_path, front_door="gateway").start()
+    try:
+        assert setup.ask("+15557200000", "hi").startswith("Hi!")
+        assert setup.stack is not None
+        gateway = setup.stack.processes["gateway"]
+        (dispatcher,) = child_pids(gateway.pid)
+        os.kill(dispatcher, signal.SIGKILL)
+        phones = [f"+1555720{i:04d}" for i in range(1, 4)]
+        for phone in phones:
+            assert setup.signed_webhook(inbound_params(phone, "hi"))[0] == 200
+        for phone in phones:
+            assert setup.wait_replies(phone, 1, timeout=60)[0].startswith("Hi!")
+        time.sleep(2)
+        assert all(len(setup.sent(p)) == 1 for p in phones)
+        assert child_pids(gateway.pid) and child_pids(gateway.pid) != [dispatcher]
+        assert "dispatcher is not running; restarting it" in (tmp_path / "gateway.log").read_text()
+    finally:
+        setup.stop()
