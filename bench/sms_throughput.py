@@ -38,7 +38,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bench.procstats import cpu_seconds
+from bench.procstats import cpu_seconds, machine_busy_seconds
 from bench.rest_throughput import LoadResult, drive, percentile, prepare_our_database, sender_ids
 from bot.launcher import (
     DEFAULT_MODEL,
@@ -230,21 +230,30 @@ def summary(result: LoadResult, cpu: Dict[str, float]) -> Dict[str, Any]:
         "p99_ms": percentile(result.latencies_ms, 99),
         "errors": result.errors,
         "cpu_s_per_100_msgs": {role: round(c * per_100, 2) for role, c in cpu.items()},
+        "machine_cpus_busy": cpu[MACHINE] / result.seconds if result.seconds else 0.0,
     }
 
 
+MACHINE = "whole machine"  # every process and the kernel: the database server, Redis...
+
+
+def _cpu(role: str, pid: int) -> float:
+    return machine_busy_seconds() if role == MACHINE else cpu_seconds(pid)
+
+
 class CpuMeter:
-    """CPU seconds each process (and this one: client + stand-in) used in a phase."""
+    """CPU seconds each process (and this one: client + stand-in) used in a phase, and
+    the whole machine's busy CPU seconds."""
 
     def __init__(self, pids: Dict[str, int]) -> None:
-        self.pids = {**pids, "bench+stand-in": os.getpid()}
+        self.pids = {**pids, "bench+stand-in": os.getpid(), MACHINE: 0}
         self.total: Dict[str, float] = {role: 0.0 for role in self.pids}
 
     async def measure(self, load: Any) -> Any:
-        before = {role: cpu_seconds(pid) for role, pid in self.pids.items()}
+        before = {role: _cpu(role, pid) for role, pid in self.pids.items()}
         result = await load
         for role, pid in self.pids.items():
-            self.total[role] += cpu_seconds(pid) - before[role]
+            self.total[role] += _cpu(role, pid) - before[role]
         return result
 
     def take(self) -> Dict[str, float]:
@@ -313,6 +322,8 @@ def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
             f"{'CPU s/100 ' + role:18}{a:12.2f}{b:12.2f}{(b / a if a else float('nan')):10.2f}"
         )
     lines += [
+        f"{'CPUs busy (of ' + str(os.cpu_count()) + ')':18}{rest['machine_cpus_busy']:12.2f}"
+        f"{sms['machine_cpus_busy']:12.2f}",
         f"errors: REST {rest['errors'] or 'none'}, SMS {sms['errors'] or 'none'}",
         "",
     ]

@@ -43,6 +43,9 @@ def get_engine(url: Optional[str] = None, durable: bool = True) -> Engine:
     ignores the flag.
     """
     url = url or database_url()
+    engine = _engines.get((url, durable))  # called per transaction: no URL parsing then
+    if engine is not None:
+        return engine
     parsed = make_url(url)
     sqlite = parsed.get_backend_name() == "sqlite"
     key = (url, durable or not sqlite)
@@ -67,11 +70,12 @@ def get_engine(url: Optional[str] = None, durable: bool = True) -> Engine:
                 url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10
             )
         _engines[key] = engine
+    _engines[(url, durable)] = engine
     return engine
 
 
 def dispose_engines() -> None:
-    for engine in _engines.values():
+    for engine in set(_engines.values()):
         engine.dispose()
     _engines.clear()
     _sessionmakers.clear()

@@ -20,10 +20,9 @@ def to_e164(raw: Optional[str], country_code: Optional[str] = None) -> Optional[
     digits = _NON_DIGITS.sub("", text)
     if text.startswith("00"):
         digits = digits[2:]
-    elif not text.startswith("+"):
-        cc = country_code or get_settings().default_country_code
-        if cc == "1" and len(digits) == 10:
-            digits = cc + digits
+    elif not text.startswith("+") and len(digits) == 10:  # a national number?
+        if (country_code or get_settings().default_country_code) == "1":
+            digits = "1" + digits
     if not 8 <= len(digits) <= 15 or digits.startswith("0"):
         return None
     return "+" + digits

@@ -24,6 +24,24 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or default_database_url()
 
 
+def tracker_database_url() -> str:
+    """Where Rasa's tracker store keeps its events: TRACKER_DATABASE_URL, else DATABASE_URL,
+    except that an SQLite DATABASE_URL gets a file of its own beside it (`bot.db` ->
+    `bot-tracker.db`). SQLite lets one connection write to a file at a time, and Rasa
+    writes its trackers from its event loop: sharing the file with the SMS bookkeeping
+    would stall the assistant whenever another process is writing."""
+    explicit = os.environ.get("TRACKER_DATABASE_URL")
+    if explicit:
+        return explicit
+    url = database_url()
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url in (prefix, f"{prefix}:memory:"):
+        return url
+    path = Path(url[len(prefix) :])
+    suffix = path.suffix or ".db"
+    return f"{prefix}{path.with_name(f'{path.stem}-tracker{suffix}')}"
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)

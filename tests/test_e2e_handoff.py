@@ -14,6 +14,7 @@ from bot import outbox
 from bot.db import session_scope
 from bot.desk import agents, ownership
 from bot.models import Message
+from bot.settings import tracker_database_url
 from tests.sms_harness import SmsSetup
 
 pytestmark = pytest.mark.slow
@@ -36,7 +37,7 @@ def test_person_owns_the_chat_and_the_bot_is_silent(
         sent_before = len(setup.sent(phone))
         setup.text(phone, "my order never came")
         # Rasa would start a new session (and forget a pause) after 60 idle minutes:
-        with session_scope() as session:
+        with session_scope(tracker_database_url()) as session:
             session.execute(
                 text("UPDATE events SET timestamp = timestamp - 7200 WHERE sender_id = :p"),
                 {"p": phone},
@@ -68,7 +69,7 @@ def test_person_owns_the_chat_and_the_bot_is_silent(
         with session_scope() as session:
             assert ownership.resolve(session, current.conversation_id, agent.id)
         assert setup.ask(phone, "hi").startswith("Hi!")  # the bot again
-        with session_scope() as session:
+        with session_scope(tracker_database_url()) as session:
             slots = (
                 session.execute(
                     text("SELECT data FROM events WHERE sender_id = :p AND type_name = 'slot'"),
