@@ -38,7 +38,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bench.procstats import cpu_seconds, machine_busy_seconds
+from bench.procstats import cpu_seconds, machine_busy_seconds, runqueue_wait_seconds
 from bench.rest_throughput import LoadResult, drive, percentile, prepare_our_database, sender_ids
 from bot.launcher import (
     DEFAULT_MODEL,
@@ -234,6 +234,7 @@ def summary(result: LoadResult, cpu: Dict[str, float]) -> Dict[str, Any]:
     }
 
 
+RASA_WAITED = "rasa waiting for a CPU"  # run-queue time: how much the others held it back
 MACHINE = "whole machine"  # every process and the kernel: the database server, Redis...
 
 
@@ -248,16 +249,22 @@ class CpuMeter:
     def __init__(self, pids: Dict[str, int]) -> None:
         self.pids = {**pids, "bench+stand-in": os.getpid(), MACHINE: 0}
         self.total: Dict[str, float] = {role: 0.0 for role in self.pids}
+        self.rasa_pid = pids.get("rasa")
+        self.rasa_waited = 0.0
 
     async def measure(self, load: Any) -> Any:
         before = {role: _cpu(role, pid) for role, pid in self.pids.items()}
+        waited = runqueue_wait_seconds(self.rasa_pid) if self.rasa_pid else 0.0
         result = await load
         for role, pid in self.pids.items():
             self.total[role] += _cpu(role, pid) - before[role]
+        if self.rasa_pid:
+            self.rasa_waited += runqueue_wait_seconds(self.rasa_pid) - waited
         return result
 
     def take(self) -> Dict[str, float]:
         total, self.total = self.total, {role: 0.0 for role in self.pids}
+        total[RASA_WAITED], self.rasa_waited = self.rasa_waited, 0.0
         return total
 
 
