@@ -136,19 +136,18 @@ class _WriterQueue:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
-_writer_queues: Dict[str, Optional[_WriterQueue]] = {}
+_writer_queues: Dict[str, _WriterQueue] = {}
 
 
 def _writer_queue(engine: Engine) -> Optional[_WriterQueue]:
-    key = str(engine.url)
-    if key not in _writer_queues:
-        file_based = engine.dialect.name == "sqlite" and engine.url.database not in (
-            None,
-            "",
-            ":memory:",
-        )
-        _writer_queues[key] = _WriterQueue(engine.url.database) if file_based else None
-    return _writer_queues[key]
+    """The queue of an SQLite file's writers (one per file in a process); None otherwise."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    queue = _writer_queues.get(database)
+    if queue is None:
+        queue = _writer_queues[database] = _WriterQueue(database)
+    return queue
 
 
 @contextmanager
