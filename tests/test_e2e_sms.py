@@ -187,6 +187,47 @@ def test_delivery_reports_update_the_outbox(sms: SmsSetup) -> None:
     assert status == "delivered"
 
 
+def test_concurrent_delivery_reports_each_get_their_own_answer(sms: SmsSetup) -> None:
+    """Reports arriving together: a replay, an unknown uuid or a fresh report each get
+    their own answer, and every accepted one is stored."""
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import urlencode
+
+    from sqlalchemy import func, select
+
+    from bot.models import DeliveryReport
+    from bot.plivo_standin.signing import sign_request
+    from tests.sms_harness import AUTH_TOKEN, post_form
+
+    phone = fresh_phone()
+    sms.ask(phone, "hi")
+    uuid = sms.sent(phone)[0]["message_uuid"]
+    url = f"{sms.front_url}/webhooks/plivo/status"
+    batch = f"batch-{time.time_ns()}"
+
+    def report(n: int, message_uuid: str, nonce: str) -> tuple:
+        params = {"MessageUUID": message_uuid, "Status": "delivered", "ErrorCode": "", "N": str(n)}
+        headers = sign_request(url, params, AUTH_TOKEN, nonce)
+        return post_form(url, urlencode(params).encode(), headers)
+
+    jobs = [(n, uuid, f"{batch}-{n}") for n in range(24)]
+    jobs += [(100 + n, f"{batch}-unknown-{n}", f"{batch}-u{n}") for n in range(4)]
+    jobs += [(200, uuid, f"{batch}-3")]  # the nonce of job 3 again: a replay
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        answers = list(pool.map(lambda job: report(*job), jobs))
+
+    known, unknown, replay = answers[:24], answers[24:28], answers[28]
+    refused = [a for a in known + [replay] if a[0] == 403]
+    assert refused == [(403, {"error": "replayed signature nonce"})]  # job 3 or its replay
+    assert sum(a == (200, {"status": "ok"}) for a in known + [replay]) == 24
+    assert unknown == [(200, {"status": "unknown message"})] * 4
+    with session_scope(sms.database_url) as session:
+        stored = session.execute(
+            select(func.count()).where(DeliveryReport.provider_uuid == uuid)
+        ).scalar_one()
+    assert stored >= 24  # plus the stand-in's own reports for the reply
+
+
 def test_long_replies_are_trimmed_and_more_sends_the_rest(sms: SmsSetup) -> None:
     phone = fresh_phone()
     sms.ask(phone, "hi")
