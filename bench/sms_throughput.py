@@ -1,21 +1,24 @@
 """The SMS path vs the bare REST channel, on the same running bot, in one run.
 
 Usage:
-    .venv/bin/python -m bench.sms_throughput                 # 8 customers, 400 messages each way
-    .venv/bin/python -m bench.sms_throughput --concurrency 16 --messages 800 --json
+    .venv/bin/python -m bench.sms_throughput                   # 8 customers, 400 messages
+    .venv/bin/python -m bench.sms_throughput --messages 800 --burst 400 --rounds 3 [--pin]
 
-Measures, against one Rasa server + action server (SQLite, fresh database), the SMS
-gateway process in front of it (`--front-door gateway`, the default; `rasa` lets the Rasa
-server take Plivo's webhooks itself) and the Plivo stand-in running in this process:
-1. Webhook ack latency: `--burst` signed inbound webhooks sent by 32 concurrent senders
-   as fast as they are answered (each a new phone texting "hi"); p50/p99 of the HTTP answer
-   (the ack; processing continues in the background), then the time until every reply
-   reached the stand-in.
-2. End to end: `--concurrency` customers each run 4-message conversations, one message at
-   a time, over (a) the SMS path: signed webhook -> ack -> background processing -> outbox
-   -> real plivo SDK -> stand-in (latency = webhook sent until the reply is recorded by
-   the stand-in, observed in-process without polling), and (b) the REST channel (latency
-   = request until response). messages/s and p50/p99 side by side, and the ratio.
+Measures, against one Rasa server + action server (SQLite, fresh database; `--postgres`:
+PostgreSQL + Redis locks), the SMS gateway in front of it (`--front-door gateway`, the
+default; `rasa` lets the Rasa server take Plivo's webhooks itself) and the Plivo stand-in
+running in this process:
+1. End to end: `--concurrency` customers each run 4-message conversations, one message at
+   a time, over (a) the REST channel (latency = request until response) and (b) the SMS
+   path: signed webhook -> ack -> background processing -> outbox -> real plivo SDK ->
+   stand-in (latency = webhook sent until the reply is recorded by the stand-in, observed
+   in-process without polling). REST, SMS, REST ... (`--rounds` SMS rounds, each between
+   two REST rounds): messages/s, p50/p99, CPU per process, the ratio per round and its
+   median.
+2. Webhook ack latency, posted from a process of its own: `--burst` new texters arriving
+   at `--burst-rate` per second (open loop), then as many from 32 senders posting as fast
+   as they are answered (closed loop); p50/p99 of the ack, and the time until every
+   reply reached the stand-in.
 The sending-number rate limit is lifted (SMS_RATE_PER_SECOND=10000) so the software is
 measured, not the carrier's 1-100 msg/s.
 """
@@ -28,6 +31,7 @@ import json
 import multiprocessing
 import os
 import platform
+import statistics
 import tempfile
 import threading
 import time
@@ -268,37 +272,61 @@ class CpuMeter:
         return total
 
 
+def _merge(results: List[LoadResult]) -> LoadResult:
+    merged = LoadResult()
+    for result in results:
+        merged.messages += result.messages
+        merged.seconds += result.seconds
+        merged.latencies_ms += result.latencies_ms
+        for kind, count in result.errors.items():
+            merged.errors[kind] = merged.errors.get(kind, 0) + count
+    return merged
+
+
+def _rate(result: LoadResult) -> float:
+    return result.messages / result.seconds if result.seconds else 0.0
+
+
 async def run(
     args: argparse.Namespace, bot_url: str, front_url: str, standin: StandIn, pids: Dict[str, int]
 ) -> Dict[str, Any]:
+    """REST, SMS, REST, SMS ... REST: each SMS round between two REST rounds, so a round's
+    ratio compares phases a few seconds apart (the VM's neighbours come and go)."""
     watch = ReplyWatch(standin, asyncio.get_running_loop())
     meter = CpuMeter(pids)
     await sms_conversations(front_url, watch, args.concurrency, 40, prefix=90)  # warm-up
     await drive(bot_url, CONVERSATION, args.concurrency, 40, sender_ids(91))
-    rest = await meter.measure(
-        drive(bot_url, CONVERSATION, args.concurrency, args.messages, sender_ids(92))
-    )
-    rest_cpu_1 = meter.take()
-    sms = await meter.measure(
-        sms_conversations(front_url, watch, args.concurrency, args.messages, prefix=93)
-    )
-    await asyncio.sleep(0.5)  # the last delivery reports
-    sms_cpu = meter.take()
-    rest2 = await meter.measure(
-        drive(bot_url, CONVERSATION, args.concurrency, args.messages, sender_ids(94))
-    )
-    rest_cpu = {role: c + rest_cpu_1[role] for role, c in meter.take().items()}
+    rest_rounds: List[LoadResult] = []
+    sms_rounds: List[LoadResult] = []
+    rest_cpu: Dict[str, float] = {}
+    sms_cpu: Dict[str, float] = {}
+
+    async def rest_round() -> None:
+        prefix = 92 + 2 * len(rest_rounds)
+        load = drive(bot_url, CONVERSATION, args.concurrency, args.messages, sender_ids(prefix))
+        rest_rounds.append(await meter.measure(load))
+        for role, cpu in meter.take().items():
+            rest_cpu[role] = rest_cpu.get(role, 0.0) + cpu
+
+    await rest_round()
+    for n in range(args.rounds):
+        load = sms_conversations(front_url, watch, args.concurrency, args.messages, 93 + 2 * n)
+        sms_rounds.append(await meter.measure(load))
+        await asyncio.sleep(0.5)  # the last delivery reports
+        for role, cpu in meter.take().items():
+            sms_cpu[role] = sms_cpu.get(role, 0.0) + cpu
+        await rest_round()
+    ratios = [
+        _rate(sms) / ((_rate(rest_rounds[n]) + _rate(rest_rounds[n + 1])) / 2)
+        for n, sms in enumerate(sms_rounds)
+    ]
     burst = await ack_burst(front_url, watch, args.burst, args.burst_rate, "990")
     flood = await ack_burst(front_url, watch, args.burst, 0, "991")
-    rest_all = LoadResult(
-        rest.messages + rest2.messages,
-        rest.seconds + rest2.seconds,
-        rest.latencies_ms + rest2.latencies_ms,
-        {**rest.errors, **rest2.errors},
-    )
     return {
-        "rest": summary(rest_all, rest_cpu),
-        "sms": summary(sms, sms_cpu),
+        "rest": summary(_merge(rest_rounds), rest_cpu),
+        "sms": summary(_merge(sms_rounds), sms_cpu),
+        "round_ratios": ratios,
+        "median_ratio": statistics.median(ratios),
         "ack_burst": burst,
         "ack_flood": flood,
     }
@@ -318,7 +346,8 @@ def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
         f"SMS path ({meta['front_door']} front door) vs REST channel, same bot "
         f"({meta['database']}{PINNED if meta['pinned'] else ''}), "
         f"{meta['concurrency']} concurrent customers, "
-        f"{meta['messages']} messages each way (REST run before and after SMS)",
+        f"{meta['messages']} messages per round, {meta['rounds']} SMS round(s) between "
+        f"REST rounds",
         f"{'':18}{'REST':>12}{'SMS':>12}{'SMS/REST':>10}",
     ]
     for name, a, b in rows:
@@ -329,6 +358,9 @@ def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
             f"{'CPU s/100 ' + role:18}{a:12.2f}{b:12.2f}{(b / a if a else float('nan')):10.2f}"
         )
     lines += [
+        "SMS/REST per round (each SMS round against the REST rounds on both sides): "
+        + ", ".join(f"{r:.2f}" for r in results["round_ratios"])
+        + f"; median {results['median_ratio']:.2f}",
         f"{'CPUs busy (of ' + str(os.cpu_count()) + ')':18}{rest['machine_cpus_busy']:12.2f}"
         f"{sms['machine_cpus_busy']:12.2f}",
         f"errors: REST {rest['errors'] or 'none'}, SMS {sms['errors'] or 'none'}",
@@ -352,7 +384,14 @@ def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--messages", type=int, default=400)
+    parser.add_argument("--messages", type=int, default=400, help="per round and channel")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        choices=[1, 2, 3],
+        default=1,
+        help="SMS rounds, each between two REST rounds",
+    )
     parser.add_argument("--burst", type=int, default=300)
     parser.add_argument(
         "--burst-rate",
@@ -496,6 +535,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "pinned": args.pin,
         "concurrency": args.concurrency,
         "messages": args.messages,
+        "rounds": args.rounds,
         "machine": f"{platform.machine()}, 2 cores",
         "date": time.strftime("%Y-%m-%d"),
     }
