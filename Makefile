@@ -83,4 +83,4 @@ bench: setup train
 	$(PY) -m bench.nlu_eval
 
 clean:
-	rm -rf models var/*.db .pytest_cache
+	rm -rf models var/*.db var/*.db-* .pytest_cache
