@@ -344,7 +344,9 @@ def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
     ]
     lines = [
         f"SMS path ({meta['front_door']} front door) vs REST channel, same bot "
-        f"({meta['database']}{PINNED if meta['pinned'] else ''}), "
+        f"({meta['database']}{PINNED if meta['pinned'] else ''}"
+        f"{''.join(f'; {r} nice {n:+d}' for r, n in meta['nice'].items())}"
+        f"{''.join(f'; {r} SCHED_RR' for r in meta['realtime'])}), "
         f"{meta['concurrency']} concurrent customers, "
         f"{meta['messages']} messages per round, {meta['rounds']} SMS round(s) between "
         f"REST rounds",
@@ -428,8 +430,29 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help="run the outside world (this process: customers' phones and the Plivo "
         "stand-in) N nice steps below the stack, as if it were on other machines",
     )
+    parser.add_argument(
+        "--nice",
+        action="append",
+        default=[],
+        metavar="ROLE=N",
+        help="change a stack process's CPU priority by N nice steps (negative: more CPU; "
+        "roles: rasa, gateway, dispatcher, actions); repeatable",
+    )
+    parser.add_argument(
+        "--realtime",
+        action="append",
+        default=[],
+        metavar="ROLE",
+        help="run a stack process under SCHED_RR (priority 1): it gets a CPU the moment it "
+        "wants one, before any ordinary process; repeatable",
+    )
     parser.add_argument("--json", action="store_true")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:
+        args.nice = {role: int(steps) for role, steps in (n.split("=", 1) for n in args.nice)}
+    except ValueError:
+        parser.error("--nice takes ROLE=N, e.g. --nice rasa=-5")
+    return args
 
 
 def pin(pid: int, cpus: set) -> None:
@@ -445,12 +468,17 @@ def pin_processes(pids: Dict[str, int]) -> None:
     pin(os.getpid(), {1})
 
 
-def lower_own_priority(steps: int) -> None:
-    """This process (load generator, stand-in, and the burst poster it spawns) at a lower
-    CPU priority than the stack it measures; every thread, since Linux nice is per thread."""
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+def renice(pid: int, steps: int) -> None:
+    """Every thread of a process (Linux nice is per thread; new threads inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
         tid = int(task.name)
         os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + steps)
+
+
+def make_realtime(pid: int) -> None:
+    """Every thread of a process under SCHED_RR, priority 1 (new threads inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setscheduler(int(task.name), os.SCHED_RR, os.sched_param(1))
 
 
 def fresh_postgres(admin_url: str) -> tuple:
@@ -520,8 +548,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         pids["dispatcher"] = child_pids(pids["gateway"])[0]
     if args.pin:
         pin_processes(pids)
-    if args.outside_nice:
-        lower_own_priority(args.outside_nice)
+    if args.outside_nice:  # this process: the load generator, the stand-in, the burst poster
+        renice(os.getpid(), args.outside_nice)
+    for role, steps in args.nice.items():
+        renice(pids[role], steps)
+    for role in args.realtime:
+        make_realtime(pids[role])
     try:
         results = asyncio.run(run(args, bot_url, front_url, standin, pids))
     finally:
@@ -533,6 +565,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "database": "PostgreSQL + Redis locks" if args.postgres else "SQLite",
         "front_door": args.front_door,
         "pinned": args.pin,
+        "nice": args.nice,
+        "realtime": args.realtime,
         "concurrency": args.concurrency,
         "messages": args.messages,
         "rounds": args.rounds,
