@@ -51,6 +51,11 @@ _FINISH = (
 )
 
 
+def is_recorded(session: Union[Session, Connection], provider_uuid: str) -> bool:
+    """A text with this provider id (MessageUUID) is in `messages`."""
+    return session.execute(_ID_BY_UUID, {"uuid": provider_uuid}).first() is not None
+
+
 def record_inbound(
     session: Union[Session, Connection],
     phone: str,
@@ -65,7 +70,7 @@ def record_inbound(
     Two copies of one text racing each other: one of them fails on the unique index and
     its webhook is answered 503 (Plivo retries it, and then finds the duplicate).
     """
-    if session.execute(_ID_BY_UUID, {"uuid": provider_uuid}).first() is not None:
+    if is_recorded(session, provider_uuid):
         return None
     result = session.execute(
         _INSERT_MESSAGE,

@@ -253,6 +253,16 @@ class WebhookNonce(Base):
     seen_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 
+class InboxProgress(Base):
+    """How far the dispatcher has copied a receiver's inbox file into `messages` (SQLite;
+    see bot/inbox.py); moved in the same transaction as the copied texts."""
+
+    __tablename__ = "inbox_progress"
+
+    name = Column(String(40), primary_key=True)
+    last_id = Column(Integer, nullable=False)
+
+
 class HandoffRequest(Base):
     """One stretch of a conversation with people: queued -> claimed -> resolved."""
 

@@ -1,7 +1,8 @@
 """Plivo's side of the SMS path: signed webhooks in, the outbox out.
 
 POST webhook   inbound texts (V3-signed), recorded, acknowledged at once, processed in
-               the background (per phone in order, phones in parallel)
+               the background (per phone in order, phones in parallel); on SQLite they
+               are recorded in the receiver's own inbox file (bot/inbox.py)
 POST status    delivery reports for the outbox
 GET  /         health (outbox counts)
 
@@ -22,15 +23,19 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot import outbox
 from bot.db import connection_scope, get_engine, run_sync, run_sync_in, session_scope
+from bot.group_commit import GroupCommit
 from bot.inbound import record_inbound, record_inbound_in_one_statement
+from bot.inbox import ensure_inbox, record_text
 from bot.models import OutboxMessage
 from bot.phone import to_e164
 from bot.plivo_webhook import (
     InboundSms,
+    ReplayedNonce,
     WebhookError,
     first,
     inbound_from_form,
@@ -38,7 +43,7 @@ from bot.plivo_webhook import (
     remember_nonce,
     signature_is_valid,
 )
-from bot.settings import Settings
+from bot.settings import Settings, inbox_database_url
 from bot.sms_back_office import SmsBackOffice
 
 logger = logging.getLogger(__name__)
@@ -71,6 +76,15 @@ def _record_in_one_statement(sms: InboundSms, nonce: str) -> Optional[int]:
         raise
 
 
+def _record_in(connection: Connection, sms: InboundSms, nonce: str) -> Optional[int]:
+    """Nonce and message; None for a MessageUUID recorded before (Plivo's retry)."""
+    if not remember_nonce(connection, nonce):
+        raise ReplayedNonce()
+    return record_inbound(
+        connection, sms.phone, sms.text, sms.uuid, sms.kind, sms.media, sms.intent
+    )
+
+
 def _record(sms: InboundSms, nonce: str) -> Optional[int]:
     """Nonce and message in one (durable: Plivo gets its 200 after it) transaction;
     raises WebhookError on a replay."""
@@ -78,20 +92,23 @@ def _record(sms: InboundSms, nonce: str) -> Optional[int]:
         message_id = _record_in_one_statement(sms, nonce)
         if message_id is not None:
             return message_id
-    with connection_scope() as session:
-        if not remember_nonce(session, nonce):
-            raise WebhookError(403, "replayed signature nonce")
-        return record_inbound(
-            session, sms.phone, sms.text, sms.uuid, sms.kind, sms.media, sms.intent
-        )
+    with connection_scope() as connection:
+        return _record_in(connection, sms, nonce)
+
+
+def _apply_status_in(
+    connection: Connection, nonce: str, uuid: str, status: str, error_code: Optional[str]
+) -> bool:
+    """Nonce and delivery report; False if no outbox row has that uuid."""
+    if not remember_nonce(connection, nonce):
+        raise ReplayedNonce()
+    return outbox.apply_status_callback(connection, uuid, status, error_code)
 
 
 def _apply_status(nonce: str, uuid: str, status: str, error_code: Optional[str]) -> bool:
     """Nonce and delivery report in one transaction; raises WebhookError on a replay."""
-    with connection_scope(durable=False) as session:
-        if not remember_nonce(session, nonce):
-            raise WebhookError(403, "replayed signature nonce")
-        return outbox.apply_status_callback(session, uuid, status, error_code)
+    with connection_scope(durable=False) as connection:
+        return _apply_status_in(connection, nonce, uuid, status, error_code)
 
 
 def _outbox_counts() -> Dict[str, int]:
@@ -111,9 +128,16 @@ def plivo_settings(settings: Settings) -> Settings:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class _SqliteWriters:
+    inbox: GroupCommit  # inbound texts, durably, into the receiver's own file
+    reports: GroupCommit  # delivery reports, into bot.db
+
+
 class PlivoFrontDoor:
-    """The webhook routes. `on_recorded(message_id, phone)` hands each new text on;
-    `back_office` (if given) starts and stops with the server."""
+    """The webhook routes. `on_recorded(ref, phone)` hands each new text on (ref: its
+    message id, or on SQLite its inbox id); `back_office` (if given) starts and stops with
+    the server."""
 
     def __init__(
         self,
@@ -124,6 +148,19 @@ class PlivoFrontDoor:
         self.settings = settings
         self.on_recorded = on_recorded
         self.back_office = back_office
+        self._writers: Optional[_SqliteWriters] = None
+        self._writers_decided = False
+
+    async def sqlite_writers(self) -> Optional[_SqliteWriters]:
+        """Decided on first use: on an SQLite file, the receiver's inbox and group commits;
+        None on PostgreSQL, which commits concurrent transactions together by itself."""
+        if not self._writers_decided:
+            url = inbox_database_url()
+            if url is not None:
+                await run_sync(ensure_inbox, url)
+                self._writers = _SqliteWriters(inbox=GroupCommit(url), reports=GroupCommit())
+            self._writers_decided = True
+        return self._writers
 
     def url(self, route: str) -> str:
         """The public URL Plivo calls (signatures cover it)."""
@@ -176,7 +213,11 @@ class PlivoFrontDoor:
             form = self._verify(request, "webhook")
             sms = inbound_from_form(form, self.settings.plivo_number)
             nonce = request.headers.get("X-Plivo-Signature-V3-Nonce", "")
-            message_id = await run_sync_in(_ACK_POOL, _record, sms, nonce)
+            writers = await self.sqlite_writers()
+            if writers is None:
+                message_id = await run_sync_in(_ACK_POOL, _record, sms, nonce)
+            else:
+                message_id = await writers.inbox.write(lambda c: record_text(c, sms, nonce))
         except WebhookError as error:
             logger.warning(
                 "plivo webhook refused (%d): %s from %s", error.status, error.reason, request.ip
@@ -199,7 +240,14 @@ class PlivoFrontDoor:
             if not uuid or not status:
                 raise WebhookError(400, "missing MessageUUID or Status")
             nonce = request.headers.get("X-Plivo-Signature-V3-Nonce", "")
-            known = await run_sync(_apply_status, nonce, uuid, status, first(form, "ErrorCode"))
+            code = first(form, "ErrorCode")
+            writers = await self.sqlite_writers()
+            if writers is None:
+                known = await run_sync(_apply_status, nonce, uuid, status, code)
+            else:
+                known = await writers.reports.write(
+                    lambda c: _apply_status_in(c, nonce, uuid, status, code), durable=False
+                )
         except WebhookError as error:
             logger.warning("plivo status callback refused (%d): %s", error.status, error.reason)
             return response.json({"error": error.reason}, status=error.status)

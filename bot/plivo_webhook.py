@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.group_commit import Refused
 from bot.models import WebhookNonce, utcnow
 from bot.phone import to_e164
 
@@ -68,6 +69,13 @@ def signature_is_valid(
     expected = expected_signature(url, params, nonce, auth_token)
     matches = [hmac.compare_digest(expected, s.strip().encode()) for s in given.split(",")]
     return any(matches)
+
+
+class ReplayedNonce(WebhookError, Refused):
+    """A signature nonce seen before: refused before anything is written."""
+
+    def __init__(self) -> None:
+        super().__init__(403, "replayed signature nonce")
 
 
 _REMEMBER_NONCE = insert(WebhookNonce)

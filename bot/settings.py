@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
@@ -33,13 +33,24 @@ def tracker_database_url() -> str:
     explicit = os.environ.get("TRACKER_DATABASE_URL")
     if explicit:
         return explicit
-    url = database_url()
+    return _sqlite_sibling(database_url(), "tracker") or database_url()
+
+
+def inbox_database_url(url: Optional[str] = None) -> Optional[str]:
+    """The SMS receiver's own file of inbound texts when the database (DATABASE_URL) is an
+    SQLite file (`bot.db` -> `bot-inbox.db`, see bot/inbox.py); None otherwise (PostgreSQL
+    records inbound texts straight into `messages`)."""
+    return _sqlite_sibling(url or database_url(), "inbox")
+
+
+def _sqlite_sibling(url: str, name: str) -> Optional[str]:
+    """`sqlite:///dir/bot.db` -> `sqlite:///dir/bot-<name>.db`; None if not an SQLite file."""
     prefix = "sqlite:///"
     if not url.startswith(prefix) or url in (prefix, f"{prefix}:memory:"):
-        return url
+        return None
     path = Path(url[len(prefix) :])
     suffix = path.suffix or ".db"
-    return f"{prefix}{path.with_name(f'{path.stem}-tracker{suffix}')}"
+    return f"{prefix}{path.with_name(f'{path.stem}-{name}{suffix}')}"
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ import asyncio
 import logging
 from typing import List, Optional
 
+from bot import inbox
 from bot.db import connection_scope, run_sync
 from bot.outbox_worker import OutboxWorker
 from bot.plivo_sender import PlivoSender
 from bot.plivo_webhook import forget_old_nonces
-from bot.settings import Settings
+from bot.settings import Settings, inbox_database_url
 from bot.sms_conversation import AskBot, SmsConversations
 
 logger = logging.getLogger(__name__)
@@ -45,12 +46,48 @@ class SmsBackOffice:
         self.concurrency = concurrency
         self.worker: Optional[OutboxWorker] = None
         self.conversations: Optional[SmsConversations] = None
+        self.inbox_url = inbox_database_url()  # SQLite: texts arrive in the receiver's inbox
         self._tasks: List[asyncio.Task] = []
+        self._copying: Optional[asyncio.Task] = None
+        self._copy_again = False
 
-    def submit(self, message_id: int, phone: str) -> None:
-        """A text was recorded: process it (a no-op before start(); the sweep finds it)."""
-        if self.conversations is not None:
+    def arrived(self, ref: int, phone: str) -> None:
+        """A text was recorded (ref: its message id, or on SQLite its inbox id): process it.
+        A no-op before start(); the sweep finds it then."""
+        if self.conversations is None:
+            return
+        if self.inbox_url is None:
+            self.conversations.submit(ref, phone)
+        else:
+            self._copy_soon()
+
+    def _copy_soon(self) -> None:
+        """Copy new inbox texts into `messages` and submit them; one copy at a time, and one
+        more after it if texts arrived meanwhile."""
+        if self._copying is not None and not self._copying.done():
+            self._copy_again = True
+            return
+        self._copying = asyncio.create_task(self._copy_until_idle())
+
+    async def _copy_until_idle(self) -> None:
+        again = True
+        while again:
+            self._copy_again = False
+            try:
+                await self.copy_inbox()
+            except Exception:  # noqa: BLE001 - the sweep copies them a few seconds later
+                logger.exception("could not copy texts from the inbox")
+                return
+            again = self._copy_again
+
+    async def copy_inbox(self) -> int:
+        """Copy what the receiver recorded into `messages` and submit it (SQLite)."""
+        if self.inbox_url is None or self.conversations is None:
+            return 0
+        copied = await run_sync(inbox.copy_new_texts, self.inbox_url)
+        for message_id, phone in copied:
             self.conversations.submit(message_id, phone)
+        return len(copied)
 
     async def start(self) -> None:
         global _worker
@@ -75,16 +112,21 @@ class SmsBackOffice:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    @staticmethod
-    async def _sweep(conversations: SmsConversations) -> None:
-        """Pick up inbound texts left unfinished (at start, then every few seconds), and
-        forget signature nonces older than their replay window (every minute)."""
+    async def _sweep(self, conversations: SmsConversations) -> None:
+        """Copy texts left in the inbox, prune the inbox and pick up inbound texts left
+        unfinished (at start, then every few seconds); forget signature nonces older than
+        their replay window (every minute)."""
         rounds = 0
         while True:
             try:
+                copied = await self.copy_inbox()
                 resumed = await conversations.resume_unfinished()
-                if resumed:
-                    logger.info("resumed %d unfinished inbound texts", resumed)
+                if copied or resumed:
+                    logger.info(
+                        "copied %d texts from the inbox, resumed %d unfinished", copied, resumed
+                    )
+                if self.inbox_url is not None:
+                    await run_sync(inbox.prune, self.inbox_url)
                 if rounds % 12 == 0:
                     await run_sync(_forget_old_nonces)
             except Exception:  # noqa: BLE001

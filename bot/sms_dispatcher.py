@@ -1,7 +1,8 @@
 """The gateway's second process: processes recorded texts and sends the outbox.
 
 Started by `python -m bot.sms_gateway` with its stdin connected to the gateway: each line
-is "<message id> <phone>" for a text just recorded. It stops when stdin closes (the gateway
+is "<ref> <phone>" for a text just recorded (ref: its message id, or on SQLite its id in
+the receiver's inbox file, whose new texts the dispatcher then copies into `messages`). It stops when stdin closes (the gateway
 is gone), after finishing what it is doing. Texts whose line never arrived are found by the
 back office's sweep, so a lost line only delays a reply by a few seconds.
 """
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def parse_line(line: bytes) -> Optional[tuple]:
-    """(message id, phone) from a nudge line, or None if it is not one."""
+    """(ref, phone) from a nudge line, or None if it is not one."""
     parts = line.split()
     if len(parts) != 2 or not parts[0].isdigit():
         return None
@@ -56,7 +57,7 @@ async def dispatch(settings: Settings, rasa_url: str, concurrency: int) -> None:
                 break
             nudge = parse_line(line)
             if nudge is not None:
-                back_office.submit(*nudge)
+                back_office.arrived(*nudge)
         if back_office.conversations is not None:
             await back_office.conversations.drain()
     finally:

@@ -32,7 +32,8 @@ DEFAULT_CONCURRENCY = 16  # texts being answered at once (the Rasa server queues
 
 
 class Dispatcher:
-    """The dispatcher child process; `nudge` tells it about a recorded text."""
+    """The dispatcher child process; `nudge` tells it about a recorded text (its message
+    id, or on SQLite its inbox id)."""
 
     def __init__(self, rasa_url: str, concurrency: int) -> None:
         self.command = [
@@ -52,16 +53,16 @@ class Dispatcher:
         os.set_blocking(self.proc.stdin.fileno(), False)
         logger.info("dispatcher started (pid %d)", self.proc.pid)
 
-    def nudge(self, message_id: int, phone: str) -> None:
+    def nudge(self, ref: int, phone: str) -> None:
         """Never blocks; a lost nudge only means the dispatcher's sweep finds the text."""
         if self.proc is None or self.proc.poll() is not None:
             logger.error("dispatcher is not running; restarting it")
             self.start()
         assert self.proc is not None and self.proc.stdin is not None
         try:
-            os.write(self.proc.stdin.fileno(), f"{message_id} {phone}\n".encode())
+            os.write(self.proc.stdin.fileno(), f"{ref} {phone}\n".encode())
         except OSError as error:  # full pipe or a dying child
-            logger.warning("could not nudge the dispatcher about %s: %s", message_id, error)
+            logger.warning("could not nudge the dispatcher about %s: %s", ref, error)
 
     def stop(self, *_: Any) -> None:
         """Close its input: it finishes what it is doing and exits."""

@@ -148,7 +148,7 @@ class PlivoInput(InputChannel):
         if self.settings.sms_front_door == "rasa":
             concurrency = self.settings.sms_processing_concurrency
             back_office = SmsBackOffice(self.settings, ask_bot, concurrency)
-            PlivoFrontDoor(self.settings, back_office.submit, back_office).add_routes(plivo)
+            PlivoFrontDoor(self.settings, back_office.arrived, back_office).add_routes(plivo)
             return plivo
         self._add_gateway_routes(plivo, ask_bot)
         return plivo

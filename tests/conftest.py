@@ -11,8 +11,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.db import dispose_engines, session_scope
+from bot.inbox import ensure_inbox, inbox_nonces, inbox_texts
 from bot.migrate import upgrade
 from bot.seed import seed
+from bot.settings import inbox_database_url
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
@@ -62,6 +64,12 @@ def _reset(url: str) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             session.execute(table.delete())
         seed(session)
+    inbox_url = inbox_database_url(url)
+    if inbox_url is not None:  # the SMS receiver's inbox beside an SQLite file
+        ensure_inbox(inbox_url)
+        with session_scope(inbox_url) as session:
+            session.execute(inbox_texts.delete())
+            session.execute(inbox_nonces.delete())
 
 
 @pytest.fixture(scope="session")
