@@ -2,9 +2,10 @@
 
 Started by `python -m bot.sms_gateway` with its stdin connected to the gateway: each line
 is "<ref> <phone>" for a text just recorded (ref: its message id, or on SQLite its id in
-the receiver's inbox file, whose new texts the dispatcher then copies into `messages`). It stops when stdin closes (the gateway
-is gone), after finishing what it is doing. Texts whose line never arrived are found by the
-back office's sweep, so a lost line only delays a reply by a few seconds.
+the receiver's inbox file, whose new texts the dispatcher then copies into `messages`).
+It stops when stdin closes (the gateway is gone), after finishing what it is doing. Texts
+whose line never arrived are found by the back office's sweep, so a lost line only delays
+a reply by a few seconds.
 """
 
 from __future__ import annotations
