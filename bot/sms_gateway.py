@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 5006
 DEFAULT_CONCURRENCY = 16  # texts being answered at once (the Rasa server queues the rest)
+# The assistant is what limits how many texts a machine answers, and the gateway's work can
+# wait a few milliseconds where the assistant's cannot: on shared cores the gateway yields.
+DEFAULT_NICE = 10
 
 
 class Dispatcher:
@@ -98,12 +101,27 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--rasa-url", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"))
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=int(os.environ.get("SMS_GATEWAY_NICE", DEFAULT_NICE)),
+        help="CPU priority steps below the Rasa server, for this process and its "
+        f"dispatcher (env SMS_GATEWAY_NICE; default {DEFAULT_NICE}; 0 keeps it equal)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.nice > 0:  # before any thread or child exists: they all inherit it
+        os.nice(args.nice)
     app = create_app(get_settings(), args.rasa_url, args.concurrency)
-    logger.info("SMS gateway on %s:%d, assistant at %s", args.host, args.port, args.rasa_url)
+    logger.info(
+        "SMS gateway on %s:%d, assistant at %s, nice %d",
+        args.host,
+        args.port,
+        args.rasa_url,
+        os.getpriority(os.PRIO_PROCESS, 0),
+    )
     app.run(host=args.host, port=args.port, workers=1, access_log=False, motd=False)
 
 
