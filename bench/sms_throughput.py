@@ -190,25 +190,30 @@ def post_burst_process(webhook: str, phones: List[str], rate: float, senders: in
 
 
 async def ack_burst(
-    bot_url: str, watch: ReplyWatch, count: int, rate: float, prefix: str, senders: int = 32
+    bot_url: str,
+    watch: ReplyWatch,
+    poster: ProcessPoolExecutor,
+    count: int,
+    rate: float,
+    prefix: str,
+    senders: int = 32,
 ) -> Dict:
     """Many new texters: how fast is each webhook acknowledged, and how fast drained?
 
     rate > 0: texts arrive at that many per second (open loop, as Plivo delivers them,
     whatever the bot is doing); rate 0: 32 senders post as fast as they are answered
     (closed loop: the acknowledgement throughput, latency = senders / throughput).
-    The webhooks are posted from a process of their own, so the stand-in's work in this
-    one does not delay the client's clock.
+    The webhooks are posted from a process of their own (`poster`, started before this
+    one lowers its priority), so neither the stand-in's work in this process nor
+    `--outside-nice` delays the client's clock.
     """
     webhook = f"{bot_url}/webhooks/plivo/webhook"
     phones = [f"+1555{prefix}{i:04d}" for i in range(count)]
     replies = [watch.expect(p) for p in phones]
     started = time.perf_counter()
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        acks, errors, acked = await asyncio.wrap_future(
-            pool.submit(post_burst_process, webhook, phones, rate, senders)
-        )
+    acks, errors, acked = await asyncio.wrap_future(
+        poster.submit(post_burst_process, webhook, phones, rate, senders)
+    )
     done, pending = await asyncio.wait(replies, timeout=120)
     drained = time.perf_counter() - started
     return {
@@ -288,7 +293,12 @@ def _rate(result: LoadResult) -> float:
 
 
 async def run(
-    args: argparse.Namespace, bot_url: str, front_url: str, standin: StandIn, pids: Dict[str, int]
+    args: argparse.Namespace,
+    bot_url: str,
+    front_url: str,
+    standin: StandIn,
+    pids: Dict[str, int],
+    poster: ProcessPoolExecutor,
 ) -> Dict[str, Any]:
     """REST, SMS, REST, SMS ... REST: each SMS round between two REST rounds, so a round's
     ratio compares phases a few seconds apart (the VM's neighbours come and go)."""
@@ -320,8 +330,8 @@ async def run(
         _rate(sms) / ((_rate(rest_rounds[n]) + _rate(rest_rounds[n + 1])) / 2)
         for n, sms in enumerate(sms_rounds)
     ]
-    burst = await ack_burst(front_url, watch, args.burst, args.burst_rate, "990")
-    flood = await ack_burst(front_url, watch, args.burst, 0, "991")
+    burst = await ack_burst(front_url, watch, poster, args.burst, args.burst_rate, "990")
+    flood = await ack_burst(front_url, watch, poster, args.burst, 0, "991")
     return {
         "rest": summary(_merge(rest_rounds), rest_cpu),
         "sms": summary(_merge(sms_rounds), sms_cpu),
@@ -548,15 +558,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         pids["dispatcher"] = child_pids(pids["gateway"])[0]
     if args.pin:
         pin_processes(pids)
-    if args.outside_nice:  # this process: the load generator, the stand-in, the burst poster
+    # The webhook poster of the ack tests: started now, it keeps the stack's priority.
+    poster = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    poster.submit(os.getpid).result()
+    if args.outside_nice:  # this process: the load generator and the stand-in
         renice(os.getpid(), args.outside_nice)
     for role, steps in args.nice.items():
         renice(pids[role], steps)
     for role in args.realtime:
         make_realtime(pids[role])
     try:
-        results = asyncio.run(run(args, bot_url, front_url, standin, pids))
+        results = asyncio.run(run(args, bot_url, front_url, standin, pids, poster))
     finally:
+        poster.shutdown()
         stack.stop()
         standin.stop()
         if drop:

@@ -14,6 +14,7 @@ docs/architecture.md.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,7 @@ from bot import outbox
 from bot.db import connection_scope, get_engine, run_sync, run_sync_in, session_scope
 from bot.group_commit import GroupCommit
 from bot.inbound import record_inbound, record_inbound_in_one_statement
-from bot.inbox import ensure_inbox, record_text
+from bot.inbox import ensure_inbox, prune_copied, record_text
 from bot.models import OutboxMessage
 from bot.phone import to_e164
 from bot.plivo_webhook import (
@@ -50,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_PREFIX = "/webhooks/plivo"
 # Recording an inbound text is what Plivo waits for: it gets threads of its own.
+PRUNE_SECONDS = 5.0
 _ACK_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="plivo-ack")
 
 
@@ -150,17 +152,48 @@ class PlivoFrontDoor:
         self.back_office = back_office
         self._writers: Optional[_SqliteWriters] = None
         self._writers_decided = False
+        self._deciding = asyncio.Lock()
+        self._pruning: Optional[asyncio.Task] = None
 
     async def sqlite_writers(self) -> Optional[_SqliteWriters]:
         """Decided on first use: on an SQLite file, the receiver's inbox and group commits;
         None on PostgreSQL, which commits concurrent transactions together by itself."""
-        if not self._writers_decided:
-            url = inbox_database_url()
-            if url is not None:
-                await run_sync(ensure_inbox, url)
-                self._writers = _SqliteWriters(inbox=GroupCommit(url), reports=GroupCommit())
-            self._writers_decided = True
+        if self._writers_decided:
+            return self._writers
+        async with self._deciding:
+            if not self._writers_decided:
+                url = inbox_database_url()
+                if url is not None:
+                    await run_sync(ensure_inbox, url)
+                    inbox, reports = GroupCommit(url), GroupCommit()
+                    self._writers = _SqliteWriters(inbox=inbox, reports=reports)
+                self._writers_decided = True
         return self._writers
+
+    async def start(self) -> None:
+        if self.back_office is not None:
+            await self.back_office.start()
+        writers = await self.sqlite_writers()
+        if writers is not None:
+            self._pruning = asyncio.create_task(self._prune_inbox(writers))
+
+    async def stop(self) -> None:
+        if self._pruning is not None:
+            self._pruning.cancel()
+            await asyncio.gather(self._pruning, return_exceptions=True)
+        if self.back_office is not None:
+            await self.back_office.stop()
+
+    @staticmethod
+    async def _prune_inbox(writers: _SqliteWriters) -> None:
+        """Every few seconds, forget inbox texts the dispatcher has copied (and old nonces):
+        in the receiver's own writer, so nothing else ever writes the inbox file."""
+        while True:
+            await asyncio.sleep(PRUNE_SECONDS)
+            try:
+                await writers.inbox.write(prune_copied, durable=False)
+            except Exception:  # noqa: BLE001 - retried next time
+                logger.exception("could not prune the inbox")
 
     def url(self, route: str) -> str:
         """The public URL Plivo calls (signatures cover it)."""
@@ -177,16 +210,13 @@ class PlivoFrontDoor:
         """Register the routes and the start/stop listeners (prefix: /webhooks/plivo)."""
 
         # Sanic marks handlers with attributes, which bound methods cannot take.
-        back_office = self.back_office
-        if back_office is not None:
+        @blueprint.listener("after_server_start")
+        async def start(_app: Any, _loop: Any) -> None:
+            await self.start()
 
-            @blueprint.listener("after_server_start")
-            async def start(_app: Any, _loop: Any) -> None:
-                await back_office.start()
-
-            @blueprint.listener("before_server_stop")
-            async def stop(_app: Any, _loop: Any) -> None:
-                await back_office.stop()
+        @blueprint.listener("before_server_stop")
+        async def stop(_app: Any, _loop: Any) -> None:
+            await self.stop()
 
         @blueprint.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

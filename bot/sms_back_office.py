@@ -113,9 +113,9 @@ class SmsBackOffice:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _sweep(self, conversations: SmsConversations) -> None:
-        """Copy texts left in the inbox, prune the inbox and pick up inbound texts left
-        unfinished (at start, then every few seconds); forget signature nonces older than
-        their replay window (every minute)."""
+        """Copy texts left in the inbox and pick up inbound texts left unfinished (at
+        start, then every few seconds); forget signature nonces older than their replay
+        window (every minute)."""
         rounds = 0
         while True:
             try:
@@ -125,8 +125,6 @@ class SmsBackOffice:
                     logger.info(
                         "copied %d texts from the inbox, resumed %d unfinished", copied, resumed
                     )
-                if self.inbox_url is not None:
-                    await run_sync(inbox.prune, self.inbox_url)
                 if rounds % 12 == 0:
                     await run_sync(_forget_old_nonces)
             except Exception:  # noqa: BLE001

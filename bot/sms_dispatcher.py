@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from typing import Optional, Sequence
@@ -71,10 +72,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.sms_dispatcher", description=__doc__)
     parser.add_argument("--rasa-url", required=True)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--nice", type=int, default=0, help="lower CPU priority by N steps")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.nice > 0:  # before any thread exists: they all inherit it
+        os.nice(args.nice)
+        logger.info("SMS dispatcher at nice %d", os.getpriority(os.PRIO_PROCESS, 0))
     asyncio.run(dispatch(plivo_settings(get_settings()), args.rasa_url, args.concurrency))
 
 

@@ -29,16 +29,17 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 5006
 DEFAULT_CONCURRENCY = 16  # texts being answered at once (the Rasa server queues the rest)
-# The assistant is what limits how many texts a machine answers, and the gateway's work can
-# wait a few milliseconds where the assistant's cannot: on shared cores the gateway yields.
-DEFAULT_NICE = 10
+# The assistant limits how many texts a machine answers; the dispatcher's bookkeeping can
+# wait a few milliseconds where the assistant (and the receiver's acknowledgements) cannot.
+# On shared cores the dispatcher yields to both; it only needs a CPU when they are idle.
+DEFAULT_DISPATCHER_NICE = 19
 
 
 class Dispatcher:
     """The dispatcher child process; `nudge` tells it about a recorded text (its message
     id, or on SQLite its inbox id)."""
 
-    def __init__(self, rasa_url: str, concurrency: int) -> None:
+    def __init__(self, rasa_url: str, concurrency: int, nice: int = 0) -> None:
         self.command = [
             sys.executable,
             "-m",
@@ -47,6 +48,8 @@ class Dispatcher:
             rasa_url,
             "--concurrency",
             str(concurrency),
+            "--nice",
+            str(nice),
         ]
         self.proc: Optional[subprocess.Popen] = None
 
@@ -80,13 +83,18 @@ class Dispatcher:
             self.proc.wait()
 
 
-def create_app(settings: Settings, rasa_url: str, concurrency: int = DEFAULT_CONCURRENCY) -> Sanic:
+def create_app(
+    settings: Settings,
+    rasa_url: str,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    dispatcher_nice: int = DEFAULT_DISPATCHER_NICE,
+) -> Sanic:
     """The gateway's Sanic app (not started); it starts and stops the dispatcher."""
     missing = settings.missing_plivo_settings()
     if missing:
         raise SystemExit(f"sms gateway: set {', '.join(missing)} in the environment")
     app = Sanic("sms_gateway", configure_logging=False)
-    dispatcher = Dispatcher(rasa_url, concurrency)
+    dispatcher = Dispatcher(rasa_url, concurrency, dispatcher_nice)
     app.register_listener(dispatcher.start, "before_server_start")
     app.register_listener(dispatcher.stop, "after_server_stop")
     plivo = Blueprint("plivo_gateway")
@@ -102,26 +110,18 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--rasa-url", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"))
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
     parser.add_argument(
-        "--nice",
+        "--dispatcher-nice",
         type=int,
-        default=int(os.environ.get("SMS_GATEWAY_NICE", DEFAULT_NICE)),
-        help="CPU priority steps below the Rasa server, for this process and its "
-        f"dispatcher (env SMS_GATEWAY_NICE; default {DEFAULT_NICE}; 0 keeps it equal)",
+        default=int(os.environ.get("SMS_DISPATCHER_NICE", DEFAULT_DISPATCHER_NICE)),
+        help="CPU priority steps of the dispatcher below the Rasa server and the receiver "
+        f"(env SMS_DISPATCHER_NICE; default {DEFAULT_DISPATCHER_NICE}; 0 keeps them equal)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.nice > 0:  # before any thread or child exists: they all inherit it
-        os.nice(args.nice)
-    app = create_app(get_settings(), args.rasa_url, args.concurrency)
-    logger.info(
-        "SMS gateway on %s:%d, assistant at %s, nice %d",
-        args.host,
-        args.port,
-        args.rasa_url,
-        os.getpriority(os.PRIO_PROCESS, 0),
-    )
+    app = create_app(get_settings(), args.rasa_url, args.concurrency, args.dispatcher_nice)
+    logger.info("SMS gateway on %s:%d, assistant at %s", args.host, args.port, args.rasa_url)
     app.run(host=args.host, port=args.port, workers=1, access_log=False, motd=False)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from bot.db import session_scope
 from bot.seed import ALEX, SAM
+from bot.settings import inbox_database_url
 from tests.sms_harness import SmsSetup, inbound_params, running_sms_setup
 
 pytestmark = pytest.mark.slow
@@ -30,6 +31,25 @@ def test_signed_text_gets_exactly_one_reply(sms: SmsSetup) -> None:
     assert "A1001 has shipped with UPS" in reply and "1Z999AA10123456784" in reply
     time.sleep(1)
     assert len(sms.sent(ALEX)) == 1
+
+
+def test_the_receiver_prunes_what_the_dispatcher_copied_from_its_inbox(sms: SmsSetup) -> None:
+    """SQLite: texts pass through the receiver's inbox file and do not stay there."""
+    from sqlalchemy import create_engine, text
+
+    phone = fresh_phone()
+    sms.ask(phone, "hi")
+    inbox = create_engine(inbox_database_url(sms.database_url), future=True)
+    try:
+        with inbox.connect() as connection:
+            ours = text("SELECT count(*) FROM inbox_texts WHERE phone = :p")
+            deadline = time.monotonic() + 15
+            while connection.execute(ours, {"p": phone}).scalar() and time.monotonic() < deadline:
+                time.sleep(0.5)
+                connection.rollback()  # a fresh snapshot next time
+            assert connection.execute(ours, {"p": phone}).scalar() == 0
+    finally:
+        inbox.dispose()
 
 
 def test_other_customers_order_is_not_found_over_sms(sms: SmsSetup) -> None:

@@ -27,6 +27,11 @@ def record(sms: InboundSms, nonce: str):
         return inbox.record_text(connection, sms, nonce)
 
 
+def prune(url: str) -> int:
+    with connection_scope(url, durable=False) as connection:  # as the receiver does
+        return inbox.prune_copied(connection)
+
+
 def texts_in_messages() -> list:
     with session_scope() as session:
         return session.execute(
@@ -71,7 +76,7 @@ def test_retries_and_replays_are_told_apart(database_url: str) -> None:
         record(dataclasses.replace(SMS, uuid="in-9"), "n2")  # the retry's nonce is kept too
     url = inbox_database_url()
     inbox.copy_new_texts(url)
-    inbox.prune(url)
+    prune(url)
     assert record(SMS, "n3") is None  # copied and pruned: recognised in `messages`
     assert inbox.copy_new_texts(url) == []
     assert [uuid for _, _, uuid, _ in texts_in_messages()] == ["in-1"]
@@ -82,7 +87,7 @@ def test_pruning_never_makes_the_cursor_skip_a_text(database_url: str) -> None:
     record(SMS, "n1")
     record(dataclasses.replace(SMS, uuid="in-2"), "n2")
     assert len(inbox.copy_new_texts(url)) == 2
-    assert inbox.prune(url) == 2  # the inbox is empty now
+    assert prune(url) == 2  # the inbox is empty now
     newer = record(dataclasses.replace(SMS, uuid="in-3"), "n3")
     assert newer is not None and newer > 2  # ids are not reused after the pruning
     assert [phone for _, phone in inbox.copy_new_texts(url)] == [SMS.phone]
@@ -98,3 +103,11 @@ def test_a_text_already_in_messages_is_not_copied_twice(database_url: str) -> No
     assert inbox.copy_new_texts(url) == []
     assert len(texts_in_messages()) == 1
     assert inbox.uncopied_count(url) == 0
+
+
+def test_the_inbox_reuses_a_small_write_ahead_log(database_url: str) -> None:
+    url = inbox_database_url()
+    record(SMS, "n1")
+    with connection_scope(url) as connection:
+        pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+    assert pages == inbox.WAL_PAGES
