@@ -48,6 +48,7 @@ class SmsBackOffice:
         self.conversations: Optional[SmsConversations] = None
         self.inbox_url = inbox_database_url()  # SQLite: texts arrive in the receiver's inbox
         self._tasks: List[asyncio.Task] = []
+        self._worker_task: Optional[asyncio.Task] = None
         self._copying: Optional[asyncio.Task] = None
         self._copy_again = False
 
@@ -100,17 +101,25 @@ class SmsBackOffice:
         )
         self.worker = _worker = OutboxWorker(sender, settings)
         self.conversations = SmsConversations(self.ask_bot, self.worker.take, self.concurrency)
-        self._tasks = [
-            asyncio.create_task(self.worker.run()),
-            asyncio.create_task(self._sweep(self.conversations)),
-        ]
+        self._worker_task = asyncio.create_task(self.worker.run())
+        self._tasks = [self._worker_task, asyncio.create_task(self._sweep(self.conversations))]
 
-    async def stop(self) -> None:
+    async def stop(self, drain_seconds: float = 0.0) -> None:
+        """Stop sweeping, give the texts being processed `drain_seconds` to finish (the rest
+        stay queued in the database for the next start), then stop the outbox worker."""
+        for task in self._tasks:
+            if task is not self._worker_task:  # the sweep
+                task.cancel()
+        if self._copying is not None:
+            self._copying.cancel()
+        if drain_seconds and self.conversations is not None:
+            await self.conversations.drain(drain_seconds)
         if self.worker is not None:
             await self.worker.stop()
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        pending = self._tasks + ([self._copying] if self._copying is not None else [])
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def _sweep(self, conversations: SmsConversations) -> None:
         """Copy texts left in the inbox and pick up inbound texts left unfinished (at

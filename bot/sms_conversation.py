@@ -65,6 +65,10 @@ class SmsConversations:
         self._locks: Dict[str, asyncio.Lock] = {}
         self._in_flight: set = set()
         self._tasks: set = set()
+        # While the assistant is unreachable, the sweep waits (1, 2, 4 ... 30 s) instead of
+        # retrying every waiting text every few seconds.
+        self._retry_at = 0.0
+        self._backoff = 0.0
 
     def submit(self, message_id: int, phone: str) -> None:
         """Schedule processing; tasks for one phone run in submission order."""
@@ -76,12 +80,33 @@ class SmsConversations:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def drain(self) -> None:
+    async def drain(self, timeout: Optional[float] = None) -> None:
+        """Wait for the texts being processed (unfinished ones stay queued in the database)."""
+        deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            left = None if deadline is None else deadline - asyncio.get_running_loop().time()
+            if left is not None and left <= 0:
+                return
+            await asyncio.wait(list(self._tasks), timeout=left)
+
+    def assistant_unreachable(self) -> bool:
+        """The assistant failed to answer lately and its retry time has not come yet."""
+        return asyncio.get_running_loop().time() < self._retry_at
+
+    def _assistant_answered(self, answered: bool) -> None:
+        if answered:
+            self._backoff, self._retry_at = 0.0, 0.0
+            return
+        now = asyncio.get_running_loop().time()
+        if now >= self._retry_at:  # texts failing together count once
+            self._backoff = min(max(self._backoff * 2, 1.0), 30.0)
+            self._retry_at = now + self._backoff
 
     async def resume_unfinished(self) -> int:
-        """Submit what a previous process left undone (after a crash or restart)."""
+        """Submit what a previous process left undone (after a crash or restart), unless the
+        assistant is unreachable and not due for another try."""
+        if self.assistant_unreachable():
+            return 0
         pending = await run_sync(_unfinished)
         for message_id, phone in pending:
             self.submit(message_id, phone)
@@ -119,13 +144,18 @@ class SmsConversations:
             bot_messages = await self.ask_bot(
                 message.phone, intake.bot_text, str(message.id), metadata
             )
+            self._assistant_answered(True)
             bot_text, buttons = join_turn(bot_messages)
             if bot_text:
                 replies.append(Reply(bot_text, buttons=buttons))
             status, error = inbound.PROCESSED, None
         except BotUnavailable as failure:
+            self._assistant_answered(False)
             logger.warning(
-                "assistant unreachable for message %s (%s): retrying", message.id, failure
+                "assistant unreachable for message %s (%s): retrying in %.0f s",
+                message.id,
+                failure,
+                self._backoff,
             )
             restore_handback = intake.handback and not handback_told
             await run_sync(_release, message.id, message.phone, restore_handback)

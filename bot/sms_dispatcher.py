@@ -25,6 +25,8 @@ from bot.sms_back_office import SmsBackOffice
 
 logger = logging.getLogger(__name__)
 
+DRAIN_SECONDS = 20.0  # to finish the texts in hand when stopped (the gateway waits 30 s)
+
 
 def parse_line(line: bytes) -> Optional[tuple]:
     """(ref, phone) from a nudge line, or None if it is not one."""
@@ -60,10 +62,8 @@ async def dispatch(settings: Settings, rasa_url: str, concurrency: int) -> None:
             nudge = parse_line(line)
             if nudge is not None:
                 back_office.arrived(*nudge)
-        if back_office.conversations is not None:
-            await back_office.conversations.drain()
     finally:
-        await back_office.stop()
+        await back_office.stop(drain_seconds=DRAIN_SECONDS)
         await asker.close()
     logger.info("SMS dispatcher stopped")
 

@@ -1,7 +1,23 @@
-"""The gateway -> dispatcher nudges: one line per recorded text."""
+"""The dispatcher: nudges from the gateway (one line per recorded text), and what it does
+while the assistant is unreachable."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import List
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import connection_scope, session_scope
+from bot.inbound import record_inbound
+from bot.models import Message
+from bot.sms_conversation import BotUnavailable, SmsConversations
 from bot.sms_dispatcher import parse_line
 
 
@@ -10,3 +26,70 @@ def test_dispatcher_nudge_lines() -> None:
     assert parse_line(b"") is None
     assert parse_line(b"x +1555\n") is None
     assert parse_line(b"42\n") is None
+
+
+async def test_an_unreachable_assistant_is_retried_with_backoff_not_in_a_loop(
+    database_url: str,
+) -> None:
+    phones = [f"+155573000{n:02d}" for n in range(3)]
+    with connection_scope() as connection:
+        ids = [record_inbound(connection, p, "hi", f"backoff-{p}") for p in phones]
+    calls: List[str] = []
+
+    async def assistant_down(phone: str, text: str, message_id: str, metadata: dict) -> list:
+        calls.append(phone)
+        raise BotUnavailable("connection refused")
+
+    conversations = SmsConversations(assistant_down, lambda queued: None, concurrency=4)
+    for message_id, phone in zip(ids, phones, strict=True):
+        conversations.submit(message_id, phone)
+    await conversations.drain()
+    assert sorted(calls) == phones
+    with session_scope() as session:
+        statuses = session.execute(select(Message.status).where(Message.id.in_(ids))).scalars()
+        assert set(statuses) == {"received"}  # given back, nothing lost
+
+    assert conversations.assistant_unreachable()
+    assert await conversations.resume_unfinished() == 0  # the sweep waits its turn
+    await asyncio.sleep(1.2)  # then it tries again
+    assert await conversations.resume_unfinished() == 3
+    await conversations.drain()
+    assert len(calls) == 6
+
+
+def test_a_dispatcher_stops_promptly_while_the_assistant_is_down(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Texts keep failing; closing its stdin still stops it, and they stay queued."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("one database is enough: this is about the process")
+    with connection_scope() as connection:
+        message_id = record_inbound(connection, "+15557300100", "hi", "stop-while-down")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PLIVO_AUTH_ID": "MASTOPTEST0000000000",
+        "PLIVO_AUTH_TOKEN": "not-a-secret",
+        "PLIVO_NUMBER": "+15005550100",
+        "PLIVO_API_URL": "http://127.0.0.1:9",
+        "BOT_PUBLIC_URL": "http://127.0.0.1:9",
+    }
+    command = [sys.executable, "-m", "bot.sms_dispatcher", "--rasa-url", "http://127.0.0.1:9"]
+    log = tmp_path / "dispatcher.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, env=env
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while "assistant unreachable" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "assistant unreachable" in log.read_text()
+        assert proc.stdin is not None
+        proc.stdin.close()  # what the gateway does when it stops
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with session_scope() as session:
+        assert session.get(Message, message_id).status == "received"
