@@ -23,7 +23,7 @@ from typing import Any, Optional, Sequence
 from sanic import Blueprint, Sanic
 
 from bot.plivo_front_door import WEBHOOK_PREFIX, PlivoFrontDoor, plivo_settings
-from bot.settings import Settings, get_settings
+from bot.settings import Settings, get_settings, inbox_database_url
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,17 @@ DEFAULT_CONCURRENCY = 16  # texts being answered at once (the Rasa server queues
 # The assistant limits how many texts a machine answers; the dispatcher's bookkeeping can
 # wait a few milliseconds where the assistant (and the receiver's acknowledgements) cannot.
 # On shared cores the dispatcher yields to both; it only needs a CPU when they are idle.
-DEFAULT_DISPATCHER_NICE = 19
+# Measured on SQLite only: on PostgreSQL its statements run in the server's processes, which
+# a nice value does not reach, and a starved dispatcher made acknowledgements wait
+# (docs/benchmarks.md), so there it keeps the others' priority.
+SQLITE_DISPATCHER_NICE = 19
+
+
+def default_dispatcher_nice() -> int:
+    explicit = os.environ.get("SMS_DISPATCHER_NICE")
+    if explicit:
+        return int(explicit)
+    return SQLITE_DISPATCHER_NICE if inbox_database_url() is not None else 0
 
 
 class Dispatcher:
@@ -87,7 +97,7 @@ def create_app(
     settings: Settings,
     rasa_url: str,
     concurrency: int = DEFAULT_CONCURRENCY,
-    dispatcher_nice: int = DEFAULT_DISPATCHER_NICE,
+    dispatcher_nice: int = 0,
 ) -> Sanic:
     """The gateway's Sanic app (not started); it starts and stops the dispatcher."""
     missing = settings.missing_plivo_settings()
@@ -112,9 +122,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument(
         "--dispatcher-nice",
         type=int,
-        default=int(os.environ.get("SMS_DISPATCHER_NICE", DEFAULT_DISPATCHER_NICE)),
+        default=default_dispatcher_nice(),
         help="CPU priority steps of the dispatcher below the Rasa server and the receiver "
-        f"(env SMS_DISPATCHER_NICE; default {DEFAULT_DISPATCHER_NICE}; 0 keeps them equal)",
+        f"(env SMS_DISPATCHER_NICE; default {SQLITE_DISPATCHER_NICE} on SQLite, 0 otherwise)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -93,3 +93,15 @@ def test_a_dispatcher_stops_promptly_while_the_assistant_is_down(
             proc.kill()
     with session_scope() as session:
         assert session.get(Message, message_id).status == "received"
+
+
+def test_the_dispatcher_yields_the_cpu_on_sqlite_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.sms_gateway import SQLITE_DISPATCHER_NICE, default_dispatcher_nice
+
+    monkeypatch.delenv("SMS_DISPATCHER_NICE", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///var/x.db")
+    assert default_dispatcher_nice() == SQLITE_DISPATCHER_NICE > 0
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    assert default_dispatcher_nice() == 0
+    monkeypatch.setenv("SMS_DISPATCHER_NICE", "5")
+    assert default_dispatcher_nice() == 5
