@@ -57,12 +57,11 @@ async def test_an_unreachable_assistant_is_retried_with_backoff_not_in_a_loop(
     assert len(calls) == 6
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # about the process
 def test_a_dispatcher_stops_promptly_while_the_assistant_is_down(
     tmp_path: Path, database_url: str
 ) -> None:
     """Texts keep failing; closing its stdin still stops it, and they stay queued."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("one database is enough: this is about the process")
     with connection_scope() as connection:
         message_id = record_inbound(connection, "+15557300100", "hi", "stop-while-down")
     env = {
