@@ -34,6 +34,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     event,
+    func,
     insert,
     select,
     text,
@@ -197,4 +198,5 @@ def uncopied_count(url: str) -> int:
     with get_engine().connect() as reader:
         done = _progress(reader)
     with get_engine(url).connect() as inbox:
-        return len(inbox.execute(select(inbox_texts.c.id).where(inbox_texts.c.id > done)).all())
+        newer = select(func.count()).select_from(inbox_texts).where(inbox_texts.c.id > done)
+        return int(inbox.execute(newer).scalar_one())

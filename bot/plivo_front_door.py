@@ -4,7 +4,7 @@ POST webhook   inbound texts (V3-signed), recorded, acknowledged at once, proces
                the background (per phone in order, phones in parallel); on SQLite they
                are recorded in the receiver's own inbox file (bot/inbox.py)
 POST status    delivery reports for the outbox
-GET  /         health (outbox counts)
+GET  /         health (outbox counts; on SQLite also the inbox texts not yet copied)
 
 Hosted either by the Rasa server itself (`channels.plivo`, the default), with the back
 office (bot/sms_back_office.py) in the same process, or by the SMS gateway
@@ -31,7 +31,7 @@ from bot import outbox
 from bot.db import connection_scope, get_engine, run_sync, run_sync_in, session_scope
 from bot.group_commit import GroupCommit
 from bot.inbound import record_inbound, record_inbound_in_one_statement
-from bot.inbox import ensure_inbox, prune_copied, record_text
+from bot.inbox import ensure_inbox, prune_copied, record_text, uncopied_count
 from bot.models import OutboxMessage
 from bot.phone import to_e164
 from bot.plivo_webhook import (
@@ -50,8 +50,8 @@ from bot.sms_back_office import SmsBackOffice
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PREFIX = "/webhooks/plivo"
+PRUNE_SECONDS = 5.0  # how often the receiver forgets inbox texts already copied (SQLite)
 # Recording an inbound text is what Plivo waits for: it gets threads of its own.
-PRUNE_SECONDS = 5.0
 _ACK_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="plivo-ack")
 
 
@@ -232,11 +232,14 @@ class PlivoFrontDoor:
 
     async def health(self, _request: Request) -> HTTPResponse:
         try:
-            counts = await run_sync(_outbox_counts)
+            health: Dict[str, Any] = {"status": "ok", "outbox": await run_sync(_outbox_counts)}
+            inbox_url = inbox_database_url()
+            if inbox_url is not None:  # texts recorded but not yet copied into `messages`
+                health["inbox_uncopied"] = await run_sync(uncopied_count, inbox_url)
         except Exception:  # noqa: BLE001
             logger.exception("health check: database unavailable")
             return response.json({"status": "degraded", "database": "down"}, status=503)
-        return response.json({"status": "ok", "outbox": counts})
+        return response.json(health)
 
     async def receive(self, request: Request) -> HTTPResponse:
         try:
