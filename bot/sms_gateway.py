@@ -14,10 +14,12 @@ server's one core then runs nothing but the assistant. Settings come from the en
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import subprocess
 import sys
+import time
 from typing import Any, Optional, Sequence
 
 from sanic import Blueprint, Sanic
@@ -36,6 +38,8 @@ DEFAULT_CONCURRENCY = 16  # texts being answered at once (the Rasa server queues
 # a nice value does not reach, and a starved dispatcher made acknowledgements wait
 # (docs/benchmarks.md), so there it keeps the others' priority.
 SQLITE_DISPATCHER_NICE = 19
+SUPERVISE_SECONDS = 1.0  # how often the receiver checks that its dispatcher is alive
+STEADY_SECONDS = 10.0  # a dispatcher that lived this long is restarted without delay
 
 
 def default_dispatcher_nice() -> int:
@@ -46,8 +50,8 @@ def default_dispatcher_nice() -> int:
 
 
 class Dispatcher:
-    """The dispatcher child process; `nudge` tells it about a recorded text (its message
-    id, or on SQLite its inbox id)."""
+    """The dispatcher child process, kept running; `nudge` tells it about a recorded text
+    (its message id, or on SQLite its inbox id)."""
 
     def __init__(self, rasa_url: str, concurrency: int, nice: int = 0) -> None:
         self.command = [
@@ -62,18 +66,50 @@ class Dispatcher:
             str(nice),
         ]
         self.proc: Optional[subprocess.Popen] = None
+        self._started_at = 0.0
+        self._supervisor: Optional[asyncio.Task] = None
 
     def start(self, *_: Any) -> None:
+        """Start the child and, from the server's event loop, the task that restarts it."""
+        self._spawn()
+        if self._supervisor is None:
+            self._supervisor = asyncio.get_event_loop().create_task(self._supervise())
+
+    def _spawn(self) -> None:
         self.proc = subprocess.Popen(self.command, stdin=subprocess.PIPE)
         assert self.proc.stdin is not None
         os.set_blocking(self.proc.stdin.fileno(), False)
+        self._started_at = time.monotonic()
         logger.info("dispatcher started (pid %d)", self.proc.pid)
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    async def _supervise(self) -> None:
+        """Restart a dead child within about a second, whether or not texts arrive; one
+        that keeps dying at once is restarted less and less often (up to every 30 s). The
+        new child's first sweep finds the texts its predecessor left."""
+        delay = SUPERVISE_SECONDS
+        while True:
+            await asyncio.sleep(delay)
+            if self.running():
+                continue
+            assert self.proc is not None
+            lived = time.monotonic() - self._started_at
+            delay = SUPERVISE_SECONDS if lived > STEADY_SECONDS else min(delay * 2, 30.0)
+            logger.error(
+                "dispatcher is not running (exit code %s after %.0f s); restarting it",
+                self.proc.returncode,
+                lived,
+            )
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+            self._spawn()
 
     def nudge(self, ref: int, phone: str) -> None:
         """Never blocks; a lost nudge only means the dispatcher's sweep finds the text."""
-        if self.proc is None or self.proc.poll() is not None:
-            logger.error("dispatcher is not running; restarting it")
-            self.start()
+        if not self.running():
+            return  # the supervisor starts a new child, which sweeps for it
         assert self.proc is not None and self.proc.stdin is not None
         try:
             os.write(self.proc.stdin.fileno(), f"{ref} {phone}\n".encode())
@@ -82,6 +118,9 @@ class Dispatcher:
 
     def stop(self, *_: Any) -> None:
         """Close its input: it finishes what it is doing and exits."""
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            self._supervisor = None
         if self.proc is None:
             return
         if self.proc.stdin is not None:

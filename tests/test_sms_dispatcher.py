@@ -104,3 +104,46 @@ def test_the_dispatcher_yields_the_cpu_on_sqlite_only(monkeypatch: pytest.Monkey
     assert default_dispatcher_nice() == 0
     monkeypatch.setenv("SMS_DISPATCHER_NICE", "5")
     assert default_dispatcher_nice() == 5
+
+
+async def test_the_gateway_restarts_a_dead_dispatcher_with_backoff(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A child that keeps dying at once is restarted less and less often, not in a loop."""
+    from bot import sms_gateway
+
+    monkeypatch.setattr(sms_gateway, "SUPERVISE_SECONDS", 0.05)
+    dispatcher = sms_gateway.Dispatcher("http://127.0.0.1:9", 1)
+    dispatcher.command = [sys.executable, "-c", "raise SystemExit(3)"]
+    dispatcher.start()
+    await asyncio.sleep(1.2)
+    dispatcher.stop()
+    restarts = [r for r in caplog.records if "restarting it" in r.getMessage()]
+    # delays 0.05, 0.1, 0.2, 0.4, 0.8 s: four restarts in 1.2 s (24 without the backoff)
+    assert 3 <= len(restarts) <= 5, [r.getMessage() for r in restarts]
+    assert "exit code 3" in restarts[0].getMessage()
+
+
+async def test_the_gateway_leaves_a_live_dispatcher_alone(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    from bot import sms_gateway
+
+    monkeypatch.setattr(sms_gateway, "SUPERVISE_SECONDS", 0.05)
+    dispatcher = sms_gateway.Dispatcher("http://127.0.0.1:9", 1)
+    lines = tmp_path / "nudges.txt"
+    dispatcher.command = [
+        sys.executable,
+        "-c",
+        f"import sys, pathlib; pathlib.Path({str(lines)!r}).write_bytes(sys.stdin.buffer.read())",
+    ]
+    dispatcher.start()
+    first = dispatcher.proc
+    await asyncio.sleep(0.5)
+    dispatcher.nudge(7, "+15005550001")
+    started = time.monotonic()
+    dispatcher.stop()  # closes its stdin: the child writes what it read and exits
+    assert time.monotonic() - started < 5
+    assert dispatcher.proc is first and first is not None and first.returncode == 0
+    assert lines.read_text() == "7 +15005550001\n"
+    assert not [r for r in caplog.records if "restarting it" in r.getMessage()]
