@@ -57,12 +57,15 @@ run: seed train
 	@echo "Rasa server:    http://127.0.0.1:5005  (REST: /webhooks/rest/)"
 	@echo "Action server:  http://127.0.0.1:5055"
 	@echo "Agent console:  http://127.0.0.1:8080/  (logins above)"
-	@trap 'kill 0' INT TERM; \
-	$(PY) -m bot.desk --port 8080 & \
-	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $(PY) -m bot.plivo_standin --port 8008 & ;; esac; \
-	$(RASA) run actions --actions actions --port 5055 & \
-	SMS_FRONT_DOOR=gateway $(RASA) run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
-	$(PY) -m bot.sms_gateway --port 5006 --rasa-url http://127.0.0.1:5005 & \
+	@assistant=$$($(PY) -m bot.cpus assistant) && others=$$($(PY) -m bot.cpus others) || exit 2; \
+	on_assistant=$${assistant:+taskset -c $$assistant}; on_others=$${others:+taskset -c $$others}; \
+	echo "CPUs:           Rasa server $${assistant:-any}, the rest $${others:-any} (ASSISTANT_CPUS)"; \
+	trap 'kill 0' INT TERM; \
+	$$on_others $(PY) -m bot.desk --port 8080 & \
+	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $$on_others $(PY) -m bot.plivo_standin --port 8008 & ;; esac; \
+	$$on_others $(RASA) run actions --actions actions --port 5055 & \
+	SMS_FRONT_DOOR=gateway $$on_assistant $(RASA) run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
+	$$on_others $(PY) -m bot.sms_gateway --port 5006 --rasa-url http://127.0.0.1:5005 & \
 	wait
 
 test: setup train

@@ -44,6 +44,7 @@ import aiohttp
 
 from bench.procstats import cpu_seconds, machine_busy_seconds, runqueue_wait_seconds
 from bench.rest_throughput import LoadResult, drive, percentile, prepare_our_database, sender_ids
+from bot import cpus
 from bot.launcher import (
     DEFAULT_MODEL,
     IN_MEMORY_LOCKS,
@@ -342,7 +343,7 @@ async def run(
     }
 
 
-PINNED = "; pinned: Rasa on CPU 0, the rest on CPU 1"
+PINNED = "; Rasa server on a CPU of its own, the rest on the others (bot/cpus.py)"
 
 
 def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
@@ -356,7 +357,8 @@ def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
         f"SMS path ({meta['front_door']} front door) vs REST channel, same bot "
         f"({meta['database']}{PINNED if meta['pinned'] else ''}"
         f"{''.join(f'; {r} nice {n:+d}' for r, n in meta['nice'].items())}"
-        f"{''.join(f'; {r} SCHED_RR' for r in meta['realtime'])}), "
+        f"{''.join(f'; {r} SCHED_RR' for r in meta['realtime'])}"
+        f"{''.join(f'; {r} SCHED_IDLE' for r in meta['idle'])}), "
         f"{meta['concurrency']} concurrent customers, "
         f"{meta['messages']} messages per round, {meta['rounds']} SMS round(s) between "
         f"REST rounds",
@@ -429,8 +431,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         "--pin",
         action="store_true",
-        help="Rasa server on CPU 0, everything else (gateway, action server, this process "
-        "with the load and the stand-in) on CPU 1, in both the REST and the SMS runs",
+        help="the CPU split of `make run` (bot/cpus.py, ASSISTANT_CPUS): the Rasa server on "
+        "CPU 0, everything else (gateway, action server, this process with the load and the "
+        "stand-in) on the other CPUs, in both the REST and the SMS runs",
     )
     parser.add_argument(
         "--outside-nice",
@@ -456,6 +459,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help="run a stack process under SCHED_RR (priority 1): it gets a CPU the moment it "
         "wants one, before any ordinary process; repeatable",
     )
+    parser.add_argument(
+        "--idle",
+        action="append",
+        default=[],
+        metavar="ROLE",
+        help="run a process under SCHED_IDLE: it gets a CPU only when no ordinary process "
+        "wants one and yields it the moment one wakes (roles as --nice, plus outside: this "
+        "process, the phones and the stand-in); repeatable",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     try:
@@ -465,17 +477,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-def pin(pid: int, cpus: set) -> None:
+def pin(pid: int, allowed: set) -> None:
     """Every thread of a process (new threads inherit it)."""
     for task in Path(f"/proc/{pid}/task").iterdir():
-        os.sched_setaffinity(int(task.name), cpus)
-
-
-def pin_processes(pids: Dict[str, int]) -> None:
-    """The assistant alone on CPU 0; the SMS front door and the outside world on CPU 1."""
-    for role, pid in pids.items():
-        pin(pid, {0} if role == "rasa" else {1})
-    pin(os.getpid(), {1})
+        os.sched_setaffinity(int(task.name), allowed)
 
 
 def renice(pid: int, steps: int) -> None:
@@ -489,6 +494,12 @@ def make_realtime(pid: int) -> None:
     """Every thread of a process under SCHED_RR, priority 1 (new threads inherit it)."""
     for task in Path(f"/proc/{pid}/task").iterdir():
         os.sched_setscheduler(int(task.name), os.SCHED_RR, os.sched_param(1))
+
+
+def make_idle(pid: int) -> None:
+    """Every thread of a process under SCHED_IDLE (new threads inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setscheduler(int(task.name), os.SCHED_IDLE, os.sched_param(0))
 
 
 def fresh_postgres(admin_url: str) -> tuple:
@@ -549,6 +560,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         credentials=PROJECT_ROOT / "credentials.yml",
         lock_store=locks,
         gateway_port=gateway_port,
+        assistant_cpus=cpus.assistant_cpus() if args.pin else None,
     )
     pids = {role: proc.pid for role, proc in stack.processes.items()}
     if "gateway" in pids:  # its dispatcher child does most of the SMS work
@@ -556,8 +568,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         while not child_pids(pids["gateway"]) and time.monotonic() < deadline:
             time.sleep(0.1)
         pids["dispatcher"] = child_pids(pids["gateway"])[0]
-    if args.pin:
-        pin_processes(pids)
+    if args.pin:  # the outside world (this process) beside the gateway, off Rasa's CPU
+        pin(os.getpid(), cpus.other_cpus() or cpus.available())
     # The webhook poster of the ack tests: started now, it keeps the stack's priority.
     poster = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     poster.submit(os.getpid).result()
@@ -567,6 +579,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         renice(pids[role], steps)
     for role in args.realtime:
         make_realtime(pids[role])
+    for role in args.idle:
+        make_idle(os.getpid() if role == "outside" else pids[role])
     try:
         results = asyncio.run(run(args, bot_url, front_url, standin, pids, poster))
     finally:
@@ -581,6 +595,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "pinned": args.pin,
         "nice": args.nice,
         "realtime": args.realtime,
+        "idle": args.idle,
         "concurrency": args.concurrency,
         "messages": args.messages,
         "rounds": args.rounds,

@@ -107,13 +107,15 @@ def ensure_inbox(url: str) -> None:
 
 
 _UUID_SEEN = select(inbox_texts.c.id).where(inbox_texts.c.provider_uuid == bindparam("uuid"))
+_INSERT_NONCE = insert(inbox_nonces)
+_INSERT_TEXT = insert(inbox_texts)
 
 
 def record_text(connection: Connection, sms: InboundSms, nonce: str) -> Optional[int]:
     """Nonce and text into the inbox; the text's inbox id, or None for a MessageUUID
     recorded before (Plivo's retry). Raises ReplayedNonce before writing anything."""
     try:
-        connection.execute(insert(inbox_nonces), {"nonce": nonce[:128], "seen_at": utcnow()})
+        connection.execute(_INSERT_NONCE, {"nonce": nonce[:128], "seen_at": utcnow()})
     except IntegrityError:
         raise ReplayedNonce() from None
     if connection.execute(_UUID_SEEN, {"uuid": sms.uuid}).first() is not None:
@@ -130,10 +132,21 @@ def record_text(connection: Connection, sms: InboundSms, nonce: str) -> Optional
         "intent": sms.intent[:10] or None,
         "received_at": utcnow(),
     }
-    return int(connection.execute(insert(inbox_texts), row).inserted_primary_key[0])
+    return int(connection.execute(_INSERT_TEXT, row).inserted_primary_key[0])
 
 
 _PROGRESS = select(InboxProgress.last_id).where(InboxProgress.name == PROGRESS_NAME)
+_MOVE_PROGRESS = (
+    InboxProgress.__table__.update()
+    .where(InboxProgress.name == PROGRESS_NAME)
+    .values(last_id=bindparam("last_id"))
+)
+_NEWER_TEXTS = (
+    select(inbox_texts)
+    .where(inbox_texts.c.id > bindparam("after"))
+    .order_by(inbox_texts.c.id)
+    .limit(bindparam("limit"))
+)
 
 
 def _progress(connection: Connection) -> int:
@@ -148,8 +161,7 @@ def copy_new_texts(url: str, limit: int = 500) -> List[Tuple[int, str]]:
     with get_engine().connect() as reader:
         done = _progress(reader)
     with get_engine(url).connect() as inbox:
-        newer = select(inbox_texts).where(inbox_texts.c.id > done)
-        rows = inbox.execute(newer.order_by(inbox_texts.c.id).limit(limit)).all()
+        rows = inbox.execute(_NEWER_TEXTS, {"after": done, "limit": limit}).all()
     if not rows:
         return []
     copied: List[Tuple[int, str]] = []
@@ -170,11 +182,7 @@ def copy_new_texts(url: str, limit: int = 500) -> List[Tuple[int, str]]:
 
 
 def _move_progress(connection: Connection, last_id: int) -> None:
-    changed = connection.execute(
-        InboxProgress.__table__.update()
-        .where(InboxProgress.name == PROGRESS_NAME)
-        .values(last_id=last_id)
-    ).rowcount
+    changed = connection.execute(_MOVE_PROGRESS, {"last_id": last_id}).rowcount
     if not changed:
         connection.execute(
             insert(InboxProgress.__table__), {"name": PROGRESS_NAME, "last_id": last_id}

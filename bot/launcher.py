@@ -16,8 +16,9 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Set
 
+from bot import cpus
 from bot.settings import PROJECT_ROOT
 
 RASA = str(Path(sys.executable).with_name("rasa"))
@@ -155,11 +156,13 @@ def start_stack(
     log_dir: Optional[Path] = None,
     actions_package: Optional[str] = "actions",
     gateway_port: Optional[int] = None,
+    assistant_cpus: Optional[Set[int]] = None,
 ) -> RasaStack:
     """Start the servers and wait until they answer; the caller must stop() them.
 
     With `gateway_port`, the SMS gateway receives Plivo's webhooks on that port and the
-    Rasa server runs with SMS_FRONT_DOOR=gateway.
+    Rasa server runs with SMS_FRONT_DOOR=gateway. With `assistant_cpus`, the Rasa server
+    runs on those CPUs and the other servers on the rest (bot/cpus.py).
     """
     stack = RasaStack(rasa_port or free_port(), action_port or free_port(), gateway_port)
     stack.workdir = tempfile.TemporaryDirectory(prefix="rasa-stack-")
@@ -171,11 +174,20 @@ def start_stack(
         environment["SMS_FRONT_DOOR"] = "gateway"
     logs = log_dir or work
 
+    others = None if assistant_cpus is None else cpus.available() - assistant_cpus
+
     def spawn(name: str, args: List[str]) -> subprocess.Popen:
+        pinned = cpus.pin_before_exec(assistant_cpus if name == "rasa" else others)
+
         def start() -> subprocess.Popen:
             with open(logs / f"{name}.log", "ab") as out:  # the child keeps its own copy
                 return subprocess.Popen(
-                    args, cwd=PROJECT_ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT
+                    args,
+                    cwd=PROJECT_ROOT,
+                    env=environment,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=pinned,
                 )
 
         stack.spawners[name] = start

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Mapping, Optional, Union
 from urllib.parse import parse_qs
 
 from plivo.utils.signature_v3 import construct_post_url, get_signature_v3
@@ -58,10 +58,11 @@ def expected_signature(
 def signature_is_valid(
     url: str,
     params: Dict[str, List[str]],
-    headers: Dict[str, str],
+    headers: Mapping[str, str],
     auth_token: str,
 ) -> bool:
-    """True if one of the V3 signatures matches (compared in constant time)."""
+    """True if one of the V3 signatures matches (compared in constant time); `headers`
+    with lower-case names, or case-insensitive."""
     nonce = headers.get(NONCE_HEADER, "")
     given = ",".join(headers.get(h, "") for h in SIGNATURE_HEADERS if headers.get(h))
     if not nonce or not given or not auth_token:

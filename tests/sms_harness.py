@@ -10,7 +10,7 @@ import uuid as uuidlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Set
 
 from bot.launcher import IN_MEMORY_LOCKS, RasaStack, free_port, start_stack
 from bot.plivo_standin.runner import StandIn
@@ -63,6 +63,7 @@ class SmsSetup:
     gateway_port: int = field(default_factory=free_port)
     standin: Optional[StandIn] = None
     stack: Optional[RasaStack] = None
+    assistant_cpus: Optional[Set[int]] = None  # the CPU split of `make run` (bot/cpus.py)
 
     @property
     def bot_url(self) -> str:
@@ -114,6 +115,7 @@ class SmsSetup:
             credentials=PROJECT_ROOT / "credentials.yml",
             lock_store=self.lock_store,
             gateway_port=self.gateway_port if self.front_door == "gateway" else None,
+            assistant_cpus=self.assistant_cpus,
         )
         # the channel's routes answer once the server is up
         deadline = time.monotonic() + 30

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import inbox
+from bot import cpus, inbox
 from bot.db import session_scope
 from bot.launcher import IN_MEMORY_LOCKS, redis_locks
 from bot.models import Message
@@ -136,12 +136,21 @@ def test_a_dead_dispatcher_is_restarted_and_loses_nothing(
 
     database_url = f"sqlite:///{tmp_path / 'bot.db'}"
     upgrade(database_url)
-    setup = SmsSetup(database_url, trained_model, tmp_path, front_door="gateway").start()
+    assistant = cpus.assistant_cpus()  # the split `make run` uses: Rasa on a CPU of its own
+    others = cpus.other_cpus() or cpus.available()
+    setup = SmsSetup(
+        database_url, trained_model, tmp_path, front_door="gateway", assistant_cpus=assistant
+    ).start()
     try:
         assert setup.ask("+15557200000", "hi").startswith("Hi!")
         assert setup.stack is not None
         gateway = setup.stack.processes["gateway"]
         (dispatcher,) = child_pids(gateway.pid)
+        assert cpus.allowed_cpus(setup.stack.processes["rasa"].pid) == (
+            assistant or cpus.available()
+        )
+        for pid in (gateway.pid, dispatcher, setup.stack.processes["actions"].pid):
+            assert cpus.allowed_cpus(pid) == others
         os.kill(dispatcher, signal.SIGKILL)
         phones = [f"+1555720{i:04d}" for i in range(1, 4)]
         for phone in phones:
@@ -160,5 +169,7 @@ def test_a_dead_dispatcher_is_restarted_and_loses_nothing(
         while child_pids(gateway.pid) in ([], [second]) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert child_pids(gateway.pid) not in ([], [second])
+        (third,) = child_pids(gateway.pid)
+        assert cpus.allowed_cpus(third) == others  # a restarted dispatcher stays off Rasa's CPU
     finally:
         setup.stop()
