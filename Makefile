@@ -60,7 +60,7 @@ run: seed train
 	@assistant=$$($(PY) -m bot.cpus assistant) && others=$$($(PY) -m bot.cpus others) || exit 2; \
 	on_assistant=$${assistant:+taskset -c $$assistant}; on_others=$${others:+taskset -c $$others}; \
 	echo "CPUs:           Rasa server $${assistant:-any}, the rest $${others:-any} (ASSISTANT_CPUS)"; \
-	trap 'kill 0' INT TERM; \
+	trap 'trap - INT TERM; kill 0' INT TERM; \
 	$$on_others $(PY) -m bot.desk --port 8080 & \
 	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $$on_others $(PY) -m bot.plivo_standin --port 8008 & ;; esac; \
 	$$on_others $(RASA) run actions --actions actions --port 5055 & \

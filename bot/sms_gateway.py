@@ -128,8 +128,13 @@ class Dispatcher:
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
+            logger.error("dispatcher did not stop within 30 s; terminating it")
             self.proc.terminate()
-            self.proc.wait()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def create_app(
