@@ -402,7 +402,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         "--rounds",
         type=int,
-        choices=[1, 2, 3],
+        choices=range(1, 10),
         default=1,
         help="SMS rounds, each between two REST rounds",
     )
