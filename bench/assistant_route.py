@@ -18,24 +18,22 @@ import argparse
 import asyncio
 import itertools
 import json
-import statistics
-import tempfile
-import time
-from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence
 
 import aiohttp
 
-from bench.cpu_interference import CONVERSATION, ENV
-from bench.procstats import cpu_seconds
-from bench.rest_throughput import drive, prepare_our_database, sender_ids
+from bench.rasa_alone import (
+    CONVERSATION,
+    CUSTOMERS,
+    ENV,
+    Phase,
+    print_rounds,
+    start_rasa_alone,
+    timed,
+)
+from bench.rest_throughput import drive, sender_ids
 from bot import gateway_auth
-from bot.launcher import DEFAULT_MODEL, start_stack
 from bot.rasa_asker import PROCESS_PATH
-from bot.settings import PROJECT_ROOT
-
-CUSTOMERS = 8
-Phase = Tuple[float, float]  # (messages/s, Rasa CPU ms per message)
 
 
 async def drive_process_route(url: str, messages: int, senders: Iterator[str]) -> int:
@@ -75,14 +73,13 @@ async def drive_process_route(url: str, messages: int, senders: Iterator[str]) -
 
 
 async def phase(url: str, rasa_pid: int, route: str, messages: int, prefix: int) -> Phase:
-    cpu_before, started = cpu_seconds(rasa_pid), time.perf_counter()
-    if route == "rest":
-        result = await drive(url, CONVERSATION, CUSTOMERS, messages, sender_ids(prefix))
-        answered = result.messages
-    else:
-        answered = await drive_process_route(url, messages, sender_ids(prefix))
-    seconds = time.perf_counter() - started
-    return answered / seconds, (cpu_seconds(rasa_pid) - cpu_before) * 1000 / max(answered, 1)
+    async def load() -> int:
+        if route == "rest":
+            result = await drive(url, CONVERSATION, CUSTOMERS, messages, sender_ids(prefix))
+            return result.messages
+        return await drive_process_route(url, messages, sender_ids(prefix))
+
+    return await timed(rasa_pid, load())
 
 
 async def run(url: str, rasa_pid: int, messages: int, rounds: int) -> List[tuple]:
@@ -101,40 +98,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--messages", type=int, default=800)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="assistant-route-"))
-    database_url = f"sqlite:///{work / 'bot.db'}"
-    prepare_our_database(database_url)
-    stack = start_stack(
-        DEFAULT_MODEL,
-        env={"DATABASE_URL": database_url, **ENV},
-        log_dir=work,
-        credentials=PROJECT_ROOT / "credentials.yml",
-    )
+    stack = start_rasa_alone()
     try:
         results = asyncio.run(
             run(stack.url, stack.processes["rasa"].pid, args.messages, args.rounds)
         )
     finally:
         stack.stop()
-    print(
+    print_rounds(
         f"Rasa server alone (SQLite), {CUSTOMERS} customers, {args.messages} messages per "
-        "phase: REST channel vs the SMS gateway's route (/webhooks/plivo/process, signed)"
-    )
-    print(
-        f"{'round':8}{'REST msg/s':>12}{'SMS msg/s':>12}{'ratio':>8}"
-        f"{'Rasa ms/msg REST':>18}{'SMS':>8}{'ratio':>8}"
-    )
-    rate_ratios, cpu_ratios = [], []
-    for n, ((rest_rate, rest_cpu), (sms_rate, sms_cpu)) in enumerate(results, 1):
-        rate_ratios.append(sms_rate / rest_rate)
-        cpu_ratios.append(sms_cpu / rest_cpu)
-        print(
-            f"{n:<8}{rest_rate:12.1f}{sms_rate:12.1f}{rate_ratios[-1]:8.2f}"
-            f"{rest_cpu:18.2f}{sms_cpu:8.2f}{cpu_ratios[-1]:8.2f}"
-        )
-    print(
-        f"{'median':8}{'':24}{statistics.median(rate_ratios):8.2f}"
-        f"{'':26}{statistics.median(cpu_ratios):8.2f}"
+        "phase: REST channel vs the SMS gateway's route (/webhooks/plivo/process, signed)",
+        "REST",
+        "SMS",
+        results,
     )
     return 0
 

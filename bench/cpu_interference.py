@@ -18,42 +18,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
-from bench.procstats import cpu_seconds
-from bench.rest_throughput import drive, prepare_our_database, sender_ids
+from bench.rasa_alone import (
+    CONVERSATION,
+    CUSTOMERS,
+    Phase,
+    print_rounds,
+    start_rasa_alone,
+    timed,
+)
+from bench.rest_throughput import drive, sender_ids
 from bot import cpus
-from bot.launcher import DEFAULT_MODEL, start_stack
-from bot.settings import PROJECT_ROOT
 
-CONVERSATION = ["hi", "where is my order A1001", "is there wifi", "thanks"]
-# The Rasa server needs the SMS channel's settings (credentials.yml) even when only REST is
-# used; the gateway front door keeps the outbox out of it. Nothing is sent anywhere.
-ENV = {
-    "SMS_FRONT_DOOR": "gateway",
-    "PLIVO_AUTH_ID": "MABENCHCONTROL000000",
-    "PLIVO_AUTH_TOKEN": "bench-token-not-a-secret",
-    "PLIVO_NUMBER": "+15005550100",
-    "PLIVO_API_URL": "http://127.0.0.1:9",
-    "BOT_PUBLIC_URL": "http://127.0.0.1:9",
-}
-BUSY_LOOP = "import os, sys\nos.nice(19)\nwhile True: pass"
-
-Phase = Tuple[float, float]  # (messages/s, Rasa CPU ms per message)
+BUSY_LOOP = "import os\nos.nice(19)\nwhile True: pass"
 
 
-async def phase(url: str, rasa_pid: int, messages: int, prefix: int) -> Phase:
-    cpu_before, started = cpu_seconds(rasa_pid), time.perf_counter()
-    result = await drive(url, CONVERSATION, 8, messages, sender_ids(prefix))
-    seconds = time.perf_counter() - started
-    cpu_ms = (cpu_seconds(rasa_pid) - cpu_before) * 1000 / max(result.messages, 1)
-    return result.messages / seconds, cpu_ms
+async def rest_phase(url: str, rasa_pid: int, messages: int, prefix: int) -> Phase:
+    async def load() -> int:
+        return (await drive(url, CONVERSATION, CUSTOMERS, messages, sender_ids(prefix))).messages
+
+    return await timed(rasa_pid, load())
 
 
 def busy_loops(others: set) -> List[subprocess.Popen]:
@@ -64,13 +51,13 @@ def busy_loops(others: set) -> List[subprocess.Popen]:
 
 
 async def run(url: str, rasa_pid: int, others: set, messages: int, rounds: int) -> List[tuple]:
-    await drive(url, CONVERSATION, 8, 80, sender_ids(80))  # warm-up
+    await drive(url, CONVERSATION, CUSTOMERS, 80, sender_ids(80))  # warm-up
     results = []
     for n in range(rounds):
-        idle = await phase(url, rasa_pid, messages, 81 + 2 * n)
+        idle = await rest_phase(url, rasa_pid, messages, 81 + 2 * n)
         loops = busy_loops(others)
         try:
-            busy = await phase(url, rasa_pid, messages, 82 + 2 * n)
+            busy = await rest_phase(url, rasa_pid, messages, 82 + 2 * n)
         finally:
             for loop in loops:
                 loop.kill()
@@ -88,42 +75,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if assistant is None or not others:
         print("needs 2 or more CPUs", file=sys.stderr)
         return 2
-    work = Path(tempfile.mkdtemp(prefix="cpu-interference-"))
-    database_url = f"sqlite:///{work / 'bot.db'}"
-    prepare_our_database(database_url)
-    stack = start_stack(
-        DEFAULT_MODEL,
-        env={"DATABASE_URL": database_url, **ENV},
-        log_dir=work,
-        credentials=PROJECT_ROOT / "credentials.yml",
-        assistant_cpus=assistant,
-    )
+    stack = start_rasa_alone(assistant)
     try:
         results = asyncio.run(
             run(stack.url, stack.processes["rasa"].pid, others, args.messages, args.rounds)
         )
     finally:
         stack.stop()
-    print(
-        f"REST channel, 8 customers, {args.messages} messages per phase; Rasa server on CPU "
-        f"{cpus.format_cpu_list(assistant)}, other CPUs {cpus.format_cpu_list(others)} idle or "
-        "running a nice-19 busy loop"
-    )
-    print(
-        f"{'round':8}{'msg/s idle':>12}{'msg/s busy':>12}{'ratio':>8}"
-        f"{'Rasa ms/msg idle':>18}{'busy':>8}{'ratio':>8}"
-    )
-    rate_ratios, cpu_ratios = [], []
-    for n, ((rate_idle, cpu_idle), (rate_busy, cpu_busy)) in enumerate(results, 1):
-        rate_ratios.append(rate_busy / rate_idle)
-        cpu_ratios.append(cpu_busy / cpu_idle)
-        print(
-            f"{n:<8}{rate_idle:12.1f}{rate_busy:12.1f}{rate_ratios[-1]:8.2f}"
-            f"{cpu_idle:18.2f}{cpu_busy:8.2f}{cpu_ratios[-1]:8.2f}"
-        )
-    print(
-        f"{'median':8}{'':24}{statistics.median(rate_ratios):8.2f}"
-        f"{'':26}{statistics.median(cpu_ratios):8.2f}"
+    print_rounds(
+        f"REST channel, {CUSTOMERS} customers, {args.messages} messages per phase; Rasa "
+        f"server on CPU {cpus.format_cpu_list(assistant)}, other CPUs "
+        f"{cpus.format_cpu_list(others)} idle or running a nice-19 busy loop",
+        "idle",
+        "busy",
+        results,
     )
     return 0
 
