@@ -71,11 +71,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--messages", type=int, default=800)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    assistant, others = cpus.assistant_cpus({}), cpus.other_cpus({})
-    if assistant is None or not others:
+    assistant = cpus.split(cpus.available())
+    if assistant is None:
         print("needs 2 or more CPUs", file=sys.stderr)
         return 2
     stack = start_rasa_alone(assistant)
+    others = cpus.available() - assistant
     try:
         results = asyncio.run(
             run(stack.url, stack.processes["rasa"].pid, others, args.messages, args.rounds)

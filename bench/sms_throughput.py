@@ -560,7 +560,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         credentials=PROJECT_ROOT / "credentials.yml",
         lock_store=locks,
         gateway_port=gateway_port,
-        assistant_cpus=cpus.assistant_cpus() if args.pin else None,
+        assistant_cpus=cpus.split(cpus.available()) if args.pin else None,
     )
     pids = {role: proc.pid for role, proc in stack.processes.items()}
     if "gateway" in pids:  # its dispatcher child does most of the SMS work
@@ -569,7 +569,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             time.sleep(0.1)
         pids["dispatcher"] = child_pids(pids["gateway"])[0]
     if args.pin:  # the outside world (this process) beside the gateway, off Rasa's CPU
-        pin(os.getpid(), cpus.other_cpus() or cpus.available())
+        pin(os.getpid(), cpus.available() - (cpus.split(cpus.available()) or set()))
     # The webhook poster of the ack tests: started now, it keeps the stack's priority.
     poster = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     poster.submit(os.getpid).result()

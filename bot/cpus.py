@@ -7,7 +7,9 @@ answers. Measured on 2 cores (docs/benchmarks.md), it keeps its full speed behin
 gateway only on a core of its own: sharing cores, it waits for a CPU while webhooks,
 delivery reports and SMS bookkeeping run, and its caches go cold between them. So on a
 machine with 2 or more CPUs the assistant gets CPU 0 and everything else (gateway and
-dispatcher, action server, agent console, local stand-in) the others.
+dispatcher, action server, agent console, local stand-in) the others. That is the default
+with the embedded SQLite database; with PostgreSQL on the same machine it made
+acknowledgements wait (measured), so there it is only done when asked for.
 
 ASSISTANT_CPUS sets the assistant's CPUs ("0", "2-3", "0,2"); "none" pins nothing. In
 production the same split is systemd's CPUAffinity= (or docker's --cpuset-cpus) per unit.
@@ -20,12 +22,14 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Set
 
+from bot.settings import default_database_url, inbox_database_url
+
 ENV = "ASSISTANT_CPUS"
 NO_PINNING = "none"
 
 
 def parse_cpu_list(spec: str) -> Set[int]:
-    """"0-2,5" -> {0, 1, 2, 5}; ValueError on anything else."""
+    """A CPU list such as "0-2,5" -> {0, 1, 2, 5}; ValueError on anything else."""
     cpus: Set[int] = set()
     for part in "".join(spec.split()).split(","):
         low, dash, high = part.partition("-")
@@ -54,16 +58,27 @@ def available() -> Set[int]:
     return set(os.sched_getaffinity(0))
 
 
+def split(usable: Set[int]) -> Optional[Set[int]]:
+    """The assistant's share of `usable`: its first CPU, or None with only one."""
+    return {min(usable)} if len(usable) >= 2 else None
+
+
+def _embedded_database(env: Mapping[str, str]) -> bool:
+    return inbox_database_url(env.get("DATABASE_URL") or default_database_url()) is not None
+
+
 def assistant_cpus(
     env: Mapping[str, str] = os.environ, usable: Optional[Set[int]] = None
 ) -> Optional[Set[int]]:
-    """The Rasa server's CPUs, or None: no pinning (one CPU, or ASSISTANT_CPUS=none)."""
+    """The Rasa server's CPUs, or None: no pinning (one CPU, ASSISTANT_CPUS=none, or by
+    default a PostgreSQL database: on 2 shared cores its server's processes then crowded
+    the receiver's CPU and acks waited, docs/benchmarks.md; set ASSISTANT_CPUS there)."""
     usable = available() if usable is None else usable
     spec = env.get(ENV, "").strip().lower()
     if spec == NO_PINNING:
         return None
     if not spec:
-        return {min(usable)} if len(usable) >= 2 else None
+        return split(usable) if _embedded_database(env) else None
     wanted = parse_cpu_list(spec)
     if not wanted <= usable or wanted == usable:
         raise ValueError(

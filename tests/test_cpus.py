@@ -32,6 +32,15 @@ def test_the_assistant_gets_the_first_cpu_when_there_are_two_or_more() -> None:
     assert cpus.other_cpus({}, {0}) is None
 
 
+def test_no_split_by_default_with_postgresql() -> None:
+    postgres = {"DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/test"}
+    assert cpus.assistant_cpus(postgres, {0, 1}) is None
+    assert cpus.other_cpus(postgres, {0, 1}) is None
+    assert cpus.assistant_cpus({**postgres, "ASSISTANT_CPUS": "0"}, {0, 1}) == {0}
+    assert cpus.assistant_cpus({"DATABASE_URL": "sqlite:///var/x.db"}, {0, 1}) == {0}
+    assert cpus.split({3}) is None and cpus.split({3, 5}) == {3}
+
+
 def test_assistant_cpus_setting() -> None:
     four = {0, 1, 2, 3}
     assert cpus.assistant_cpus({"ASSISTANT_CPUS": "2-3"}, four) == {2, 3}
@@ -62,6 +71,8 @@ def test_command_prints_lists_for_taskset() -> None:
     else:
         assert assistant.stdout.strip() == others.stdout.strip() == ""
     assert run_cli("assistant", ASSISTANT_CPUS="none").stdout.strip() == ""
+    postgres = run_cli("assistant", DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test")
+    assert postgres.returncode == 0 and postgres.stdout.strip() == ""
     refused = run_cli("others", ASSISTANT_CPUS="99")
     assert refused.returncode == 2 and "ASSISTANT_CPUS=99" in refused.stderr
     assert run_cli("everything").returncode == 2

@@ -136,8 +136,9 @@ def test_a_dead_dispatcher_is_restarted_and_loses_nothing(
 
     database_url = f"sqlite:///{tmp_path / 'bot.db'}"
     upgrade(database_url)
-    assistant = cpus.assistant_cpus()  # the split `make run` uses: Rasa on a CPU of its own
-    others = cpus.other_cpus() or cpus.available()
+    # the split `make run` uses on SQLite: the Rasa server on a CPU of its own
+    assistant = cpus.assistant_cpus({"DATABASE_URL": database_url})
+    others = cpus.available() - (assistant or set()) or cpus.available()
     setup = SmsSetup(
         database_url, trained_model, tmp_path, front_door="gateway", assistant_cpus=assistant
     ).start()
