@@ -174,7 +174,8 @@ def start_stack(
         environment["SMS_FRONT_DOOR"] = "gateway"
     logs = log_dir or work
 
-    others = None if assistant_cpus is None else cpus.available() - assistant_cpus
+    # None when nothing is left for them (a caller already pinned): they then run anywhere
+    others = None if assistant_cpus is None else (cpus.available() - assistant_cpus) or None
 
     def spawn(name: str, args: List[str]) -> subprocess.Popen:
         pinned = cpus.pin_before_exec(assistant_cpus if name == "rasa" else others)
