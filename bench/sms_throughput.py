@@ -3,6 +3,7 @@
 Usage:
     .venv/bin/python -m bench.sms_throughput                   # 8 customers, 400 messages
     .venv/bin/python -m bench.sms_throughput --messages 800 --burst 400 --rounds 3 [--pin]
+    .venv/bin/python -m bench.sms_throughput --concurrency 8,16,24 --rounds 3 --pin
 
 Measures, against one Rasa server + action server (SQLite, fresh database; `--postgres`:
 PostgreSQL + Redis locks), the SMS gateway in front of it (`--front-door gateway`, the
@@ -13,8 +14,11 @@ running in this process:
    path: signed webhook -> ack -> background processing -> outbox -> real plivo SDK ->
    stand-in (latency = webhook sent until the reply is recorded by the stand-in, observed
    in-process without polling). REST, SMS, REST ... (`--rounds` SMS rounds, each between
-   two REST rounds): messages/s, p50/p99, CPU per process, the ratio per round and its
-   median.
+   two REST rounds): messages/s, p50/p99, CPU per process, how busy the Rasa server was,
+   the ratio per round and its median; for each `--concurrency` level in turn. With few
+   customers the assistant idles while their texts are elsewhere on the SMS path (the
+   ratio is latency-bound); with more, it always has a text waiting and the ratio compares
+   capacities.
 2. Webhook ack latency, posted from a process of its own: `--burst` new texters arriving
    at `--burst-rate` per second (open loop), then as many from 32 senders posting as fast
    as they are answered (closed loop); p50/p99 of the ack, and the time until every
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import multiprocessing
 import os
@@ -37,7 +42,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 from urllib.parse import urlencode
 
 import aiohttp
@@ -241,6 +246,7 @@ def summary(result: LoadResult, cpu: Dict[str, float]) -> Dict[str, Any]:
         "errors": result.errors,
         "cpu_s_per_100_msgs": {role: round(c * per_100, 2) for role, c in cpu.items()},
         "machine_cpus_busy": cpu[MACHINE] / result.seconds if result.seconds else 0.0,
+        "rasa_busy": cpu.get("rasa", 0.0) / result.seconds if result.seconds else 0.0,
     }
 
 
@@ -293,35 +299,32 @@ def _rate(result: LoadResult) -> float:
     return result.messages / result.seconds if result.seconds else 0.0
 
 
-async def run(
+async def compare(
     args: argparse.Namespace,
+    concurrency: int,
     bot_url: str,
     front_url: str,
-    standin: StandIn,
-    pids: Dict[str, int],
-    poster: ProcessPoolExecutor,
+    watch: ReplyWatch,
+    meter: CpuMeter,
+    prefixes: Iterator[int],
 ) -> Dict[str, Any]:
-    """REST, SMS, REST, SMS ... REST: each SMS round between two REST rounds, so a round's
-    ratio compares phases a few seconds apart (the VM's neighbours come and go)."""
-    watch = ReplyWatch(standin, asyncio.get_running_loop())
-    meter = CpuMeter(pids)
-    await sms_conversations(front_url, watch, args.concurrency, 40, prefix=90)  # warm-up
-    await drive(bot_url, CONVERSATION, args.concurrency, 40, sender_ids(91))
+    """REST, SMS, REST, SMS ... REST with `concurrency` customers: each SMS round between
+    two REST rounds, so a round's ratio compares phases a few seconds apart (the VM's
+    neighbours come and go)."""
     rest_rounds: List[LoadResult] = []
     sms_rounds: List[LoadResult] = []
     rest_cpu: Dict[str, float] = {}
     sms_cpu: Dict[str, float] = {}
 
     async def rest_round() -> None:
-        prefix = 92 + 2 * len(rest_rounds)
-        load = drive(bot_url, CONVERSATION, args.concurrency, args.messages, sender_ids(prefix))
+        load = drive(bot_url, CONVERSATION, concurrency, args.messages, sender_ids(next(prefixes)))
         rest_rounds.append(await meter.measure(load))
         for role, cpu in meter.take().items():
             rest_cpu[role] = rest_cpu.get(role, 0.0) + cpu
 
     await rest_round()
-    for n in range(args.rounds):
-        load = sms_conversations(front_url, watch, args.concurrency, args.messages, 93 + 2 * n)
+    for _ in range(args.rounds):
+        load = sms_conversations(front_url, watch, concurrency, args.messages, next(prefixes))
         sms_rounds.append(await meter.measure(load))
         await asyncio.sleep(0.5)  # the last delivery reports
         for role, cpu in meter.take().items():
@@ -331,37 +334,50 @@ async def run(
         _rate(sms) / ((_rate(rest_rounds[n]) + _rate(rest_rounds[n + 1])) / 2)
         for n, sms in enumerate(sms_rounds)
     ]
-    burst = await ack_burst(front_url, watch, poster, args.burst, args.burst_rate, "990")
-    flood = await ack_burst(front_url, watch, poster, args.burst, 0, "991")
     return {
+        "concurrency": concurrency,
         "rest": summary(_merge(rest_rounds), rest_cpu),
         "sms": summary(_merge(sms_rounds), sms_cpu),
         "round_ratios": ratios,
         "median_ratio": statistics.median(ratios),
-        "ack_burst": burst,
-        "ack_flood": flood,
     }
+
+
+async def run(
+    args: argparse.Namespace,
+    bot_url: str,
+    front_url: str,
+    standin: StandIn,
+    pids: Dict[str, int],
+    poster: ProcessPoolExecutor,
+) -> Dict[str, Any]:
+    """The comparison at each `--concurrency` level, then the webhook ack bursts."""
+    watch = ReplyWatch(standin, asyncio.get_running_loop())
+    meter = CpuMeter(pids)
+    await sms_conversations(front_url, watch, args.concurrency[0], 40, prefix=90)  # warm-up
+    await drive(bot_url, CONVERSATION, args.concurrency[0], 40, sender_ids(91))
+    prefixes = itertools.count(10)  # 2-digit sender prefixes, none used above
+    levels = [
+        await compare(args, level, bot_url, front_url, watch, meter, prefixes)
+        for level in args.concurrency
+    ]
+    burst = await ack_burst(front_url, watch, poster, args.burst, args.burst_rate, "990")
+    flood = await ack_burst(front_url, watch, poster, args.burst, 0, "991")
+    return {"levels": levels, "ack_burst": burst, "ack_flood": flood}
 
 
 PINNED = "; Rasa server on a CPU of its own, the rest on the others (bot/cpus.py)"
 
 
-def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
-    rest, sms = results["rest"], results["sms"]
+def level_table(level: Dict[str, Any]) -> List[str]:
+    rest, sms = level["rest"], level["sms"]
     rows = [
         ("messages/s", rest["msgs_per_s"], sms["msgs_per_s"]),
         ("p50 latency ms", rest["p50_ms"], sms["p50_ms"]),
         ("p99 latency ms", rest["p99_ms"], sms["p99_ms"]),
     ]
     lines = [
-        f"SMS path ({meta['front_door']} front door) vs REST channel, same bot "
-        f"({meta['database']}{PINNED if meta['pinned'] else ''}"
-        f"{''.join(f'; {r} nice {n:+d}' for r, n in meta['nice'].items())}"
-        f"{''.join(f'; {r} SCHED_RR' for r in meta['realtime'])}"
-        f"{''.join(f'; {r} SCHED_IDLE' for r in meta['idle'])}), "
-        f"{meta['concurrency']} concurrent customers, "
-        f"{meta['messages']} messages per round, {meta['rounds']} SMS round(s) between "
-        f"REST rounds",
+        f"{level['concurrency']} concurrent customers:",
         f"{'':18}{'REST':>12}{'SMS':>12}{'SMS/REST':>10}",
     ]
     for name, a, b in rows:
@@ -371,15 +387,37 @@ def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
         lines.append(
             f"{'CPU s/100 ' + role:18}{a:12.2f}{b:12.2f}{(b / a if a else float('nan')):10.2f}"
         )
-    lines += [
+    return lines + [
         "SMS/REST per round (each SMS round against the REST rounds on both sides): "
-        + ", ".join(f"{r:.2f}" for r in results["round_ratios"])
-        + f"; median {results['median_ratio']:.2f}",
+        + ", ".join(f"{r:.2f}" for r in level["round_ratios"])
+        + f"; median {level['median_ratio']:.2f}",
         f"{'CPUs busy (of ' + str(os.cpu_count()) + ')':18}{rest['machine_cpus_busy']:12.2f}"
         f"{sms['machine_cpus_busy']:12.2f}",
+        f"{'Rasa server busy':18}{rest['rasa_busy']:12.0%}{sms['rasa_busy']:12.0%}",
         f"errors: REST {rest['errors'] or 'none'}, SMS {sms['errors'] or 'none'}",
         "",
     ]
+
+
+def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
+    lines = [
+        f"SMS path ({meta['front_door']} front door) vs REST channel, same bot "
+        f"({meta['database']}{PINNED if meta['pinned'] else ''}"
+        f"{''.join(f'; {r} nice {n:+d}' for r, n in meta['nice'].items())}"
+        f"{''.join(f'; {r} SCHED_RR' for r in meta['realtime'])}"
+        f"{''.join(f'; {r} SCHED_IDLE' for r in meta['idle'])}), "
+        f"{meta['messages']} messages per round, {meta['rounds']} SMS round(s) between "
+        f"REST rounds",
+        "",
+    ]
+    for level in results["levels"]:
+        lines += level_table(level)
+    if len(results["levels"]) > 1:
+        lines += [
+            "median SMS/REST by concurrent customers: "
+            + ", ".join(f"{v['concurrency']}: {v['median_ratio']:.2f}" for v in results["levels"]),
+            "",
+        ]
     for burst, how in (
         (results["ack_burst"], f"arriving at {results['ack_burst']['rate']:.0f}/s"),
         (results["ack_flood"], "from 32 senders posting as fast as they are answered"),
@@ -397,7 +435,12 @@ def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--concurrency",
+        default="8",
+        help="customers texting at once, each waiting for their reply before the next "
+        "text; a comma-separated list (e.g. 8,16,24) compares at each level in turn",
+    )
     parser.add_argument("--messages", type=int, default=400, help="per round and channel")
     parser.add_argument(
         "--rounds",
@@ -470,6 +513,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    try:
+        args.concurrency = [int(level) for level in args.concurrency.split(",")]
+    except ValueError:
+        parser.error("--concurrency takes numbers, e.g. 8 or 8,16,24")
+    if min(args.concurrency) < 1:
+        parser.error("--concurrency must be at least 1")
     try:
         args.nice = {role: int(steps) for role, steps in (n.split("=", 1) for n in args.nice)}
     except ValueError:
@@ -599,7 +648,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "concurrency": args.concurrency,
         "messages": args.messages,
         "rounds": args.rounds,
-        "machine": f"{platform.machine()}, 2 cores",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "date": time.strftime("%Y-%m-%d"),
     }
     print(json.dumps({"meta": meta, **results}, indent=2) if args.json else table(results, meta))
