@@ -81,8 +81,8 @@ lint: setup
 
 bench: setup train
 	$(PY) -m bench.rest_throughput --rounds 2
-	$(PY) -m bench.sms_throughput
-	$(PY) -m bench.sms_throughput --postgres
+	$(PY) -m bench.sms_throughput --concurrency 8,24
+	$(PY) -m bench.sms_throughput --concurrency 8,24 --postgres
 	$(PY) -m bench.nlu_eval
 
 clean:

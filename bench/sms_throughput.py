@@ -367,6 +367,7 @@ async def run(
 
 
 PINNED = "; Rasa server on a CPU of its own, the rest on the others (bot/cpus.py)"
+NOT_PINNED = "; no CPU split"
 
 
 def level_table(level: Dict[str, Any]) -> List[str]:
@@ -402,7 +403,7 @@ def level_table(level: Dict[str, Any]) -> List[str]:
 def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
     lines = [
         f"SMS path ({meta['front_door']} front door) vs REST channel, same bot "
-        f"({meta['database']}{PINNED if meta['pinned'] else ''}"
+        f"({meta['database']}{PINNED if meta['pinned'] else NOT_PINNED}"
         f"{''.join(f'; {r} nice {n:+d}' for r, n in meta['nice'].items())}"
         f"{''.join(f'; {r} SCHED_RR' for r in meta['realtime'])}"
         f"{''.join(f'; {r} SCHED_IDLE' for r in meta['idle'])}), "
@@ -473,10 +474,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--pin",
-        action="store_true",
-        help="the CPU split of `make run` (bot/cpus.py, ASSISTANT_CPUS): the Rasa server on "
-        "CPU 0, everything else (gateway, action server, this process with the load and the "
-        "stand-in) on the other CPUs, in both the REST and the SMS runs",
+        action=argparse.BooleanOptionalAction,
+        help="split the CPUs (bot/cpus.py): the Rasa server on CPU 0, everything else "
+        "(gateway, action server, this process with the load and the stand-in) on the "
+        "others, in both the REST and the SMS rounds; --no-pin: no split. Default: what "
+        "`make run` does (ASSISTANT_CPUS; the split on SQLite, none on PostgreSQL)",
     )
     parser.add_argument(
         "--outside-nice",
@@ -551,6 +553,13 @@ def make_idle(pid: int) -> None:
         os.sched_setscheduler(int(task.name), os.SCHED_IDLE, os.sched_param(0))
 
 
+def assistant_layout(pin: Optional[bool], database_url: str) -> Optional[set]:
+    """The Rasa server's CPUs: as asked, else as `make run` would place it."""
+    if pin is None:
+        return cpus.assistant_cpus({**os.environ, "DATABASE_URL": database_url})
+    return cpus.split(cpus.available()) if pin else None
+
+
 def fresh_postgres(admin_url: str) -> tuple:
     """(url of a new database, function that drops it)."""
     import uuid
@@ -601,6 +610,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "BUSINESS_HOURS": "00:00-24:00",
         "BUSINESS_DAYS": "mon,tue,wed,thu,fri,sat,sun",
     }
+    assistant = assistant_layout(args.pin, database_url)
     stack = start_stack(
         DEFAULT_MODEL,
         env=env,
@@ -609,7 +619,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         credentials=PROJECT_ROOT / "credentials.yml",
         lock_store=locks,
         gateway_port=gateway_port,
-        assistant_cpus=cpus.split(cpus.available()) if args.pin else None,
+        assistant_cpus=assistant,
     )
     pids = {role: proc.pid for role, proc in stack.processes.items()}
     if "gateway" in pids:  # its dispatcher child does most of the SMS work
@@ -617,8 +627,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         while not child_pids(pids["gateway"]) and time.monotonic() < deadline:
             time.sleep(0.1)
         pids["dispatcher"] = child_pids(pids["gateway"])[0]
-    if args.pin:  # the outside world (this process) beside the gateway, off Rasa's CPU
-        pin(os.getpid(), cpus.available() - (cpus.split(cpus.available()) or set()))
+    if assistant is not None:  # the outside world (this process) beside the gateway
+        pin(os.getpid(), cpus.available() - assistant)
     # The webhook poster of the ack tests: started now, it keeps the stack's priority.
     poster = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     poster.submit(os.getpid).result()
@@ -641,7 +651,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     meta = {
         "database": "PostgreSQL + Redis locks" if args.postgres else "SQLite",
         "front_door": args.front_door,
-        "pinned": args.pin,
+        "pinned": assistant is not None,
         "nice": args.nice,
         "realtime": args.realtime,
         "idle": args.idle,
