@@ -2,8 +2,8 @@
 
 Usage:
     .venv/bin/python -m bench.sms_throughput                   # 8 customers, 400 messages
-    .venv/bin/python -m bench.sms_throughput --messages 800 --burst 400 --rounds 3 [--pin]
-    .venv/bin/python -m bench.sms_throughput --concurrency 8,16,24 --rounds 3 --pin
+    .venv/bin/python -m bench.sms_throughput --messages 800 --burst 400 --rounds 3 [--no-pin]
+    .venv/bin/python -m bench.sms_throughput --concurrency 8,16,24 --rounds 3 [--postgres]
 
 Measures, against one Rasa server + action server (SQLite, fresh database; `--postgres`:
 PostgreSQL + Redis locks), the SMS gateway in front of it (`--front-door gateway`, the
@@ -521,6 +521,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error("--concurrency takes numbers, e.g. 8 or 8,16,24")
     if min(args.concurrency) < 1:
         parser.error("--concurrency must be at least 1")
+    if len(args.concurrency) * (2 * args.rounds + 1) > 80:  # sender prefixes 10..89
+        parser.error("too many --concurrency levels for that many --rounds")
     try:
         args.nice = {role: int(steps) for role, steps in (n.split("=", 1) for n in args.nice)}
     except ValueError:
