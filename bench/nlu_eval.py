@@ -479,6 +479,11 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
         "--retrain", action="store_true", help="train even if a cached model exists"
     )
     parser.add_argument("--no-sms-style", action="store_true", help="clean texts only")
+    parser.add_argument(
+        "--show-texts",
+        action="store_true",
+        help="list misclassified texts of the frozen test set too (shown for --set dev)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(
@@ -502,7 +507,8 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     else:
         if train_seconds is not None:
             print(f"trained NLU model in {train_seconds:.1f}s")
-        print(format_report(report))
+        show = args.show_texts or evaluation_set != TEST_SET
+        print(format_report(report, show_errors=show))
     return 1 if args.check and failed_targets(report) else 0
 
 
