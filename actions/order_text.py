@@ -42,3 +42,19 @@ def not_found_text(number: str) -> str:
         f"I couldn't find order {number} for this phone number. "
         "Check the number, or text AGENT for help."
     )
+
+
+def carrier_orders_text(
+    carrier: str, matches: List[OrderView], open_orders: List[OrderView]
+) -> str:
+    """Several orders with one carrier, or none (then the open orders, or a question)."""
+    if matches:
+        listed = ", ".join(f"{o.number} ({o.status})" for o in matches[:4])
+        return f"Your {carrier} orders: {listed}. Reply ORDER + number for details."
+    missing = f"I don't see a {carrier} order on this number."
+    if not open_orders:
+        return f"{missing} What's your order number? (e.g. A1234)"
+    listed = ", ".join(
+        f"{o.number} ({o.status}{', ' + o.carrier if o.carrier else ''})" for o in open_orders
+    )
+    return f"{missing} Open orders: {listed}. Reply ORDER + number for details."

@@ -2,38 +2,86 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import sender_phone
-from actions.order_text import not_found_text, order_list_text, order_status_text
+from actions.order_text import (
+    carrier_orders_text,
+    not_found_text,
+    order_list_text,
+    order_status_text,
+)
 from actions.safe_action import SafeAction
+from bot.carriers import find_carrier, same_carrier
 from bot.db import run_sync, session_scope
-from bot.orders import OrderView, find_order_for_phone, recent_orders_for_phone
+from bot.orders import (
+    OPEN_STATUSES,
+    OrderView,
+    carrier_orders_for_phone,
+    find_order_for_phone,
+    open_orders_for_phone,
+    recent_orders_for_phone,
+)
 from bot.orders_format import find_order_number, normalise_order_number
+
+
+@dataclass(frozen=True)
+class CarrierOrders:
+    """The sender's orders with the carrier a text names, or their open orders if none."""
+
+    carrier: str
+    matches: List[OrderView]
+    open_orders: List[OrderView]
+
+
+def named_order_number(tracker: Tracker) -> Optional[str]:
+    """Order number from this message's entity or text."""
+    entity = next(tracker.get_latest_entity_values("order_number"), None)
+    if entity:
+        return normalise_order_number(str(entity))
+    return find_order_number(tracker.latest_message.get("text") or "")
 
 
 def requested_order_number(tracker: Tracker) -> Optional[str]:
     """Order number from this message's entity or text, else the one discussed before."""
-    entity = next(tracker.get_latest_entity_values("order_number"), None)
-    if entity:
-        return normalise_order_number(str(entity))
-    in_text = find_order_number(tracker.latest_message.get("text") or "")
-    return in_text or tracker.get_slot("order_number")
+    return named_order_number(tracker) or tracker.get_slot("order_number")
 
 
-def lookup(
-    phone: Optional[str], number: Optional[str]
-) -> Tuple[Optional[OrderView], List[OrderView]]:
+def lookup_number(phone: Optional[str], number: str) -> Optional[OrderView]:
+    """The sender's order with that number, if it is theirs."""
     if phone is None:
-        return None, []
+        return None
     with session_scope() as session:
-        if number:
-            return find_order_for_phone(session, phone, number), []
-        return None, recent_orders_for_phone(session, phone)
+        return find_order_for_phone(session, phone, number)
+
+
+def lookup_recent(phone: Optional[str]) -> List[OrderView]:
+    """The sender's most recent orders."""
+    if phone is None:
+        return []
+    with session_scope() as session:
+        return recent_orders_for_phone(session, phone)
+
+
+def lookup_carrier(phone: Optional[str], text: str) -> Optional[CarrierOrders]:
+    """The sender's orders with the carrier the text names; None if it names none."""
+    if phone is None:
+        carrier = find_carrier(text)
+        return CarrierOrders(carrier, [], []) if carrier else None
+    with session_scope() as session:
+        shipped = carrier_orders_for_phone(session, phone)
+        carrier = find_carrier(text, known={o.carrier for o in shipped if o.carrier})
+        if carrier is None:
+            return None
+        matches = [o for o in shipped if same_carrier(o.carrier, carrier)]
+        matches = [o for o in matches if o.status in OPEN_STATUSES] or matches
+        open_orders = [] if matches else open_orders_for_phone(session, phone)
+        return CarrierOrders(carrier, matches, open_orders)
 
 
 class ActionTrackOrder(SafeAction):
@@ -43,13 +91,21 @@ class ActionTrackOrder(SafeAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        number = requested_order_number(tracker)
-        order, recent = await run_sync(lookup, sender_phone(tracker), number)
+        phone = sender_phone(tracker)
+        named = named_order_number(tracker)
+        if not named:
+            text = tracker.latest_message.get("text") or ""
+            by_carrier = await run_sync(lookup_carrier, phone, text)
+            if by_carrier is not None:
+                return self.answer_carrier(dispatcher, by_carrier)
+        number = named or tracker.get_slot("order_number")
         if number:
+            order = await run_sync(lookup_number, phone, number)
             dispatcher.utter_message(
                 text=order_status_text(order) if order else not_found_text(number)
             )
             return [SlotSet("order_number", number if order else None)]
+        recent = await run_sync(lookup_recent, phone)
         if len(recent) == 1:
             dispatcher.utter_message(text=order_status_text(recent[0]))
             return [SlotSet("order_number", recent[0].number)]
@@ -57,4 +113,18 @@ class ActionTrackOrder(SafeAction):
             dispatcher.utter_message(text=order_list_text(recent))
             return []
         dispatcher.utter_message(response="utter_ask_order_number")
+        return []
+
+    @staticmethod
+    def answer_carrier(
+        dispatcher: CollectingDispatcher, found: CarrierOrders
+    ) -> List[Dict[Text, Any]]:
+        """One order of that carrier: its status; several: the list; none: open orders."""
+        if len(found.matches) == 1:
+            order = found.matches[0]
+            dispatcher.utter_message(text=order_status_text(order))
+            return [SlotSet("order_number", order.number)]
+        dispatcher.utter_message(
+            text=carrier_orders_text(found.carrier, found.matches, found.open_orders)
+        )
         return []

@@ -55,3 +55,30 @@ def recent_orders_for_phone(session: Session, phone: str, limit: int = 3) -> Lis
         .limit(limit)
     ).scalars()
     return [_view(o) for o in orders]
+
+
+OPEN_STATUSES = ("processing", "shipped")
+
+
+def open_orders_for_phone(session: Session, phone: str, limit: int = 3) -> List[OrderView]:
+    """This phone's orders not yet delivered or cancelled, newest first."""
+    orders = session.execute(
+        select(Order)
+        .join(Customer)
+        .where(Customer.phone == phone, Order.status.in_(OPEN_STATUSES))
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+        .limit(limit)
+    ).scalars()
+    return [_view(o) for o in orders]
+
+
+def carrier_orders_for_phone(session: Session, phone: str, limit: int = 50) -> List[OrderView]:
+    """This phone's orders handed to a carrier, newest first."""
+    orders = session.execute(
+        select(Order)
+        .join(Customer)
+        .where(Customer.phone == phone, Order.carrier.isnot(None))
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+        .limit(limit)
+    ).scalars()
+    return [_view(o) for o in orders]
