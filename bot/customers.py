@@ -15,6 +15,14 @@ def find_customer(session: Session, phone: str) -> Optional[Customer]:
     return session.execute(select(Customer).where(Customer.phone == phone)).scalar_one_or_none()
 
 
+def first_name_for_phone(session: Session, phone: Optional[str]) -> Optional[str]:
+    """The first name on file for this phone only; None for unknown or unnamed numbers."""
+    if phone is None:
+        return None
+    found = session.execute(select(Customer.first_name).where(Customer.phone == phone)).first()
+    return found[0] if found else None
+
+
 def get_or_create_customer(session: Session, phone: str, name: Optional[str] = None) -> Customer:
     customer = find_customer(session, phone)
     if customer is None:

@@ -16,7 +16,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import declarative_base, relationship, validates
+
+from bot.names import FIRST_NAME_LENGTH, first_name_of
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -38,6 +40,7 @@ class Customer(Base):
     id = Column(Integer, primary_key=True)
     phone = Column(String(16), nullable=False, unique=True)  # E.164
     name = Column(String(120))
+    first_name = Column(String(FIRST_NAME_LENGTH))  # for replies; set with `name`
     email = Column(String(200))
     opted_out = Column(Boolean, nullable=False, default=False)
     opted_out_at = Column(DateTime)
@@ -45,6 +48,12 @@ class Customer(Base):
 
     orders = relationship("Order", back_populates="customer")
     booking_requests = relationship("BookingRequest", back_populates="customer")
+
+    @validates("name")
+    def _name_sets_first_name(self, key: str, name: str) -> str:
+        """Setting the name also sets the first name (its first word)."""
+        self.first_name = first_name_of(name)
+        return name
 
 
 class Order(Base):
