@@ -10,8 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_submit import booking_span
 from actions.identity import sender_phone
+from actions.personal import utter_personal
 from actions.safe_action import SafeAction
 from bot.bookings import BookingView, cancel_request_for_phone, open_requests_for_phone
+from bot.customers import first_name_for_phone
 from bot.db import run_sync, session_scope
 
 _REF = re.compile(r"(?<![A-Za-z0-9])[Rr]-?\s?(\d{1,6})(?![0-9])")
@@ -36,15 +38,22 @@ def list_requests(phone: Optional[str]) -> List[BookingView]:
         return open_requests_for_phone(session, phone)
 
 
+def listing(requests: List[BookingView]) -> Dict[str, str]:
+    """The `requests` and `example` values of a reply that lists requests (up to 4)."""
+    return {"requests": "; ".join(describe(b) for b in requests[:4]), "example": requests[0].ref}
+
+
 def cancel(
     phone: Optional[str], ref: Optional[int]
-) -> Tuple[Optional[BookingView], List[BookingView]]:
+) -> Tuple[Optional[BookingView], List[BookingView], Optional[str]]:
+    """(the cancelled request, the open ones when no ref was given, the first name)."""
     if phone is None:
-        return None, []
+        return None, [], None
     with session_scope() as session:
+        name = first_name_for_phone(session, phone)
         if ref is None:
-            return None, open_requests_for_phone(session, phone)
-        return cancel_request_for_phone(session, phone, ref), []
+            return None, open_requests_for_phone(session, phone), name
+        return cancel_request_for_phone(session, phone, ref), [], name
 
 
 class ActionListRequests(SafeAction):
@@ -58,8 +67,7 @@ class ActionListRequests(SafeAction):
         if not requests:
             dispatcher.utter_message(response="utter_no_requests")
             return []
-        listed = "; ".join(describe(b) for b in requests[:4])
-        dispatcher.utter_message(response="utter_requests_on_file", requests=listed)
+        dispatcher.utter_message(response="utter_requests_on_file", **listing(requests))
         return []
 
 
@@ -71,14 +79,13 @@ class ActionCancelRequest(SafeAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         ref = requested_ref(tracker)
-        cancelled, open_requests = await run_sync(cancel, sender_phone(tracker), ref)
+        cancelled, open_requests, name = await run_sync(cancel, sender_phone(tracker), ref)
         if cancelled:
-            dispatcher.utter_message(response="utter_request_cancelled", ref=cancelled.ref)
+            utter_personal(dispatcher, "utter_request_cancelled", name, ref=cancelled.ref)
         elif ref is not None:
             dispatcher.utter_message(response="utter_request_not_found", ref=f"R{ref}")
         elif open_requests:
-            listed = "; ".join(describe(b) for b in open_requests[:4])
-            dispatcher.utter_message(response="utter_which_request", requests=listed)
+            dispatcher.utter_message(response="utter_which_request", **listing(open_requests))
         else:
             dispatcher.utter_message(response="utter_no_requests")
         return []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -11,8 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_form import FORM_SLOTS
 from actions.identity import sender_phone
+from actions.personal import utter_personal
 from actions.safe_action import SafeAction
 from bot.bookings import BookingView, create_booking_request
+from bot.customers import first_name_for_phone
 from bot.db import run_sync, session_scope
 
 
@@ -26,11 +28,12 @@ def booking_span(check_in: dt.date, check_out: dt.date) -> str:
     return f"{start}-{end}"
 
 
-def store(phone: str, tracker: Tracker) -> BookingView:
+def store(phone: str, tracker: Tracker) -> Tuple[BookingView, Optional[str]]:
+    """The stored request and the customer's first name."""
     notes: Optional[str] = tracker.get_slot("special_requests")
     room = tracker.get_slot("room_type")
     with session_scope() as session:
-        return create_booking_request(
+        booking = create_booking_request(
             session,
             phone,
             dt.date.fromisoformat(tracker.get_slot("checkin")),
@@ -39,6 +42,7 @@ def store(phone: str, tracker: Tracker) -> BookingView:
             None if room == "any" else room,
             None if notes == "none" else notes,
         )
+        return booking, first_name_for_phone(session, phone)
 
 
 def clear_form() -> List[Dict[Text, Any]]:
@@ -59,9 +63,11 @@ class ActionSubmitBooking(SafeAction):
         if phone is None:
             dispatcher.utter_message(response="utter_need_phone")
             return clear_form()
-        booking = await run_sync(store, phone, tracker)
-        dispatcher.utter_message(
-            response="utter_booking_stored",
+        booking, name = await run_sync(store, phone, tracker)
+        utter_personal(
+            dispatcher,
+            "utter_booking_stored",
+            name,
             ref=booking.ref,
             span=booking_span(booking.check_in, booking.check_out),
         )

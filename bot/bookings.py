@@ -90,3 +90,25 @@ def cancel_request_for_phone(
     booking.updated_at = utcnow()
     session.flush()
     return _view(booking)
+
+
+def add_note_for_phone(
+    session: Session, phone: str, request_id: int, note: str
+) -> Optional[BookingView]:
+    """Append a note to one of this phone's open requests; None if not theirs or not open."""
+    booking = session.execute(
+        select(BookingRequest)
+        .join(Customer)
+        .where(
+            BookingRequest.id == request_id,
+            Customer.phone == phone,
+            BookingRequest.status == REQUESTED,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
+    if booking is None:
+        return None
+    booking.notes = "; ".join(part for part in (booking.notes, note.strip()) if part)
+    booking.updated_at = utcnow()
+    session.flush()
+    return _view(booking)

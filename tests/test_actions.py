@@ -104,6 +104,7 @@ async def test_confirmed_booking_is_stored_as_requested(database_url: str) -> No
     messages, events = await run_action(ActionSubmitBooking(), tracker)
     reply = texts(messages)[0]
     assert "not a guaranteed booking" in reply and "on your file" in reply
+    assert reply.startswith("Thanks Alex, request R") and len(reply) <= 160
     from bot.bookings import open_requests_for_phone
 
     with session_scope() as session:
@@ -145,7 +146,7 @@ async def test_list_and_cancel_requests(database_url: str) -> None:
         ActionCancelRequest(),
         make_tracker(SAM, f"pls cancel request {ref.lower()}", "cancel_request"),
     )
-    assert texts(messages) == [f"Request {ref} is cancelled."]
+    assert texts(messages) == [f"OK Sam, request {ref} is cancelled."]
     messages, _ = await run_action(
         ActionListRequests(), make_tracker(SAM, "my requests", "my_requests")
     )
