@@ -2,7 +2,8 @@
 
 Opened by action_stay_request when a customer with several open requests asks for
 something about a stay; the answer ("R2", "r 2", "2") fills `stay_note_ref`, then
-action_attach_stay_note adds the note. "no" leaves it; questions are answered on the way.
+action_attach_stay_note adds the note. "no" leaves it; questions are answered on the way;
+a new booking ("book a room dec 5-8") drops the note and starts the room-request form.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from actions.safe_action import SafeAction
 from bot.booking_parse import is_no_request
 from bot.bookings import BookingView
 from bot.db import run_sync
+from bot.stay_notes import is_new_booking
 
 # Intents answered on the way (rules in data/rules/stay_requests.yml), the form resumes.
 INTERRUPTIONS = {"faq", "track_order", "menu", "my_requests", "bot_challenge", "out_of_scope"}
@@ -84,6 +86,8 @@ class ValidateStayNoteForm(FormValidationAction):
             return {}
         if intent in STOPPERS or is_no_request(text):
             return {"stay_note_ref": NONE}
+        if intent == "book_room" and is_new_booking(text):
+            return {}  # a new booking after all: the rules start the room-request form
         ref = requested_ref(tracker)
         if ref is not None:
             return {"stay_note_ref": f"R{ref}"}

@@ -147,6 +147,8 @@ async def test_several_requests_the_customer_picks_one(database_url: str) -> Non
     assert await answer("no", "deny") == ([], {"stay_note_ref": "none"})
     assert await answer("is there parking", "faq") == ([], {})  # answered, then asked again
     assert await answer("AGENT", "human_handoff") == ([], {})
+    assert await answer("book a rm dec 5-8 for 2 ppl", "book_room") == ([], {})  # the form
+    assert await answer("also a cot", "book_room") == ([], {"stay_note_ref": None})
 
     tracker = make_tracker(
         SAM,
