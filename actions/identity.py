@@ -13,11 +13,16 @@ def sender_phone(tracker: Tracker) -> Optional[str]:
 
 
 def conversation_topic(tracker: Tracker) -> Optional[str]:
-    """`orders` or `bookings` when the latest task-related intent points there."""
+    """`orders` or `bookings` when the latest task-related intent points there.
+
+    A text that asked for a person and named a task ("get me an agent, my package is
+    lost") carries that task as `handoff_task` (bot.nlu.person_request).
+    """
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
-        intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+        parse = event.get("parse_data") or {}
+        intent = parse.get("handoff_task") or parse.get("intent", {}).get("name")
         if intent == "track_order":
             return "orders"
         if intent in ("book_room", "my_requests", "cancel_request"):
