@@ -39,9 +39,17 @@ NOT_SUGGESTED = {None, "out_of_scope", "nlu_fallback", "affirm", "deny"}
 
 
 def best_guess(latest_message: Dict[Text, Any]) -> Optional[Text]:
-    """The most likely real intent (full retrieval name for faq), or None."""
-    ranking = latest_message.get("intent_ranking") or []
-    guess = next((r.get("name") for r in ranking if r.get("name") not in NOT_SUGGESTED), None)
+    """The classifier's top intent (full retrieval name for faq) if worth suggesting, or None.
+
+    Only the top candidate is plausible (bot.nlu.confidence_band sends texts whose top is
+    out_of_scope or too unsure to the out-of-scope answer); a runner-up is never offered.
+    """
+    ranking = [
+        r for r in latest_message.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"
+    ]
+    guess = ranking[0].get("name") if ranking else None
+    if guess in NOT_SUGGESTED:
+        return None
     if guess == "faq":
         selector = (latest_message.get("response_selector") or {}).get("faq") or {}
         key = (selector.get("response") or {}).get("intent_response_key")

@@ -62,12 +62,17 @@ class ActionDefaultFallback(SafeAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        notice = await hand_off(tracker, "fallback")
-        dispatcher.utter_message(response="utter_handoff_fallback")
-        if notice is not None:
-            dispatcher.utter_message(response=notice.response, **notice.values)
-        # Like Rasa's default: forget the message nobody understood, so the bot listens.
-        return [UserUtteranceReverted()]
+        return await give_up(dispatcher, tracker)
+
+
+async def give_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    """Not understood after clarifying: say so, queue for a person, forget the text."""
+    notice = await hand_off(tracker, "fallback")
+    dispatcher.utter_message(response="utter_handoff_fallback")
+    if notice is not None:
+        dispatcher.utter_message(response=notice.response, **notice.values)
+    # Like Rasa's default: forget the message nobody understood, so the bot listens.
+    return [UserUtteranceReverted()]
 
 
 class ActionHandback(Action):

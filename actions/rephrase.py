@@ -1,0 +1,45 @@
+"""action_default_ask_rephrase: ask once to say it another way; a second miss gets a person.
+
+Inside the two-stage fallback, a text the NLU calls out_of_scope (bot.nlu.confidence_band
+sends implausible guesses there) is not a clarification, so Rasa asks to rephrase again,
+and again. Once the texter has already answered twice since the fallback started, we stop
+asking and hand over instead, like Rasa's own give-up (action_default_fallback).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import give_up
+from actions.safe_action import SafeAction
+
+TWO_STAGE = "action_two_stage_fallback"
+
+
+def texts_since_fallback_started(tracker: Tracker) -> int:
+    """User texts after the two-stage fallback was last activated (0 when it was not)."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == TWO_STAGE:
+            return count
+        if event.get("event") == "user":
+            count += 1
+    return 0
+
+
+class ActionAskRephrase(SafeAction):
+    """Ask to rephrase; the second miss in one fallback hands over to a person."""
+
+    def name(self) -> Text:
+        return "action_default_ask_rephrase"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if texts_since_fallback_started(tracker) >= 2:
+            return await give_up(dispatcher, tracker)
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return []
