@@ -28,11 +28,23 @@ def handoff_reason(tracker: Tracker) -> str:
     return "asked" if intent == "human_handoff" else "fallback"
 
 
+def customer_words(tracker: Tracker) -> str:
+    """The latest text the customer typed (a button's "/intent" payload is not words)."""
+    latest = tracker.latest_message.get("text") or ""
+    if not latest.startswith("/"):
+        return latest
+    for event in reversed(tracker.events):
+        text = (event.get("text") or "") if event.get("event") == "user" else ""
+        if text and not text.startswith("/"):
+            return text
+    return latest
+
+
 async def hand_off(tracker: Tracker, reason: str) -> Optional[HandoffNotice]:
     phone = sender_phone(tracker)
     if phone is None:
         return None
-    detail = (tracker.latest_message.get("text") or "")[:500]
+    detail = customer_words(tracker)[:500]
     return await run_sync(
         _record, phone, reason, team_for(reason, conversation_topic(tracker)), detail
     )

@@ -207,3 +207,14 @@ async def test_second_miss_hands_over(database_url: str) -> None:
     with session_scope() as session:
         [handoff] = open_handoffs(session)
     assert (handoff.phone, handoff.reason) == ("+15005550001", "fallback")
+
+
+def test_the_handoff_detail_keeps_the_customers_words_not_a_button_payload() -> None:
+    from actions.handoff import customer_words
+
+    tracker = _in_fallback(["/out_of_scope"])
+    tracker.latest_message["text"] = "/out_of_scope"
+    assert customer_words(tracker) == "parking order"
+    assert customer_words(make_tracker("+15005550001", "real person pls", "human_handoff")) == (
+        "real person pls"
+    )
