@@ -19,6 +19,8 @@ _WHO = (
     r"reception|customer\s+(?:service|support|care)|support\s+team|"
     r"some\s*(?:one|body)\s+real|some\s*(?:one|body)|any\s*(?:one|body)|sum1|some1)"
 )
+_ROLE = rf"(?:{_HUMAN}|persons?|agents?|representatives?|reps?|managers?|supervisors?|operators?)"
+_REAL_ONE = r"(?:some\s*(?:one|body)\s+real|real\s+some\s*(?:one|body))"
 _DET = r"(?:(?:a|an|the|ur|your|some|1|one)\s+)?"
 # "someone at the dmv" is somebody else's person; "someone at the front desk" is ours.
 _OURS = r"(?:the\s+|this\s+|ur\s+|your\s+)?(?:hotel|shop|store|front|desk|reception)\b"
@@ -38,18 +40,15 @@ _ASKS = [
     rf"\b(?:get|give|find|bring)\s+(?:me|us)\s+{_TARGET}",
     rf"\bget\s+{_DET}{_ADJ}{_WHO}\s+(?:on|in)\s+(?:here|the\s+(?:line|phone|chat))",
     # need / want / would like / can i have a human
-    rf"\b(?:need|want|wanna|would\s+like|'d\s+like|d\s+like|prefer|request|"
-    rf"can\s+i\s+(?:have|get)|could\s+i\s+(?:have|get)|may\s+i\s+(?:have|get))\s+"
+    r"\b(?:need|want|wanna|would\s+like|[’']?d\s+like|prefer|request|"
+    r"(?:can|could|may)\s+i\s+(?:have|get))\s+"
     rf"(?:to\s+(?:{_CHATTY}|reach|contact|see)\s+(?:to\s+|with\s+)?)?"
-    rf"{_DET}{_ADJ}(?:{_HUMAN}|persons?|agents?|representatives?|reps?|managers?|supervisors?|"
-    rf"operators?|staff(?:\s+members?)?|employees?|some\s*(?:one|body)\s+real|"
-    rf"real\s+some\s*(?:one|body))\b",
+    rf"{_DET}{_ADJ}(?:{_ROLE}|staff(?:\s+members?)?|employees?|{_REAL_ONE})\b",
     # a person / human please (a whole clause that is only the ask)
-    rf"(?:^|[,.;:!?]\s*)(?:a\s+|an\s+)?{_ADJ}(?:{_HUMAN}|persons?|agents?|representatives?|"
-    rf"reps?|managers?|supervisors?|operators?|some\s*(?:one|body)\s+real){_PLEASE}"
-    rf"\s*(?:$|[,.;:!])",
+    rf"(?:^|[,.;:!?]\s*)(?:a\s+|an\s+)?{_ADJ}(?:{_ROLE}|{_REAL_ONE}){_PLEASE}\s*(?:$|[,.;:!])",
     # "person not bot", "no bot, a human"
-    r"(?:^|[,.;:!?]\s*)(?:a\s+)?(?:humans?|persons?|agents?|people)\s*,?\s+not\s+(?:a\s+)?(?:bot|robot|machine)\b",
+    r"(?:^|[,.;:!?]\s*)(?:a\s+)?(?:humans?|persons?|agents?|people)\s*,?\s+"
+    r"not\s+(?:a\s+)?(?:bot|robot|machine)\b",
     r"\b(?:not|no)\s+(?:a\s+)?(?:bot|robot|machine)\s*[,.!]*\s+(?:please\s+|pls\s+)?"
     r"(?:a\s+|an\s+)?(?:humans?|persons?|agents?)\b",
 ]
@@ -57,7 +56,8 @@ _ASK = re.compile("|".join(f"(?:{p})" for p in _ASKS), re.IGNORECASE)
 
 # A negation just before the ask: "I don't need a person", "no need to talk to anyone".
 _NEGATION = re.compile(
-    r"\b(?:don'?t|do\s+not|dont|doesn'?t|never|no\s+need\s+to|not|nobody|won'?t|didn'?t)"
+    r"\b(?:don[’']?t|do\s+not|doesn[’']?t|never|no\s+need\s+to|not|nobody|won[’']?t|"
+    r"didn[’']?t)"
     r"(?:\s+\w+){0,2}\s*$",
     re.IGNORECASE,
 )

@@ -47,6 +47,8 @@ ASKS = [
     "MY ORDER IS WRONG. GET ME A MANAGER",
     "i would like to talk to an actual employee about my stay",
     "can i have a real person text me back about order A1001",
+    "I’d like a real person",
+    "i want to see the manager",
 ]
 
 NOT_ASKS = [
@@ -84,6 +86,8 @@ NOT_ASKS = [
     "my package was signed for by someone else",
     "a person called me about my order",
     "the human resources department",
+    "I don’t need a person, thanks",
+    "i won't talk to a bot or a human, just give me the tracking",
 ]
 
 
