@@ -113,8 +113,14 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def bert_onnx(model_dir: Path, weights: Path) -> bytes:
-    """A serialised ONNX graph of a HF BertModel (safetensors) returning last hidden states."""
+def bert_onnx(model_dir: Path, weights: Path) -> Tuple[bytes, Dict[str, np.ndarray]]:
+    """An ONNX graph of a HF BertModel (safetensors) returning the last hidden states.
+
+    Returns the serialised graph and its weight tensors by name: the graph only names
+    them (external data), and the session is given these arrays as they are
+    (`SessionOptions.add_initializer`), so the weights are held once, not again as
+    protobuf bytes and as onnxruntime's copy (only its prepacked MatMul weights remain).
+    """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     from safetensors.numpy import load_file
@@ -126,10 +132,19 @@ def bert_onnx(model_dir: Path, weights: Path) -> bytes:
     eps = float(config["layer_norm_eps"])
     w = load_file(str(weights))
     inits: List[onnx.TensorProto] = []
+    external: Dict[str, np.ndarray] = {}
     nodes: List[onnx.NodeProto] = []
 
     def const(name: str, array: np.ndarray) -> str:
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        array = np.ascontiguousarray(array)
+        if array.size < 4096:  # shapes, scalars, biases: inline
+            inits.append(numpy_helper.from_array(array, name))
+            return name
+        tensor = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=array.shape)
+        tensor.data_location = TensorProto.EXTERNAL
+        tensor.external_data.add(key="location", value=f"{name}.bin")  # never read
+        inits.append(tensor)
+        external[name] = array
         return name
 
     def node(op: str, inputs: Sequence[str], name: str, **attrs: object) -> str:
@@ -213,7 +228,7 @@ def bert_onnx(model_dir: Path, weights: Path) -> bytes:
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    return model.SerializeToString()
+    return model.SerializeToString(), external
 
 
 class SentenceEncoder:
@@ -225,6 +240,7 @@ class SentenceEncoder:
         self._session: Optional["onnxruntime.InferenceSession"] = None
         self._tokenizer: Optional["Tokenizer"] = None
         self._input_names: Tuple[str, ...] = ()
+        self._weights: List[object] = []  # OrtValues over the weight arrays (see load)
         self._lock = threading.Lock()
 
     @property
@@ -247,16 +263,22 @@ class SentenceEncoder:
             tokenizer.no_padding()
             tokenizer.enable_truncation(spec.max_tokens)
             weights = weights_path(spec)
-            if weights.suffix == ".safetensors":
-                model: bytes | str = bert_onnx(weights.parent, weights)
-            else:
-                model = str(weights)
             options = ort.SessionOptions()
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
-            session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+            if weights.suffix == ".safetensors":
+                model, arrays = bert_onnx(weights.parent, weights)
+                # onnxruntime reads these buffers in place: they must live as long as it
+                self._weights = [ort.OrtValue.ortvalue_from_numpy(a) for a in arrays.values()]
+                for name, value in zip(arrays, self._weights, strict=True):
+                    options.add_initializer(name, value)  # used in place, not copied
+                session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+            else:
+                session = ort.InferenceSession(
+                    str(weights), options, providers=["CPUExecutionProvider"]
+                )
             self._input_names = tuple(i.name for i in session.get_inputs())
             self._tokenizer = tokenizer
             self._session = session
