@@ -38,7 +38,7 @@ def test_the_sweep_prefers_a_band_that_catches_unsure_out_of_scope() -> None:
         + [s("out_of_scope", "track_order", 0.35)] * 10  # unsure and wrong: out of scope
         + [s("out_of_scope", "out_of_scope", 0.9)] * 20
     )
-    best = sweep(scored, 0.05)[0][0]
+    best = sweep(scored, 0.05)[0]
     assert 0.35 < best["low"] <= 0.55 < best["threshold"]
     row = figures(scored, best["low"], best["threshold"], 0.05)
     assert row["oos_to_action"] == 0.0 and row["clarify_rate"] == 6 / 86
