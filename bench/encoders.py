@@ -1,11 +1,11 @@
 """Compare NLU encoders on stratified k-fold cross-validation of the training data (issue 12).
 
-Usage:
-    .venv/bin/python -m bench.encoders                                  # default configs
+Usage (`make bench-encoders` first installs encoder 2's weights, bench/requirements-encoders.txt):
+    .venv/bin/python -m bench.encoders                                  # ~15 min on 2 busy cores
     .venv/bin/python -m bench.encoders --configs sparse,minilm@5 --folds 5 --seed 12
     .venv/bin/python -m bench.encoders --configs all --json /tmp/encoders.json
 
-Configs (comma-separated; `name@S` sets the encoder's `scale` to S):
+Configs (comma-separated; `name@S` sets the encoder's `scale` to S, default 5):
     sparse         config.yml's pipeline without any SentenceEncoderFeaturizer
     minilm         sparse + all-MiniLM-L6-v2, mean-pooled        (encoder 1)
     paraphrase-l3  sparse + paraphrase-MiniLM-L3-v2, mean-pooled (encoder 2)
@@ -18,7 +18,8 @@ intent, or the faq/<topic> key for FAQ examples, shuffled with --seed) serve eve
 Each fold x config is a real `rasa train nlu` (Python API, no Rasa cache); the held-out
 texts are predicted by the trained model's NLU graph in one batch, and the parse time is
 `Agent.parse_message` (whole pipeline, one text at a time, as the server does) of --timed
-held-out texts per fold, spread evenly (their intents must match the batched ones).
+held-out texts per fold, spread evenly, with the configs' models taking turns on each
+text (so a busy machine slows them alike; their intents must match the batched ones).
 Encoder vectors of training texts are computed once per process and reused across folds
 (they do not depend on the fold); held-out texts are always encoded afresh.
 Memory is the VmRSS of a fresh process that loaded the fold-1 model and parsed a message.
@@ -252,32 +253,40 @@ def predict_batch(agent: Any, texts: Sequence[str]) -> List[Any]:
     return [prediction_of(m.as_dict(only_output_properties=True)) for m in results[target]]
 
 
-async def evaluate_model(
-    model: Path, texts: Sequence[str], timed: int
-) -> Tuple[List[Any], List[float]]:
-    """Predictions of all texts, and parse milliseconds of `timed` of them (evenly spread).
+async def evaluate_fold(
+    models: Dict[str, Path], texts: Sequence[str], timed: int
+) -> Dict[str, Tuple[List[Any], List[float]]]:
+    """Per model: predictions of all texts, and parse ms of `timed` texts (evenly spread).
 
-    The timing is `Agent.parse_message` of one text at a time, as the server does; those
-    texts' intents must equal the batched predictions.
+    All models of the fold are loaded together and timed in turns on the same texts
+    (`Agent.parse_message`, one text at a time, as the server does), so that the load of
+    a shared machine falls on every config alike. The timed texts' intents must equal the
+    batched predictions.
     """
     from rasa.core.agent import Agent
 
     with contextlib.redirect_stdout(sys.stderr):
-        agent = Agent.load(str(model))
-    await agent.parse_message("hello")  # warm-up
+        agents = {name: Agent.load(str(model)) for name, model in models.items()}
+    for agent in agents.values():
+        await agent.parse_message("hello")  # warm-up
     step = max(1, len(texts) // max(1, timed))
     sample = list(range(0, len(texts), step))[:timed]
-    times, single = [], {}
+    times: Dict[str, List[float]] = {name: [] for name in agents}
+    single: Dict[str, Dict[int, str]] = {name: {} for name in agents}
     for i in sample:
-        started = time.perf_counter()
-        parsed = await agent.parse_message(texts[i])
-        times.append((time.perf_counter() - started) * 1000)
-        single[i] = prediction_of(parsed).intent
-    predictions = predict_batch(agent, texts)
-    differ = [texts[i] for i, intent in single.items() if predictions[i].intent != intent]
-    if differ:
-        raise RuntimeError(f"batched and single-message predictions differ: {differ[:5]}")
-    return predictions, times
+        for name, agent in agents.items():
+            started = time.perf_counter()
+            parsed = await agent.parse_message(texts[i])
+            times[name].append((time.perf_counter() - started) * 1000)
+            single[name][i] = prediction_of(parsed).intent
+    out = {}
+    for name, agent in agents.items():
+        predictions = predict_batch(agent, texts)
+        differ = [texts[i] for i, got in single[name].items() if predictions[i].intent != got]
+        if differ:
+            raise RuntimeError(f"{name}: batched and single predictions differ: {differ[:5]}")
+        out[name] = (predictions, times[name])
+    return out
 
 
 def rss_of(model: Path) -> float:
@@ -297,7 +306,7 @@ def rss_of(model: Path) -> float:
 def _print_rss(model: Path) -> None:
     _quiet()
     sys.path.insert(0, str(ROOT))
-    asyncio.run(evaluate_model(model, ["where is my order"], 1))
+    asyncio.run(evaluate_fold({"model": model}, ["where is my order"], 1))
     status = Path("/proc/self/status").read_text()
     rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
     print(f"RSS_MB {rss_kb / 1024:.1f}")
@@ -357,18 +366,22 @@ def run(configs: Sequence[ConfigSpec], k: int, seed: int, nlu: Path, timed: int)
             fold_dir.mkdir()
             write_fold_data(data, train_idx, fold_dir / "nlu.yml")
             texts = [examples[i].text for i in test_idx]
+            models = {}
             for result in results:
                 model, seconds = train(result.config, base, fold_dir / "nlu.yml", fold_dir)
-                predictions, times = asyncio.run(evaluate_model(model, texts, timed))
                 result.train_s.append(seconds)
+                models[result.config.name] = model
+            evaluated = asyncio.run(evaluate_fold(models, texts, timed))
+            for result in results:
+                predictions, times = evaluated[result.config.name]
                 result.parse_ms += times
                 result.predictions.update(zip(test_idx, predictions, strict=True))
                 if fold == 1:
                     keep = Path(tmp) / f"{result.config.name}.tar.gz"
-                    model.rename(keep)
+                    models[result.config.name].rename(keep)
                     first_models[result.config.name] = keep
                 print(
-                    f"fold {fold}/{k} {result.config.name:<16} train {seconds:5.1f}s "
+                    f"fold {fold}/{k} {result.config.name:<16} train {result.train_s[-1]:5.1f}s "
                     f"parse {statistics.mean(times):5.1f} ms/msg",
                     file=sys.stderr,
                     flush=True,
