@@ -7,6 +7,9 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.rephrase import ask_to_rephrase
+from bot.fallback_band import is_implausible
+
 INTENT_DESCRIPTIONS = {
     "track_order": "check on an order",
     "book_room": "make a room request",
@@ -41,9 +44,11 @@ NOT_SUGGESTED = {None, "out_of_scope", "nlu_fallback", "affirm", "deny"}
 def best_guess(latest_message: Dict[Text, Any]) -> Optional[Text]:
     """The classifier's top intent (full retrieval name for faq) if worth suggesting, or None.
 
-    Only the top candidate is plausible (bot.nlu.confidence_band sends texts whose top is
-    out_of_scope or too unsure to the out-of-scope answer); a runner-up is never offered.
+    Only the top candidate can be plausible, and not when bot.nlu.confidence_band marked
+    it implausible (out_of_scope on top, or below the band); a runner-up is never offered.
     """
+    if is_implausible(latest_message):
+        return None
     ranking = [
         r for r in latest_message.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"
     ]
@@ -73,9 +78,8 @@ class ActionDefaultAskAffirmation(Action):
     ) -> List[Dict[Text, Any]]:
         guess = best_guess(tracker.latest_message)
         description = describe(guess) if guess else None
-        if not description:
-            dispatcher.utter_message(response="utter_ask_rephrase")
-            return []
+        if not description:  # nothing to offer: rephrase (or, the second time, a person)
+            return await ask_to_rephrase(dispatcher, tracker)
         payload = f"/{guess}"
         if guess.startswith("faq/"):
             payload = '/faq{"faq_topic": "%s"}' % guess.split("/", 1)[1]

@@ -1,9 +1,10 @@
 """action_default_ask_rephrase: ask once to say it another way; a second miss gets a person.
 
-Inside the two-stage fallback, a text the NLU calls out_of_scope (bot.nlu.confidence_band
-sends implausible guesses there) is not a clarification, so Rasa asks to rephrase again,
-and again. Once the texter has already answered twice since the fallback started, we stop
-asking and hand over instead, like Rasa's own give-up (action_default_fallback).
+Inside the two-stage fallback, an out-of-scope text is not a clarification, so Rasa asks
+to rephrase again, and again; and a text with no plausible guess (bot.nlu.confidence_band)
+gets "say it another way" from the clarify step too. Once the texter has answered twice
+since the fallback started, we stop asking and hand over instead, like Rasa's own give-up
+(action_default_fallback).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ TWO_STAGE = "action_two_stage_fallback"
 
 
 def texts_since_fallback_started(tracker: Tracker) -> int:
-    """User texts after the two-stage fallback was last activated (0 when it was not)."""
+    """User texts since the running two-stage fallback started (0 when none is running)."""
+    if (tracker.active_loop or {}).get("name") != TWO_STAGE:
+        return 0  # also its first step: the loop is activated after the step returns
     count = 0
     for event in reversed(tracker.events):
         if event.get("event") == "active_loop" and event.get("name") == TWO_STAGE:
@@ -39,7 +42,14 @@ class ActionAskRephrase(SafeAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        if texts_since_fallback_started(tracker) >= 2:
-            return await give_up(dispatcher, tracker)
-        dispatcher.utter_message(response="utter_ask_rephrase")
-        return []
+        return await ask_to_rephrase(dispatcher, tracker)
+
+
+async def ask_to_rephrase(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> List[Dict[Text, Any]]:
+    """Ask to say it another way; hand over once two texts missed in this fallback."""
+    if texts_since_fallback_started(tracker) >= 2:
+        return await give_up(dispatcher, tracker)
+    dispatcher.utter_message(response="utter_ask_rephrase")
+    return []

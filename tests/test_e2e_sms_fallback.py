@@ -9,6 +9,7 @@ describable top guess, track_order preferred), so they do not hang on one exact 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,25 +31,20 @@ OUT_OF_SCOPE = "Sorry, I can't help with that."
 DID_YOU_MEAN = "did you want to"
 REPHRASE = "Could you say it another way?"
 GAVE_UP = "Sorry, I'm not getting it."
-# Texts that mix two jobs: the classifier leans one way, unsure. The first one the trained
-# model puts in the band with a one-text job on top is used (track_order preferred).
-BAND_CANDIDATES = [
-    "track my room",
-    "the package room",
-    "I have a question about checkin and my order",
-    "track my booking",
-    "order for my room",
-    "room package status",
-    "my room delivery",
-    "tracking for the room",
-    "package at the room",
-    "is my room order coming",
-    "order status room",
-    "where is the room package",
-    "wifi booking",
-    "hours booking",
-    "order or room",
-    "room order",
+# Texts that mix two jobs ("order checkin", "parking package"): the classifier leans one
+# way, unsure. Of ~450 such texts, the first the trained model puts in the band with a
+# one-text job on top is used (track_order preferred); about 1 in 10 land there today.
+_ORDERS = ["order", "package", "parcel", "delivery", "tracking", "shipping", "purchase"]
+_ROOMS = ["room", "booking", "reservation", "stay", "checkin", "checkout"]
+_TOPICS = ["wifi", "parking", "breakfast", "pool", "gym", "hours", "pets", "prices"]
+BAND_CANDIDATES = ["track my room", "the package room", "order for my room"] + [
+    text
+    for a, b in [
+        *itertools.product(_ORDERS, _ROOMS),
+        *itertools.product(_ORDERS, _TOPICS),
+        *itertools.product(_TOPICS, _ROOMS),
+    ]
+    for text in (f"{a} {b}", f"{b} {a}", f"my {a} {b}")
 ]
 ONE_TEXT_JOBS = ("track_order", "my_requests", "faq", "menu", "bot_challenge")
 
@@ -98,14 +94,10 @@ def in_band(trained_model: Path) -> InBand:
     if found:
         return found[0]
     scores = [
-        (
-            t,
-            p["intent"]["name"],
-            [(r["name"], round(r["confidence"], 2)) for r in p["intent_ranking"][:3]],
-        )
+        (t, [(r["name"], round(r["confidence"], 2)) for r in p["intent_ranking"][:3]])
         for t, p in zip(BAND_CANDIDATES, parsed, strict=True)
     ]
-    pytest.fail(f"no candidate text lands in the clarification band any more: {scores}")
+    pytest.fail(f"none of {len(scores)} texts lands in the band; e.g. {scores[:20]}")
 
 
 def fresh_phone() -> str:
@@ -196,3 +188,13 @@ def test_in_band_no_then_out_of_scope_offers_a_person(sms: SmsSetup, in_band: In
     gave_up = sms.ask(phone, "whats the weather like in paris this weekend")
     assert GAVE_UP in gave_up and QUEUED in gave_up
     assert [h[0] for h in handoffs_of(sms, phone)] == ["fallback"]
+
+
+def test_after_an_implausible_text_an_unsure_one_is_still_clarified(
+    sms: SmsSetup, in_band: InBand
+) -> None:
+    """The implausible text is re-issued as out_of_scope: no 'two fallbacks in a row'."""
+    phone = fresh_phone()
+    assert sms.ask(phone, "the person at the front desk was nice").startswith(OUT_OF_SCOPE)
+    assert sms.ask(phone, in_band.text) == in_band.question
+    assert handoffs_of(sms, phone) == []

@@ -14,6 +14,7 @@ from rasa.shared.nlu.training_data.message import Message
 from actions.clarify import ActionDefaultAskAffirmation, best_guess
 from actions.identity import conversation_topic
 from actions.rephrase import ActionAskRephrase, texts_since_fallback_started
+from bot.fallback_band import is_implausible
 from bot.nlu.confidence_band import apply_band, band_decision
 from bot.nlu.person_request import apply_person_request
 from tests.action_helpers import make_tracker, run_action
@@ -44,37 +45,50 @@ def fallback(text: str, *pairs: Any) -> Message:
 # --- the band ---------------------------------------------------------------------------
 
 
+def marker(message: Message) -> Optional[str]:
+    """The implausible guess ConfidenceBand marked, if any."""
+    found = [e for e in message.get("entities") or [] if e["entity"] == "implausible_guess"]
+    return found[0]["value"] if found else None
+
+
 def test_a_plausible_guess_stays_a_fallback_to_clarify() -> None:
     message = fallback("parking for my order", ("faq", 0.42), ("track_order", 0.38))
     apply_band(message, LOW)
     assert message.get("intent")["name"] == "nlu_fallback"
+    assert marker(message) is None
+    assert best_guess(message.as_dict(only_output_properties=True)) is None  # faq: no key here
 
 
-def test_a_guess_below_the_band_is_out_of_scope_keeping_the_ranking() -> None:
+def test_a_guess_below_the_band_is_marked_keeping_intent_and_ranking() -> None:
     message = fallback("whats the weather in paris", ("faq", 0.22), ("out_of_scope", 0.21))
+    message.set("entities", [{"entity": "date", "value": "2026-12-05"}])
     before = list(message.get("intent_ranking"))
     apply_band(message, LOW)
-    assert message.get("intent") == {"name": "out_of_scope", "confidence": 0.21}
+    assert message.get("intent") == {"name": "nlu_fallback", "confidence": 0.5}
     assert message.get("intent_ranking") == before
+    assert [e["entity"] for e in message.get("entities")] == ["date", "implausible_guess"]
+    assert marker(message) == "faq"
+    assert is_implausible(message.as_dict(only_output_properties=True))
 
 
-def test_an_unsure_out_of_scope_top_is_out_of_scope() -> None:
+def test_an_unsure_out_of_scope_top_is_marked() -> None:
     message = fallback("whats the weather in paris", ("out_of_scope", 0.47), ("faq", 0.44))
     apply_band(message, LOW)
-    assert message.get("intent")["name"] == "out_of_scope"
+    assert marker(message) == "out_of_scope"
 
 
 def test_above_the_threshold_nothing_changes() -> None:
     message = parsed("is there parking", "faq", 0.9, ranking(("faq", 0.9), ("greet", 0.05)))
     apply_band(message, LOW)
     assert message.get("intent") == {"name": "faq", "confidence": 0.9}
+    assert marker(message) is None
 
 
 @pytest.mark.parametrize(
     ("pairs", "decision"),
     [
         ((("track_order", 0.3),), None),  # the band's edge is inside
-        ((("track_order", 0.2999),), "out_of_scope"),
+        ((("track_order", 0.2999),), "track_order"),
         ((("out_of_scope", 0.49),), "out_of_scope"),
         ((), None),
     ],
@@ -122,7 +136,7 @@ def test_a_mere_mention_guessed_as_handoff_becomes_a_fallback_without_it() -> No
         "out_of_scope",
     ]
     apply_band(message, LOW)  # then the band: faq at 0.16 is no plausible guess
-    assert message.get("intent")["name"] == "out_of_scope"
+    assert marker(message) == "faq"
 
 
 def test_a_mention_the_classifier_sends_elsewhere_is_left_alone() -> None:
@@ -159,6 +173,12 @@ def test_best_guess_is_the_top_candidate_only(rank: List[Dict[str, Any]], guess:
     assert best_guess({"intent_ranking": rank}) == guess
 
 
+def test_no_guess_when_the_band_marked_it_implausible() -> None:
+    rank = ranking(("nlu_fallback", 0.5), ("track_order", 0.2))
+    marked = [{"entity": "implausible_guess", "value": "track_order"}]
+    assert best_guess({"intent_ranking": rank, "entities": marked}) is None
+
+
 async def test_clarify_asks_about_the_top_candidate_with_yes_no() -> None:
     tracker = make_tracker("+15005550001", "parking order", "nlu_fallback")
     tracker.latest_message["intent_ranking"] = ranking(
@@ -174,7 +194,9 @@ async def test_clarify_asks_about_the_top_candidate_with_yes_no() -> None:
 
 
 def _in_fallback(texts: List[str]) -> Any:
-    tracker = make_tracker("+15005550001", texts[-1], "out_of_scope")
+    tracker = make_tracker(
+        "+15005550001", texts[-1], "out_of_scope", active_loop="action_two_stage_fallback"
+    )
     tracker.events = [
         {"event": "user", "text": "parking order", "parse_data": {}},
         {"event": "action", "name": "action_two_stage_fallback"},
@@ -188,6 +210,9 @@ def test_texts_since_the_fallback_started() -> None:
     assert texts_since_fallback_started(_in_fallback(["/out_of_scope"])) == 1
     assert texts_since_fallback_started(_in_fallback(["/out_of_scope", "weather?"])) == 2
     assert texts_since_fallback_started(make_tracker("+15005550001", "hi", "greet")) == 0
+    over = _in_fallback(["/out_of_scope", "weather?"])
+    over.active_loop = {}  # an earlier fallback, over: a new one starts counting afresh
+    assert texts_since_fallback_started(over) == 0
 
 
 async def test_first_miss_asks_to_rephrase() -> None:
@@ -218,3 +243,21 @@ def test_the_handoff_detail_keeps_the_customers_words_not_a_button_payload() -> 
     assert customer_words(make_tracker("+15005550001", "real person pls", "human_handoff")) == (
         "real person pls"
     )
+
+
+async def test_no_plausible_guess_reissues_the_text_as_out_of_scope() -> None:
+    from actions.no_plausible_guess import ActionNoPlausibleGuess
+
+    tracker = make_tracker("+15005550001", "towels", "nlu_fallback")
+    tracker.latest_message["intent_ranking"] = ranking(
+        ("nlu_fallback", 0.55), ("menu", 0.4), ("out_of_scope", 0.16)
+    )
+    tracker.latest_message["message_id"] = "m1"
+    messages, events = await run_action(ActionNoPlausibleGuess(), tracker)
+    assert messages == []
+    assert [e["event"] for e in events] == ["rewind", "action", "user"]
+    assert events[1]["name"] == "action_listen"
+    reissued = events[2]
+    assert (reissued["text"], reissued["message_id"]) == ("towels", "m1")
+    assert reissued["parse_data"]["intent"] == {"name": "out_of_scope", "confidence": 0.16}
+    assert reissued["parse_data"]["intent_ranking"] == tracker.latest_message["intent_ranking"]
