@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bench.nlu_cv import Scored, scored_from_parse
-from bench.tune_band import figures, outcome, pipeline_settings, sweep, utility
+from bench.tune_band import ROOT, figures, outcome, pipeline_settings, sweep, utility
 
 
 def s(gold: str, top: str, confidence: float, second: float = 0.0, vetoed: bool = False):
@@ -59,5 +57,5 @@ def test_parse_results_to_scores() -> None:
 
 
 def test_settings_are_read_from_the_config() -> None:
-    low, threshold, ambiguity = pipeline_settings(Path("config.yml"))
+    low, threshold, ambiguity = pipeline_settings(ROOT / "config.yml")
     assert 0.0 < low <= threshold < 1.0 and ambiguity == 0.05
