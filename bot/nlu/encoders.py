@@ -243,11 +243,6 @@ class SentenceEncoder:
         self._weights: List[object] = []  # OrtValues over the weight arrays (see load)
         self._lock = threading.Lock()
 
-    @property
-    def dimension(self) -> int:
-        """Size of the vectors."""
-        return int(self.encode(["a"])[0].shape[1])
-
     def load(self) -> "SentenceEncoder":
         """Read tokenizer and weights and build the onnxruntime session (once)."""
         with self._lock:
