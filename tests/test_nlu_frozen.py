@@ -9,6 +9,7 @@ figures with their 95% intervals: `.venv/bin/python -m bench.nlu_eval`.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any, Dict
 
@@ -24,6 +25,7 @@ from bench.nlu_eval import (
 )
 from bench.sms_style import sms_style
 
+ROOT = Path(__file__).resolve().parent.parent
 FROZEN_SHA256 = "d9c1d827a76a9255518c9542bbd47ccdebd3c9db764decb7129e20625511d307"
 
 _reports: Dict[Path, Dict[str, Any]] = {}
@@ -37,6 +39,21 @@ async def _report(model: Path) -> Dict[str, Any]:
 
 def test_the_frozen_test_set_is_unchanged() -> None:
     assert hashlib.sha256(TEST_SET.read_bytes()).hexdigest() == FROZEN_SHA256
+
+
+def _texts(path: Path) -> set[str]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    def normal(text: str) -> str:
+        return " ".join(re.sub(r"[^a-z0-9]+", " ", re.sub(r"['’]", "", text.lower())).split())
+
+    return {normal(m.get("text")) for m in load_data(str(path)).training_examples if m.get("text")}
+
+
+def test_no_test_sentence_is_in_the_training_data() -> None:
+    """A sentence (4+ words) of the test set in data/nlu would inflate its figures."""
+    shared = _texts(TEST_SET) & _texts(ROOT / "data" / "nlu")
+    assert not {t for t in shared if len(t.split()) >= 4}, "rephrase or drop these examples"
 
 
 def test_sms_style_rewrite() -> None:

@@ -18,22 +18,11 @@ from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.linear_model import LogisticRegression
 
+from bot.nlu.sentence_matrix import sentence_matrix
+
 logger = logging.getLogger(__name__)
-
-
-def features_of(message: Message) -> csr_matrix:
-    """Sentence-level sparse + dense features of a message as one sparse row."""
-    sparse = message.get_sparse_features(attribute=TEXT)[1]
-    dense = message.get_dense_features(attribute=TEXT)[1]
-    return hstack(
-        [
-            csr_matrix(sparse.features if sparse else []),
-            csr_matrix(dense.features if dense else []),
-        ]
-    )
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -80,7 +69,7 @@ class LinearResponseSelector(GraphComponent):
         if len({e.get(INTENT_RESPONSE_KEY) for e in examples}) < 2:
             logger.warning("Fewer than two '%s' sub-intents: selector not trained.", intent)
             return self._resource
-        X = vstack([features_of(e) for e in examples])
+        X = sentence_matrix(examples)
         y = [e.get(INTENT_RESPONSE_KEY) for e in examples]
         self.clf = LogisticRegression(
             C=self.config["C"],
@@ -94,11 +83,12 @@ class LinearResponseSelector(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         intent = self.config["retrieval_intent"]
-        for message in messages:
+        all_probas = self.clf.predict_proba(sentence_matrix(messages)) if self.clf else None
+        for row, message in enumerate(messages):
             selector = message.get("response_selector") or {}
             selector["all_retrieval_intents"] = [intent]
-            if self.clf is not None:
-                probas = self.clf.predict_proba(features_of(message))[0]
+            if self.clf is not None and all_probas is not None:
+                probas = all_probas[row]
                 ranked = sorted(
                     zip(self.clf.classes_, probas, strict=False), key=lambda pair: -pair[1]
                 )[: self.config["ranking_length"]]

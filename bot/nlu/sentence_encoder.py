@@ -16,7 +16,8 @@ are read once per process, when the component is created.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Sequence, Text, Tuple, Type
+import os
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -58,7 +59,8 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             **DenseFeaturizer.get_default_config(),
             "encoder": "minilm",  # a key of bot.nlu.encoders.ENCODERS
             "scale": 5.0,  # multiplies the unit-length vectors (bench/encoders.py: 3 < 5 ~ 8)
-            "threads": 1,  # onnxruntime intra-op threads
+            "threads": 1,  # onnxruntime intra-op threads when parsing (one per text)
+            "train_threads": 0,  # when featurizing the training data; 0 = all cores
             "batch_size": 32,  # texts per forward pass during training
         }
 
@@ -95,11 +97,15 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         component.encoder.load()  # once per process: get_encoder shares it
         return component
 
-    def features_for(self, items: Sequence[Tuple[Text, Sequence[Span]]]) -> List[FeaturePair]:
+    def features_for(
+        self,
+        items: Sequence[Tuple[Text, Sequence[Span]]],
+        encoder: Optional[SentenceEncoder] = None,
+    ) -> List[FeaturePair]:
         """(sequence, sentence) feature matrices for (text, token spans) pairs."""
         if not items:
             return []
-        _, hidden, encodings = self.encoder.encode(
+        _, hidden, encodings = (encoder or self.encoder).encode(
             [text for text, _ in items], batch_size=int(self.config["batch_size"])
         )
         out = []
@@ -109,15 +115,21 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             out.append((sequence.astype(np.float32), sentence))
         return out
 
-    def _featurize(self, messages: Sequence[Message]) -> None:
+    def _featurize(
+        self, messages: Sequence[Message], encoder: Optional[SentenceEncoder] = None
+    ) -> None:
         """Adds the features to messages that have a TEXT."""
         with_text = [m for m in messages if m.get(TEXT)]
-        pairs = self.features_for([(m.get(TEXT), token_spans(m)) for m in with_text])
+        pairs = self.features_for([(m.get(TEXT), token_spans(m)) for m in with_text], encoder)
         for message, (sequence, sentence) in zip(with_text, pairs, strict=True):
             self.add_features_to_message(sequence, sentence, TEXT, message)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
+        # A batch job: all cores, unlike parsing, where one thread per text serves
+        # concurrent requests better.
+        threads = int(self.config["train_threads"]) or os.cpu_count() or 1
+        encoder = get_encoder(self.config["encoder"], threads)
+        self._featurize(training_data.training_examples, encoder)
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
