@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -31,7 +32,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bench.encoders import ENCODER_COMPONENT, percentile
 
@@ -65,8 +66,12 @@ def _env(extra: Dict[str, str]) -> Dict[str, str]:
     return env
 
 
-def train(name: str, config: Path, out: Path) -> float:
-    """Seconds of a whole-project `rasa train` with an empty cache."""
+def train(name: str, config: Path, out: Path) -> Tuple[float, float]:
+    """(wall, CPU) seconds of a whole-project `rasa train` with an empty cache.
+
+    CPU time (user + system of the process and its children) hardly changes when other
+    work shares the cores, so it shows what the wall time would be on a quiet machine.
+    """
     cache = out / f"cache-{name}"
     command = [
         sys.executable, "-m", "rasa", "train",
@@ -74,6 +79,7 @@ def train(name: str, config: Path, out: Path) -> float:
         "--out", str(out),
         "--fixed-model-name", name,
     ]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(
         command,
@@ -83,9 +89,11 @@ def train(name: str, config: Path, out: Path) -> float:
         text=True,
     )
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if result.returncode != 0 or not (out / f"{name}.tar.gz").exists():
         raise RuntimeError(f"rasa train ({name}) failed:\n{result.stderr[-3000:]}")
-    return seconds
+    return seconds, cpu
 
 
 async def parse_times(models: Dict[str, Path], texts: Sequence[str]) -> Dict[str, List[float]]:
@@ -164,14 +172,15 @@ def run(texts: int) -> Dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="nlu-cost-") as tmp:
         out = Path(tmp)
         configs = write_configs(out)
-        train_s = {name: train(name, configs[name], out) for name in CONFIGS}
+        trained = {name: train(name, configs[name], out) for name in CONFIGS}
         models = {name: out / f"{name}.tar.gz" for name in CONFIGS}
         rss = {name: server_rss(models[name]) for name in CONFIGS}
         _quiet()
         times = asyncio.run(parse_times(models, dev_texts(texts)))
     figures = {
         name: {
-            "train_s": train_s[name],
+            "train_s": trained[name][0],
+            "train_cpu_s": trained[name][1],
             "parse_mean_ms": statistics.mean(times[name]),
             "parse_p95_ms": percentile(times[name], 95),
             "server_rss_mb": rss[name],
@@ -194,8 +203,11 @@ def report(result: Dict[str, Any]) -> str:
         f"({result['parse_ratio']:.2f}x) | <= {PARSE_RATIO_BUDGET:g}x |",
         f"| `rasa run` server RSS after a parse | {sparse['server_rss_mb']:.0f} MB "
         f"| {encoder['server_rss_mb']:.0f} MB | <= {RSS_BUDGET_MB:.0f} MB |",
-        f"| `rasa train`, empty cache | {sparse['train_s']:.0f} s "
-        f"| {encoder['train_s']:.0f} s | <= {TRAIN_BUDGET_S:.0f} s |",
+        f"| `rasa train`, empty cache: wall (CPU) | {sparse['train_s']:.0f} s "
+        f"({sparse['train_cpu_s']:.0f} s) | {encoder['train_s']:.0f} s "
+        f"({encoder['train_cpu_s']:.0f} s) | <= {TRAIN_BUDGET_S:.0f} s |",
+        f"| load average (1 min) at the end | {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores | | |",
     ]
     missed = [
         what
