@@ -124,20 +124,9 @@ def load_data(nlu: Path) -> Any:
 
 def examples_of(data: Any) -> List[Any]:
     """bench.nlu_eval Examples of the intent examples (faq/<topic> kept as faq_key)."""
-    from bench.nlu_eval import Example
+    from bench.nlu_eval import examples_of as eval_examples_of
 
-    out = []
-    for message in data.intent_examples:
-        intent = message.get("intent")
-        key = message.get("intent_response_key")
-        out.append(
-            Example(
-                text=message.get("text"),
-                intent=intent,
-                faq_key=key if key and key != intent else None,
-            )
-        )
-    return out
+    return eval_examples_of(data)
 
 
 def folds(examples: Sequence[Any], k: int, seed: int) -> List[Tuple[List[int], List[int]]]:

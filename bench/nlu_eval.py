@@ -88,11 +88,8 @@ def _ensure_project_on_path() -> None:
         sys.path.insert(0, str(ROOT))
 
 
-def load_examples(path: Path = DEFAULT_HELDOUT) -> List[Example]:
-    """Examples of a Rasa NLU YAML file (faq/<key> kept as faq_key)."""
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    data = load_data(str(path))
+def examples_of(data: Any) -> List[Example]:
+    """Examples of Rasa TrainingData's intent examples (faq/<key> kept as faq_key)."""
     examples = []
     for message in data.intent_examples:
         intent = message.get("intent")
@@ -105,6 +102,13 @@ def load_examples(path: Path = DEFAULT_HELDOUT) -> List[Example]:
             )
         )
     return examples
+
+
+def load_examples(path: Path = DEFAULT_HELDOUT) -> List[Example]:
+    """Examples of a Rasa NLU YAML file."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return examples_of(load_data(str(path)))
 
 
 def training_fingerprint(config: Path = DEFAULT_CONFIG, nlu: Path = DEFAULT_NLU) -> str:

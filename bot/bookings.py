@@ -70,11 +70,11 @@ def open_requests_for_phone(session: Session, phone: str) -> List[BookingView]:
     return [_view(b) for b in rows]
 
 
-def cancel_request_for_phone(
+def _open_request_of_phone(
     session: Session, phone: str, request_id: int
-) -> Optional[BookingView]:
-    """Cancel one of this phone's open requests; None if it is not theirs or not open."""
-    booking = session.execute(
+) -> Optional[BookingRequest]:
+    """The open request `request_id` if it is this phone's, locked for an update."""
+    return session.execute(
         select(BookingRequest)
         .join(Customer)
         .where(
@@ -84,6 +84,13 @@ def cancel_request_for_phone(
         )
         .with_for_update()
     ).scalar_one_or_none()
+
+
+def cancel_request_for_phone(
+    session: Session, phone: str, request_id: int
+) -> Optional[BookingView]:
+    """Cancel one of this phone's open requests; None if it is not theirs or not open."""
+    booking = _open_request_of_phone(session, phone, request_id)
     if booking is None:
         return None
     booking.status = CANCELLED
@@ -96,16 +103,7 @@ def add_note_for_phone(
     session: Session, phone: str, request_id: int, note: str
 ) -> Optional[BookingView]:
     """Append a note to one of this phone's open requests; None if not theirs or not open."""
-    booking = session.execute(
-        select(BookingRequest)
-        .join(Customer)
-        .where(
-            BookingRequest.id == request_id,
-            Customer.phone == phone,
-            BookingRequest.status == REQUESTED,
-        )
-        .with_for_update()
-    ).scalar_one_or_none()
+    booking = _open_request_of_phone(session, phone, request_id)
     if booking is None:
         return None
     booking.notes = "; ".join(part for part in (booking.notes, note.strip()) if part)

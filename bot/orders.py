@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,25 +60,22 @@ def recent_orders_for_phone(session: Session, phone: str, limit: int = 3) -> Lis
 OPEN_STATUSES = ("processing", "shipped")
 
 
-def open_orders_for_phone(session: Session, phone: str, limit: int = 3) -> List[OrderView]:
-    """This phone's orders not yet delivered or cancelled, newest first."""
+def _orders_for_phone(session: Session, phone: str, condition: Any, limit: int) -> List[OrderView]:
     orders = session.execute(
         select(Order)
         .join(Customer)
-        .where(Customer.phone == phone, Order.status.in_(OPEN_STATUSES))
+        .where(Customer.phone == phone, condition)
         .order_by(Order.placed_at.desc(), Order.id.desc())
         .limit(limit)
     ).scalars()
     return [_view(o) for o in orders]
+
+
+def open_orders_for_phone(session: Session, phone: str, limit: int = 3) -> List[OrderView]:
+    """This phone's orders not yet delivered or cancelled, newest first."""
+    return _orders_for_phone(session, phone, Order.status.in_(OPEN_STATUSES), limit)
 
 
 def carrier_orders_for_phone(session: Session, phone: str, limit: int = 50) -> List[OrderView]:
     """This phone's orders handed to a carrier, newest first."""
-    orders = session.execute(
-        select(Order)
-        .join(Customer)
-        .where(Customer.phone == phone, Order.carrier.isnot(None))
-        .order_by(Order.placed_at.desc(), Order.id.desc())
-        .limit(limit)
-    ).scalars()
-    return [_view(o) for o in orders]
+    return _orders_for_phone(session, phone, Order.carrier.isnot(None), limit)
