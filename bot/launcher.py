@@ -137,11 +137,11 @@ def endpoints_yaml(action_port: int, tracker_store: str, lock_store: str = IN_ME
     )
 
 
-BOT_TRACKER_STORE = "  type: bot.tracker_store.BotSQLTrackerStore"
+BOT_TRACKER_STORE = "  type: bot.rasa_ext.tracker_store.BotSQLTrackerStore"
 
 
 def gateway_command(port: int, rasa_url: str) -> List[str]:
-    return [sys.executable, "-m", "bot.sms_gateway", "--port", str(port), "--rasa-url", rasa_url]
+    return [sys.executable, "-m", "bot.sms.gateway", "--port", str(port), "--rasa-url", rasa_url]
 
 
 def start_stack(

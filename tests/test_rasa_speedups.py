@@ -8,7 +8,7 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event
 
-from bot import rasa_speedups
+from bot.rasa_ext import speedups
 
 
 def original_resolve(type_name: str):  # noqa: ANN201
@@ -19,7 +19,7 @@ def original_resolve(type_name: str):  # noqa: ANN201
 
 
 def test_event_lookup_matches_the_original_walk() -> None:
-    rasa_speedups.install()
+    speedups.install()
     names = {cls.type_name for cls in rasa.shared.utils.common.all_subclasses(Event)}
     assert len(names) > 20
     for name in names:
@@ -30,7 +30,7 @@ def test_event_lookup_matches_the_original_walk() -> None:
 
 
 def test_action_results_are_still_validated() -> None:
-    rasa_speedups.install()
+    speedups.install()
     action = RemoteAction("action_x", None)
     good = {"events": [{"event": "slot", "name": "a", "value": 1}], "responses": []}
     assert action._validate_action_result(good)
