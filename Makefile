@@ -68,7 +68,7 @@ run: seed train
 	$$on_others $(PY) -m bot.desk --port 8080 & \
 	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $$on_others $(PY) -m devtools.plivo_standin --port 8008 & ;; esac; \
 	$$on_others $(RASA) run actions --actions actions --port 5055 & \
-	SMS_FRONT_DOOR=gateway $$on_assistant $(RASA) run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
+	SMS_FRONT_DOOR=gateway $$on_assistant $(PY) -m bot.rasa_ext.server run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
 	$$on_others $(PY) -m bot.sms.gateway --port 5006 --rasa-url http://127.0.0.1:5005 & \
 	wait
 

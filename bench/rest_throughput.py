@@ -257,6 +257,7 @@ def bench_bot(
         stack_kwargs = {
             "tracker_store": f"  type: SQL\n  dialect: sqlite\n  db: {db}",
             "actions_package": None,
+            "speedups": False,  # a plain `rasa run`, as the stock bot ships
         }
         tracker = "rasa SQLTrackerStore (SQLite WAL, temp file)"
         roles = ["rasa_server"]

@@ -37,3 +37,18 @@ def test_action_results_are_still_validated() -> None:
     with pytest.raises(ValidationError) as bad:
         action._validate_action_result({"events": [{"event": "slot", "name": 5}]})
     assert "Failed to validate Action server response" in bad.value.message
+
+
+def test_the_server_command_installs_them_before_rasa_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`python -m bot.rasa_ext.server run ...` = `rasa run ...` with the patches installed."""
+    import rasa.__main__
+
+    from bot.rasa_ext import server
+
+    calls = []
+    monkeypatch.setattr(speedups, "install", lambda: calls.append("install"))
+    monkeypatch.setattr(rasa.__main__, "main", lambda: calls.append("rasa"))
+    server.main()
+    assert calls == ["install", "rasa"]

@@ -7,7 +7,10 @@
    deserialises, i.e. for every event of a tracker on every message. Names are now looked
    up in a table built from the same walk; unknown names take the original path.
 
-Measured with bench/rest_throughput.py; see docs/benchmarks.md.
+Installed once per process, explicitly, when the Rasa server starts (`install()`, called by
+bot.rasa_ext.server, the command `make run` and bot.launcher start it with); importing
+this module changes nothing. Measured with bench/rest_throughput.py; see
+docs/benchmarks.md.
 """
 
 from __future__ import annotations

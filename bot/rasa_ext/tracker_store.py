@@ -13,7 +13,6 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from sqlalchemy.orm import sessionmaker
 
-from bot.rasa_ext import speedups
 from bot.settings import tracker_database_url
 from bot.store.db import get_engine
 
@@ -29,7 +28,6 @@ class BotSQLTrackerStore(SQLTrackerStore):
         event_broker: Optional[EventBroker] = None,
         **kwargs: Any,
     ) -> None:
-        speedups.install()
         for unused in ("dialect", "host", "db", "port", "username", "password"):
             kwargs.pop(unused, None)
         url = url or tracker_database_url()

@@ -15,7 +15,6 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.rasa_ext import speedups
 from bot.rasa_ext.keywords import match_keyword
 
 
@@ -31,7 +30,6 @@ class KeywordIntentOverride(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "KeywordIntentOverride":
-        speedups.install()  # any process that loads our model gets Rasa's fast paths
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
