@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 RASA := $(BIN)/rasa
 MODEL := models/sms-bot.tar.gz
-# Encoder weights packages (requirements-model.txt), off sys.path: see bot/nlu/encoders.py.
+# Encoder weights packages (requirements-model.txt), off sys.path: see bot/rasa_ext/nlu/encoders.py.
 NLU_MODELS := $(VENV)/share/nlu-models
 BOOT_PYTHON ?= $(shell (pyenv prefix 3.10.13 2>/dev/null || true) | sed 's|$$|/bin/python|' | head -1)
 ifeq ($(wildcard $(BOOT_PYTHON)),)
@@ -49,7 +49,7 @@ validate: setup
 	$(RASA) data validate --fail-on-warnings
 
 # Retrains only when config, domain or data changed since the last model.
-$(MODEL): $(VENV)/.installed config.yml domain.yml $(shell find data bot/nlu -type f -name '*.y*ml' -o -type f -name '*.py' -path 'bot/nlu/*')
+$(MODEL): $(VENV)/.installed config.yml domain.yml $(shell find data bot/rasa_ext/nlu -type f -name '*.y*ml' -o -type f -name '*.py' -path 'bot/rasa_ext/nlu/*')
 	$(RASA) train --fixed-model-name sms-bot --out models
 	touch $@
 
@@ -66,10 +66,10 @@ run: seed train
 	echo "CPUs:           Rasa server $${assistant:-any}, the rest $${others:-any} (ASSISTANT_CPUS)"; \
 	trap 'trap - INT TERM; kill 0' INT TERM; \
 	$$on_others $(PY) -m bot.desk --port 8080 & \
-	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $$on_others $(PY) -m bot.plivo_standin --port 8008 & ;; esac; \
+	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $$on_others $(PY) -m devtools.plivo_standin --port 8008 & ;; esac; \
 	$$on_others $(RASA) run actions --actions actions --port 5055 & \
-	SMS_FRONT_DOOR=gateway $$on_assistant $(RASA) run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
-	$$on_others $(PY) -m bot.sms_gateway --port 5006 --rasa-url http://127.0.0.1:5005 & \
+	SMS_FRONT_DOOR=gateway $$on_assistant $(PY) -m bot.rasa_ext.server run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
+	$$on_others $(PY) -m bot.sms.gateway --port 5006 --rasa-url http://127.0.0.1:5005 & \
 	wait
 
 test: setup train

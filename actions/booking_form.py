@@ -15,7 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.booking_parse import (
+from bot.settings import get_settings
+from bot.text.booking_parse import (
     is_no_request,
     parse_dates,
     parse_guests,
@@ -23,7 +24,6 @@ from bot.booking_parse import (
     parse_room_type,
     special_request_phrases,
 )
-from bot.settings import get_settings
 
 FORM_SLOTS = ("checkin", "checkout", "guests", "room_type", "special_requests")
 # Intents that interrupt the form rather than answer its question.

@@ -12,9 +12,9 @@ from actions.booking_submit import booking_span
 from actions.identity import sender_phone
 from actions.personal import utter_personal
 from actions.safe_action import SafeAction
-from bot.bookings import BookingView, cancel_request_for_phone, open_requests_for_phone
-from bot.customers import first_name_for_phone
-from bot.db import run_sync, session_scope
+from bot.store.bookings import BookingView, cancel_request_for_phone, open_requests_for_phone
+from bot.store.customers import first_name_for_phone
+from bot.store.db import run_sync, session_scope
 
 _REF = re.compile(r"(?<![A-Za-z0-9])[Rr]-?\s?(\d{1,6})(?![0-9])")
 

@@ -13,9 +13,9 @@ from actions.booking_form import FORM_SLOTS
 from actions.identity import sender_phone
 from actions.personal import utter_personal
 from actions.safe_action import SafeAction
-from bot.bookings import BookingView, create_booking_request
-from bot.customers import first_name_for_phone
-from bot.db import run_sync, session_scope
+from bot.store.bookings import BookingView, create_booking_request
+from bot.store.customers import first_name_for_phone
+from bot.store.db import run_sync, session_scope
 
 
 def booking_span(check_in: dt.date, check_out: dt.date) -> str:

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.rephrase import ask_to_rephrase
-from bot.fallback_band import is_implausible
+from bot.rasa_ext.fallback_band import is_implausible
 
 INTENT_DESCRIPTIONS = {
     "track_order": "check on an order",
@@ -44,7 +44,7 @@ NOT_SUGGESTED = {None, "out_of_scope", "nlu_fallback", "affirm", "deny"}
 def best_guess(latest_message: Dict[Text, Any]) -> Optional[Text]:
     """The classifier's top intent (full retrieval name for faq) if worth suggesting, or None.
 
-    Only the top candidate can be plausible, and not when bot.nlu.confidence_band marked
+    Only the top candidate can be plausible, and not when bot.rasa_ext.nlu.confidence_band marked
     it implausible (out_of_scope on top, or below the band); a runner-up is never offered.
     """
     if is_implausible(latest_message):

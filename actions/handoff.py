@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import conversation_topic, sender_phone
 from actions.safe_action import SafeAction
-from bot.db import run_sync, session_scope
 from bot.desk.notices import HandoffNotice, handoff_notice
-from bot.desk.ownership import ownership_of
-from bot.handoffs import record_handoff, team_for
+from bot.store.db import run_sync, session_scope
+from bot.store.handoffs import record_handoff, team_for
+from bot.store.ownership import ownership_of
 
 
 def _record(phone: str, reason: str, team: str, detail: Optional[str]) -> HandoffNotice:

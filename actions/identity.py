@@ -4,7 +4,7 @@ from typing import Optional
 
 from rasa_sdk import Tracker
 
-from bot.phone import to_e164
+from bot.text.phone import to_e164
 
 
 def sender_phone(tracker: Tracker) -> Optional[str]:
@@ -16,7 +16,7 @@ def conversation_topic(tracker: Tracker) -> Optional[str]:
     """`orders` or `bookings` when the latest task-related intent points there.
 
     A text that asked for a person and named a task ("get me an agent, my package is
-    lost") carries that task as `handoff_task` (bot.nlu.person_request).
+    lost") carries that task as `handoff_task` (bot.rasa_ext.nlu.person_request).
     """
     for event in reversed(tracker.events):
         if event.get("event") != "user":

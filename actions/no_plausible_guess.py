@@ -1,6 +1,6 @@
 """action_no_plausible_guess: a not-understood text with no plausible guess is out of scope.
 
-bot.nlu.confidence_band marks such a text (`nlu_fallback` with the entity
+bot.rasa_ext.nlu.confidence_band marks such a text (`nlu_fallback` with the entity
 `implausible_guess`); the intent stays `nlu_fallback` so the forms still take an unsure
 text as an answer. Where a rule sends it here, the text is re-issued as `out_of_scope`
 (Rasa's own way of replacing a message, as its two-stage fallback does), so the

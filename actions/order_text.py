@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import List, Optional
 
-from bot.orders import OrderView
+from bot.store.orders import OrderView
 
 
 def short_date(day: Optional[dt.date]) -> str:

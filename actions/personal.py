@@ -9,8 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import sender_phone
-from bot.customers import first_name_for_phone
-from bot.db import run_sync, session_scope
+from bot.store.customers import first_name_for_phone
+from bot.store.db import run_sync, session_scope
 
 logger = logging.getLogger(__name__)
 NAME_IN_REPLY = 20  # characters: a long name must not push a reply past one segment

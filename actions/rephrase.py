@@ -1,7 +1,7 @@
 """action_default_ask_rephrase: ask once to say it another way; a second miss gets a person.
 
 Inside the two-stage fallback, an out-of-scope text is not a clarification, so Rasa asks
-to rephrase again, and again; and a text with no plausible guess (bot.nlu.confidence_band)
+to rephrase again, and again; and a text with no plausible guess (bot.rasa_ext.nlu.confidence_band)
 gets "say it another way" from the clarify step too. Once the texter has answered twice
 since the fallback started, we stop asking and hand over instead, like Rasa's own give-up
 (action_default_fallback).

@@ -14,8 +14,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import conversation_topic, sender_phone
-from bot.db import run_sync, session_scope
-from bot.handoffs import record_handoff, team_for
+from bot.store.db import run_sync, session_scope
+from bot.store.handoffs import record_handoff, team_for
 
 logger = logging.getLogger(__name__)
 

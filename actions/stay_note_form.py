@@ -21,10 +21,10 @@ from actions.booking_requests import list_requests, requested_ref
 from actions.booking_submit import booking_span
 from actions.identity import sender_phone
 from actions.safe_action import SafeAction
-from bot.booking_parse import is_no_request
-from bot.bookings import BookingView
-from bot.db import run_sync
-from bot.stay_notes import is_new_booking
+from bot.store.bookings import BookingView
+from bot.store.db import run_sync
+from bot.text.booking_parse import is_no_request
+from bot.text.stay_notes import is_new_booking
 
 # Intents answered on the way (rules in data/rules/stay_requests.yml), the form resumes.
 INTERRUPTIONS = {"faq", "track_order", "menu", "my_requests", "bot_challenge", "out_of_scope"}

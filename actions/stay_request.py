@@ -21,10 +21,10 @@ from actions.booking_submit import booking_span
 from actions.identity import sender_phone
 from actions.personal import shorten, utter_personal
 from actions.safe_action import SafeAction
-from bot.bookings import BookingView, add_note_for_phone, open_requests_for_phone
-from bot.customers import first_name_for_phone
-from bot.db import run_sync, session_scope
-from bot.stay_notes import is_new_booking, stay_note
+from bot.store.bookings import BookingView, add_note_for_phone, open_requests_for_phone
+from bot.store.customers import first_name_for_phone
+from bot.store.db import run_sync, session_scope
+from bot.text.stay_notes import is_new_booking, stay_note
 
 NOTE_IN_REPLY = 45  # characters of the note quoted back (the reply stays one segment)
 

@@ -17,9 +17,8 @@ from actions.order_text import (
     order_status_text,
 )
 from actions.safe_action import SafeAction
-from bot.carriers import find_carrier, same_carrier
-from bot.db import run_sync, session_scope
-from bot.orders import (
+from bot.store.db import run_sync, session_scope
+from bot.store.orders import (
     OPEN_STATUSES,
     OrderView,
     carrier_orders_for_phone,
@@ -27,7 +26,8 @@ from bot.orders import (
     open_orders_for_phone,
     recent_orders_for_phone,
 )
-from bot.orders_format import find_order_number, normalise_order_number
+from bot.text.carriers import find_carrier, same_carrier
+from bot.text.orders_format import find_order_number, normalise_order_number
 
 
 @dataclass(frozen=True)

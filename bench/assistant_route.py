@@ -32,8 +32,8 @@ from bench.rasa_alone import (
     timed,
 )
 from bench.rest_throughput import drive, sender_ids
-from bot import gateway_auth
-from bot.rasa_asker import PROCESS_PATH
+from bot.sms import gateway_auth
+from bot.sms.rasa_asker import PROCESS_PATH
 
 
 async def drive_process_route(url: str, messages: int, senders: Iterator[str]) -> int:

@@ -46,7 +46,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIGS = ("sparse", "minilm", "paraphrase-l3", "minilm-dense")
-ENCODER_COMPONENT = "bot.nlu.sentence_encoder.SentenceEncoderFeaturizer"
+ENCODER_COMPONENT = "bot.rasa_ext.nlu.sentence_encoder.SentenceEncoderFeaturizer"
 SPARSE_FEATURIZERS = ("RegexFeaturizer", "LexicalSyntacticFeaturizer", "CountVectorsFeaturizer")
 RUNTIME_PACKAGES = ("onnxruntime", "onnx", "tokenizers")
 DEFAULT_SCALE = 5.0
@@ -159,7 +159,7 @@ def install_training_cache() -> None:
     from rasa.shared.nlu.constants import TEXT
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from bot.nlu.sentence_encoder import SentenceEncoderFeaturizer, token_spans
+    from bot.rasa_ext.nlu.sentence_encoder import SentenceEncoderFeaturizer, token_spans
 
     cache: Dict[Tuple[str, str, Tuple[Tuple[int, int], ...]], Tuple[Any, Any]] = {}
 
@@ -310,7 +310,7 @@ def encoder_install_mb(encoder: Optional[str]) -> float:
     """On-disk size of an encoder's weights package folder(s)."""
     if not encoder:
         return 0.0
-    from bot.nlu.encoders import ENCODERS, find_package_dir
+    from bot.rasa_ext.nlu.encoders import ENCODERS, find_package_dir
 
     spec = ENCODERS[encoder]
     dirs = {find_package_dir(spec.package_dir), find_package_dir(spec.tokenizer_package_dir)}

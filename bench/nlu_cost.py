@@ -119,10 +119,10 @@ def _rss_mb(pid: int) -> float:
 
 
 def server_rss(model: Path, timeout: float = 240.0) -> float:
-    """VmRSS (MB) of `rasa run --enable-api` with the model, after one parse over HTTP."""
+    """VmRSS (MB) of `rasa run --enable-api` (bot.rasa_ext.server) after one parse over HTTP."""
     port = _free_port()
     command = [
-        sys.executable, "-m", "rasa", "run", "--enable-api",
+        sys.executable, "-m", "bot.rasa_ext.server", "run", "--enable-api",
         "--model", str(model), "--port", str(port), "--interface", "127.0.0.1",
     ]  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="nlu-cost-server-") as cwd:  # no endpoints.yml

@@ -83,7 +83,7 @@ class Prediction:
 
 
 def _ensure_project_on_path() -> None:
-    """Custom components (bot.nlu.*) are referenced by module path in the model."""
+    """Custom components (bot.rasa_ext.nlu.*) are referenced by module path in the model."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
 
@@ -118,8 +118,8 @@ def training_fingerprint(config: Path = DEFAULT_CONFIG, nlu: Path = DEFAULT_NLU)
     digest = hashlib.sha256(rasa.__version__.encode())
     files: List[Path] = [config]
     files += sorted(nlu.rglob("*.yml")) if nlu.is_dir() else [nlu]
-    files += sorted((ROOT / "bot" / "nlu").glob("*.py"))
-    files += [ROOT / "bot" / "orders_format.py"]
+    files += sorted((ROOT / "bot" / "rasa_ext" / "nlu").glob("*.py"))
+    files += [ROOT / "bot" / "text" / "orders_format.py"]
     for path in files:
         if path.exists():
             digest.update(

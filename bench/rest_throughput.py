@@ -12,10 +12,10 @@ What it does, in one run:
 1. Builds the stock bot once with `rasa init --no-prompt` (its DIET + TED default config) in
    var/bench/rasa-init/ and reuses its model on later runs (delete the folder to rebuild).
 2. Starts one stack at a time (the machine has 2 cores), each with a fresh temporary SQLite
-   tracker store in WAL journal mode (ours gets WAL from bot.db; the stock file is created in
+   tracker store in WAL journal mode (ours gets WAL from bot.store.db; the stock file is created in
    WAL mode here), the same in-memory lock store and a REST-only credentials file:
    - ours: `rasa run actions` + `rasa run` on models/sms-bot.tar.gz, tracker store
-     bot.tracker_store.BotSQLTrackerStore on a fresh migrated + seeded SQLite DATABASE_URL;
+     bot.rasa_ext.tracker_store.BotSQLTrackerStore on a fresh migrated + seeded SQLite DATABASE_URL;
    - stock: `rasa run` on the rasa init model (no action server: it has no custom actions),
      tracker store Rasa's SQLTrackerStore (`type: SQL`, `dialect: sqlite`).
 3. Warms each server up, then simulates `--concurrency` customers texting over
@@ -103,8 +103,8 @@ def stock_model(rebuild_log: Path) -> Path:
 def prepare_our_database(url: str) -> None:
     """Migrate and seed a fresh database (in a child process: alembic configures logging)."""
     code = (
-        "from bot.migrate import upgrade; from bot.db import session_scope; "
-        "from bot.seed import seed\n"
+        "from bot.store.migrate import upgrade; from bot.store.db import session_scope; "
+        "from bot.store.seed import seed\n"
         "upgrade()\n"
         "with session_scope() as s: seed(s)\n"
     )
@@ -121,7 +121,7 @@ def sqlite_wal(path: Path) -> None:
     """Create an SQLite file in WAL journal mode (a mode stored in the file, so it persists).
 
     Rasa's SQLTrackerStore opens SQLite with the default rollback journal; our database gets
-    WAL from the migrations and the action server (bot.db), which makes commits cheaper.
+    WAL from the migrations and the action server (bot.store.db), which makes commits cheaper.
     Giving the stock tracker file WAL too keeps the comparison about the bots, not the journal.
     """
     with sqlite3.connect(path) as connection:
@@ -247,14 +247,17 @@ def bench_bot(
         db_url = f"sqlite:///{workdir / 'bot.db'}"
         prepare_our_database(db_url)
         stack_kwargs: Dict[str, Any] = {"env": {"DATABASE_URL": db_url}}
-        tracker = "bot.tracker_store.BotSQLTrackerStore (SQLite WAL, temp file; bot tables too)"
+        tracker = (
+            "bot.rasa_ext.tracker_store.BotSQLTrackerStore (SQLite WAL, temp file; bot tables too)"
+        )
         roles = ["action_server", "rasa_server"]
     else:
         db = workdir / "tracker.db"
-        sqlite_wal(db)  # our database is in WAL mode (bot.db sets it), so the stock one too
+        sqlite_wal(db)  # our database is in WAL mode (bot.store.db sets it), so the stock one too
         stack_kwargs = {
             "tracker_store": f"  type: SQL\n  dialect: sqlite\n  db: {db}",
             "actions_package": None,
+            "speedups": False,  # a plain `rasa run`, as the stock bot ships
         }
         tracker = "rasa SQLTrackerStore (SQLite WAL, temp file)"
         roles = ["rasa_server"]

@@ -58,10 +58,10 @@ from bot.launcher import (
     redis_locks,
     start_stack,
 )
-from bot.plivo_standin.runner import StandIn
-from bot.plivo_standin.signing import sign_request
-from bot.plivo_standin.state import STATE
 from bot.settings import PROJECT_ROOT
+from devtools.plivo_standin.runner import StandIn
+from devtools.plivo_standin.signing import sign_request
+from devtools.plivo_standin.state import STATE
 
 AUTH_ID = "MABENCHSTANDIN000000"
 AUTH_TOKEN = "bench-token-not-a-secret"

@@ -166,7 +166,7 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     )
     args = parser.parse_args(list(argv) if argv is not None else None)
     if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))  # custom components (bot.nlu.*) by module path
+        sys.path.insert(0, str(ROOT))  # custom components (bot.rasa_ext.nlu.*) by module path
     logging.getLogger().setLevel(logging.WARNING)
 
     low_now, threshold_now, ambiguity = pipeline_settings(args.config)

@@ -1,1 +1,1 @@
-"""The SMS customer-service assistant's own package: settings, data layer, NLU parts, CLI."""
+"""The SMS customer-service assistant: settings and CLI here; store, text, sms, desk, rasa_ext."""

@@ -6,9 +6,9 @@ import argparse
 import logging
 from typing import List, Optional
 
-from bot.db import session_scope
-from bot.migrate import upgrade
-from bot.seed import seed
+from bot.store.db import session_scope
+from bot.store.migrate import upgrade
+from bot.store.seed import seed
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -73,7 +73,7 @@ def cmd_agents_password(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_agents(_args: argparse.Namespace) -> int:
-    from bot.demo_agents import ensure_demo_agents
+    from bot.desk.demo_agents import ensure_demo_agents
 
     for line in ensure_demo_agents():
         print(line)

@@ -22,6 +22,8 @@ from bot import cpus
 from bot.settings import PROJECT_ROOT
 
 RASA = str(Path(sys.executable).with_name("rasa"))
+# The Rasa server: `rasa` with bot.rasa_ext.speedups installed at start-up.
+RASA_SERVER = [sys.executable, "-m", "bot.rasa_ext.server"]
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "sms-bot.tar.gz"
 
 
@@ -137,11 +139,11 @@ def endpoints_yaml(action_port: int, tracker_store: str, lock_store: str = IN_ME
     )
 
 
-BOT_TRACKER_STORE = "  type: bot.tracker_store.BotSQLTrackerStore"
+BOT_TRACKER_STORE = "  type: bot.rasa_ext.tracker_store.BotSQLTrackerStore"
 
 
 def gateway_command(port: int, rasa_url: str) -> List[str]:
-    return [sys.executable, "-m", "bot.sms_gateway", "--port", str(port), "--rasa-url", rasa_url]
+    return [sys.executable, "-m", "bot.sms.gateway", "--port", str(port), "--rasa-url", rasa_url]
 
 
 def start_stack(
@@ -157,12 +159,14 @@ def start_stack(
     actions_package: Optional[str] = "actions",
     gateway_port: Optional[int] = None,
     assistant_cpus: Optional[Set[int]] = None,
+    speedups: bool = True,
 ) -> RasaStack:
     """Start the servers and wait until they answer; the caller must stop() them.
 
     With `gateway_port`, the SMS gateway receives Plivo's webhooks on that port and the
     Rasa server runs with SMS_FRONT_DOOR=gateway. With `assistant_cpus`, the Rasa server
-    runs on those CPUs and the other servers on the rest (bot/cpus.py).
+    runs on those CPUs and the other servers on the rest (bot/cpus.py). `speedups=False`
+    starts a plain `rasa run` (a stock bot to compare with), without this project's patches.
     """
     stack = RasaStack(rasa_port or free_port(), action_port or free_port(), gateway_port)
     stack.workdir = tempfile.TemporaryDirectory(prefix="rasa-stack-")
@@ -212,7 +216,7 @@ def start_stack(
         server = spawn(
             "rasa",
             [
-                RASA,
+                *(RASA_SERVER if speedups else [RASA]),
                 "run",
                 "--model",
                 str(model),

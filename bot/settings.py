@@ -38,7 +38,7 @@ def tracker_database_url() -> str:
 
 def inbox_database_url(url: Optional[str] = None) -> Optional[str]:
     """The SMS receiver's own file of inbound texts when the database (DATABASE_URL) is an
-    SQLite file (`bot.db` -> `bot-inbox.db`, see bot/inbox.py); None otherwise (PostgreSQL
+    SQLite file (`bot.db` -> `bot-inbox.db`, see bot/sms/inbox.py); None otherwise (PostgreSQL
     records inbound texts straight into `messages`)."""
     return _sqlite_sibling(url or database_url(), "inbox")
 
@@ -77,7 +77,7 @@ class Settings:
     inbound_claim_lease_seconds: float = 30.0
     sms_processing_concurrency: int = 4
     # Who receives Plivo's webhooks and runs the outbox: "rasa" (the Rasa server itself)
-    # or "gateway" (python -m bot.sms_gateway, which asks the Rasa server for answers).
+    # or "gateway" (python -m bot.sms.gateway, which asks the Rasa server for answers).
     sms_front_door: str = "rasa"
     # Agent desk
     business_hours: str = "09:00-18:00"

@@ -3,11 +3,11 @@
 Two ways to run it (credentials key `front_door`, else SMS_FRONT_DOOR):
 
 - `rasa` (default): the Rasa server receives Plivo's webhooks itself and sends replies
-  through the outbox (bot/plivo_front_door.py): one process, nothing else to start.
+  through the outbox (bot/sms/plivo_front_door.py): one process, nothing else to start.
     POST /webhooks/plivo/webhook   inbound texts (V3-signed)
     POST /webhooks/plivo/status    delivery reports
     GET  /webhooks/plivo/          health
-- `gateway`: `python -m bot.sms_gateway` receives the webhooks and runs the outbox in a
+- `gateway`: `python -m bot.sms.gateway` receives the webhooks and runs the outbox in a
   process of its own, so the Rasa server only runs the assistant:
     POST /webhooks/plivo/process   one text from the gateway (HMAC-signed) -> bot messages
     GET  /webhooks/plivo/          health
@@ -34,14 +34,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import gateway_auth, outbox
-from bot.db import run_sync, session_scope
-from bot.phone import to_e164
-from bot.plivo_front_door import PlivoFrontDoor
 from bot.settings import Settings, get_settings
-from bot.sms_back_office import SmsBackOffice, wake_worker
-from bot.sms_conversation import AskBot
-from bot.sms_text import join_turn
+from bot.sms import gateway_auth, outbox
+from bot.sms.back_office import SmsBackOffice, wake_worker
+from bot.sms.conversation import AskBot
+from bot.sms.plivo_front_door import PlivoFrontDoor
+from bot.sms.text import join_turn
+from bot.store.db import run_sync, session_scope
+from bot.text.phone import to_e164
 
 logger = logging.getLogger(__name__)
 

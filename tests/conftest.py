@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.db import dispose_engines, session_scope
-from bot.inbox import ensure_inbox, inbox_nonces, inbox_texts
-from bot.migrate import upgrade
-from bot.seed import seed
 from bot.settings import inbox_database_url
+from bot.sms.inbox import ensure_inbox, inbox_nonces, inbox_texts
+from bot.store.db import dispose_engines, session_scope
+from bot.store.migrate import upgrade
+from bot.store.seed import seed
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
@@ -58,7 +58,7 @@ def _fresh_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def _reset(url: str) -> None:
     """Empty the bot's tables (keeps the schema) so each test starts from the seed."""
-    from bot.models import Base
+    from bot.store.models import Base
 
     with session_scope(url) as session:
         for table in reversed(Base.metadata.sorted_tables):
@@ -95,7 +95,7 @@ def _model_inputs_newest_mtime() -> float:
     from bot.settings import PROJECT_ROOT
 
     files = [PROJECT_ROOT / "config.yml", PROJECT_ROOT / "domain.yml"]
-    for folder in ("data", "bot/nlu"):
+    for folder in ("data", "bot/rasa_ext/nlu"):
         files += [p for p in (PROJECT_ROOT / folder).rglob("*") if p.is_file()]
     return max(p.stat().st_mtime for p in files)
 

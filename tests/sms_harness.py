@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Set
 
 from bot.launcher import IN_MEMORY_LOCKS, RasaStack, free_port, start_stack
-from bot.plivo_standin.runner import StandIn
-from bot.plivo_standin.signing import sign_request
 from bot.settings import PROJECT_ROOT
+from devtools.plivo_standin.runner import StandIn
+from devtools.plivo_standin.signing import sign_request
 
 AUTH_ID = "MATESTSTANDIN0000000"
 AUTH_TOKEN = "test-auth-token-not-a-secret"
@@ -205,9 +205,9 @@ def inbound_params(phone: str, text: str, uuid: Optional[str] = None, **extra: s
 @contextmanager
 def running_sms_setup(work: Path, model: Path, front_door: str = "gateway") -> Iterator[SmsSetup]:
     """A fresh migrated + seeded SQLite database under `work`, and everything running."""
-    from bot.db import session_scope
-    from bot.migrate import upgrade
-    from bot.seed import seed
+    from bot.store.db import session_scope
+    from bot.store.migrate import upgrade
+    from bot.store.seed import seed
 
     url = f"sqlite:///{work / 'bot.db'}"
     upgrade(url)

@@ -11,9 +11,9 @@ from actions.booking_submit import ActionSubmitBooking
 from actions.faq import ActionAnswerFaq
 from actions.handoff import ActionDefaultFallback, ActionHandoff
 from actions.track_order import ActionTrackOrder
-from bot.db import dispose_engines, session_scope
-from bot.handoffs import open_handoffs
-from bot.seed import ALEX, PRIYA, SAM
+from bot.store.db import dispose_engines, session_scope
+from bot.store.handoffs import open_handoffs
+from bot.store.seed import ALEX, PRIYA, SAM
 from tests.action_helpers import make_tracker, run_action, texts
 
 UNKNOWN = "+15005550999"
@@ -105,7 +105,7 @@ async def test_confirmed_booking_is_stored_as_requested(database_url: str) -> No
     reply = texts(messages)[0]
     assert "not a guaranteed booking" in reply and "on your file" in reply
     assert reply.startswith("Thanks Alex, request R") and len(reply) <= 160
-    from bot.bookings import open_requests_for_phone
+    from bot.store.bookings import open_requests_for_phone
 
     with session_scope() as session:
         [stored] = open_requests_for_phone(session, ALEX)
@@ -124,7 +124,7 @@ async def test_declined_booking_is_not_stored(database_url: str) -> None:
     tracker = make_tracker(ALEX, "no", "deny", slots=booking_slots(booking_confirmed=False))
     messages, _ = await run_action(ActionSubmitBooking(), tracker)
     assert messages[0]["response"] == "utter_booking_discarded"
-    from bot.bookings import open_requests_for_phone
+    from bot.store.bookings import open_requests_for_phone
 
     with session_scope() as session:
         assert open_requests_for_phone(session, ALEX) == []

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, Dict, List
 
 from actions.booking_form import ValidateBookingForm
-from bot.seed import ALEX
+from bot.store.seed import ALEX
 from tests.action_helpers import make_tracker, run_action
 
 

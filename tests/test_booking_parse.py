@@ -6,7 +6,12 @@ import datetime as dt
 
 import pytest
 
-from bot.booking_parse import parse_dates, parse_guests, parse_room_type, special_request_phrases
+from bot.text.booking_parse import (
+    parse_dates,
+    parse_guests,
+    parse_room_type,
+    special_request_phrases,
+)
 
 TODAY = dt.date(2026, 11, 29)  # a Sunday
 D = dt.date

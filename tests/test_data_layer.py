@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.bookings import (
+from bot.store.bookings import (
     cancel_request_for_phone,
     create_booking_request,
     open_requests_for_phone,
 )
-from bot.db import session_scope
-from bot.handoffs import open_handoffs, record_handoff
-from bot.orders import find_order_for_phone, recent_orders_for_phone
-from bot.seed import ALEX, SAM
+from bot.store.db import session_scope
+from bot.store.handoffs import open_handoffs, record_handoff
+from bot.store.orders import find_order_for_phone, recent_orders_for_phone
+from bot.store.seed import ALEX, SAM
 
 
 def test_order_is_found_only_for_its_owner(database_url: str) -> None:
@@ -73,7 +73,7 @@ def test_handoff_is_recorded_once_while_open(database_url: str) -> None:
 
 
 def test_seed_is_idempotent(database_url: str) -> None:
-    from bot.seed import seed
+    from bot.store.seed import seed
 
     with session_scope() as session:
         seed(session)

@@ -7,14 +7,15 @@ import threading
 
 import pytest
 
-from bot.db import session_scope
-from bot.desk import agents, ownership, routing
+from bot.desk import agents, routing
 from bot.desk.hours import describe_opening, is_open, next_opening
 from bot.desk.maintenance import maintain_once
 from bot.desk.notices import handoff_notice
-from bot.models import Conversation, OutboxMessage
-from bot.seed import ALEX, PRIYA, SAM
 from bot.settings import Settings
+from bot.store import ownership
+from bot.store.db import session_scope
+from bot.store.models import Conversation, OutboxMessage
+from bot.store.seed import ALEX, PRIYA, SAM
 
 
 def make_agent(username: str, teams=("general",), capacity: int = 10, online: bool = True):

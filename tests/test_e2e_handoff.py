@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from bot import outbox
-from bot.db import session_scope
-from bot.desk import agents, ownership
-from bot.models import Message
+from bot.desk import agents
 from bot.settings import tracker_database_url
+from bot.sms import outbox
+from bot.store import ownership
+from bot.store.db import session_scope
+from bot.store.models import Message
 from tests.sms_harness import SmsSetup
 
 pytestmark = pytest.mark.slow

@@ -9,10 +9,10 @@ from typing import Iterator, List
 
 import pytest
 
-from bot.db import session_scope
-from bot.handoffs import open_handoffs
 from bot.launcher import RasaStack, start_stack
-from bot.seed import ALEX, SAM
+from bot.store.db import session_scope
+from bot.store.handoffs import open_handoffs
+from bot.store.seed import ALEX, SAM
 
 pytestmark = pytest.mark.slow
 

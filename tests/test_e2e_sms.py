@@ -8,9 +8,9 @@ from typing import Iterator
 
 import pytest
 
-from bot.db import session_scope
-from bot.seed import ALEX, SAM
 from bot.settings import inbox_database_url
+from bot.store.db import session_scope
+from bot.store.seed import ALEX, SAM
 from tests.sms_harness import SmsSetup, inbound_params, running_sms_setup
 
 pytestmark = pytest.mark.slow
@@ -139,7 +139,7 @@ def test_mms_gets_a_polite_reply_and_media_is_kept(sms: SmsSetup) -> None:
     assert "picture" in reply
     from sqlalchemy import select
 
-    from bot.models import Message
+    from bot.store.models import Message
 
     with session_scope(sms.database_url) as session:
         media = session.execute(select(Message.media).where(Message.kind == "mms")).scalars().all()
@@ -177,7 +177,7 @@ def test_accepted_but_timed_out_is_not_sent_twice(sms: SmsSetup) -> None:
     assert len(sms.sent(phone)) == 1
     from sqlalchemy import select
 
-    from bot.models import OutboxMessage
+    from bot.store.models import OutboxMessage
 
     with session_scope(sms.database_url) as session:
         row = session.execute(
@@ -192,7 +192,7 @@ def test_delivery_reports_update_the_outbox(sms: SmsSetup) -> None:
     sms.ask(phone, "hi")
     from sqlalchemy import select
 
-    from bot.models import OutboxMessage
+    from bot.store.models import OutboxMessage
 
     deadline = time.monotonic() + 10
     status = None
@@ -215,8 +215,8 @@ def test_concurrent_delivery_reports_each_get_their_own_answer(sms: SmsSetup) ->
 
     from sqlalchemy import func, select
 
-    from bot.models import DeliveryReport
-    from bot.plivo_standin.signing import sign_request
+    from bot.store.models import DeliveryReport
+    from devtools.plivo_standin.signing import sign_request
     from tests.sms_harness import AUTH_TOKEN, post_form
 
     phone = fresh_phone()
@@ -251,8 +251,8 @@ def test_concurrent_delivery_reports_each_get_their_own_answer(sms: SmsSetup) ->
 def test_long_replies_are_trimmed_and_more_sends_the_rest(sms: SmsSetup) -> None:
     phone = fresh_phone()
     sms.ask(phone, "hi")
-    from bot.outbox import enqueue
-    from bot.sms_segments import segment_count
+    from bot.sms.outbox import enqueue
+    from bot.sms.segments import segment_count
 
     long_text = "Here is everything about our rooms. " * 12  # ~430 chars: 3 segments
     with session_scope(sms.database_url) as session:
@@ -315,7 +315,7 @@ def test_rasa_process_route_needs_the_gateway_signature(sms: SmsSetup) -> None:
     are not served there at all."""
     import json
 
-    from bot import gateway_auth
+    from bot.sms import gateway_auth
     from tests.sms_harness import AUTH_TOKEN, http_json, post_form
 
     url = f"{sms.bot_url}/webhooks/plivo/process"

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from actions.clarify import best_guess, describe
-from bot.db import session_scope
-from bot.models import HandoffRequest
-from bot.seed import ALEX, PRIYA, SAM
+from bot.store.db import session_scope
+from bot.store.models import HandoffRequest
+from bot.store.seed import ALEX, PRIYA, SAM
 from tests.sms_harness import SmsSetup, running_sms_setup
 
 pytestmark = pytest.mark.slow

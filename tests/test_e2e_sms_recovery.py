@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import cpus, inbox
-from bot.db import session_scope
+from bot import cpus
 from bot.launcher import IN_MEMORY_LOCKS, redis_locks
-from bot.models import Message
-from bot.seed import ALEX
 from bot.settings import inbox_database_url
+from bot.sms import inbox
+from bot.store.db import session_scope
+from bot.store.models import Message
+from bot.store.seed import ALEX
 from tests.sms_harness import SmsSetup, inbound_params
 
 pytestmark = pytest.mark.slow
@@ -85,7 +86,7 @@ def test_gateway_keeps_texts_while_the_assistant_is_down(
     """The Rasa server dies; the gateway still acknowledges, records and, once the
     assistant is back, answers every text exactly once."""
     from bot.launcher import wait_http
-    from bot.migrate import upgrade
+    from bot.store.migrate import upgrade
 
     database_url = f"sqlite:///{tmp_path / 'bot.db'}"
     upgrade(database_url)
@@ -132,7 +133,7 @@ def test_a_dead_dispatcher_is_restarted_and_loses_nothing(
     import signal
 
     from bot.launcher import child_pids
-    from bot.migrate import upgrade
+    from bot.store.migrate import upgrade
 
     database_url = f"sqlite:///{tmp_path / 'bot.db'}"
     upgrade(database_url)

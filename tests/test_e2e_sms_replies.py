@@ -9,11 +9,11 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
-from bot.bookings import BookingView, create_booking_request, open_requests_for_phone
-from bot.customers import get_or_create_customer
-from bot.db import session_scope
-from bot.models import Order, utcnow
-from bot.seed import ALEX, PRIYA, SAM
+from bot.store.bookings import BookingView, create_booking_request, open_requests_for_phone
+from bot.store.customers import get_or_create_customer
+from bot.store.db import session_scope
+from bot.store.models import Order, utcnow
+from bot.store.seed import ALEX, PRIYA, SAM
 from tests.sms_harness import SmsSetup, running_sms_setup
 
 pytestmark = pytest.mark.slow

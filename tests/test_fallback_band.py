@@ -1,7 +1,7 @@
 """The clarification band and the person-request override, with fabricated rankings.
 
-bot.nlu.confidence_band and bot.nlu.person_request run on real rasa Messages; the clarify
-and rephrase actions on real rasa_sdk Trackers. No model is trained here.
+bot.rasa_ext.nlu.confidence_band and bot.rasa_ext.nlu.person_request run on real rasa
+Messages; the clarify and rephrase actions on real rasa_sdk Trackers. No model is trained here.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from rasa.shared.nlu.training_data.message import Message
 from actions.clarify import ActionDefaultAskAffirmation, best_guess
 from actions.identity import conversation_topic
 from actions.rephrase import ActionAskRephrase, texts_since_fallback_started
-from bot.fallback_band import is_implausible
-from bot.nlu.confidence_band import apply_band, band_decision
-from bot.nlu.person_request import apply_person_request
+from bot.rasa_ext.fallback_band import is_implausible
+from bot.rasa_ext.nlu.confidence_band import apply_band, band_decision
+from bot.rasa_ext.nlu.person_request import apply_person_request
 from tests.action_helpers import make_tracker, run_action
 
 LOW = 0.3
@@ -222,8 +222,8 @@ async def test_first_miss_asks_to_rephrase() -> None:
 
 
 async def test_second_miss_hands_over(database_url: str) -> None:
-    from bot.db import session_scope
-    from bot.handoffs import open_handoffs
+    from bot.store.db import session_scope
+    from bot.store.handoffs import open_handoffs
 
     tracker = _in_fallback(["/out_of_scope", "whats the weather"])
     messages, events = await run_action(ActionAskRephrase(), tracker)

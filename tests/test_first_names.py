@@ -8,11 +8,11 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from bot.customers import first_name_for_phone, get_or_create_customer
-from bot.db import dispose_engines, session_scope
-from bot.migrate import alembic_config
-from bot.names import first_name_of
-from bot.seed import ALEX, JORDAN, PRIYA, SAM
+from bot.store.customers import first_name_for_phone, get_or_create_customer
+from bot.store.db import dispose_engines, session_scope
+from bot.store.migrate import alembic_config
+from bot.store.seed import ALEX, JORDAN, PRIYA, SAM
+from bot.text.names import first_name_of
 from tests.test_migrations import empty_database  # noqa: F401 - the fixture
 
 

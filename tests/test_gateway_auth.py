@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import gateway_auth
+from bot.sms import gateway_auth
 
 TOKEN = "test-token"
 BODY = b'{"phone": "+15005550001", "text": "ORDER A1001", "message_id": "7"}'

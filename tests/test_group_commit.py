@@ -1,4 +1,4 @@
-"""Group commit (bot/group_commit.py) on a real SQLite file: writes that arrive together
+"""Group commit (bot/sms/group_commit.py) on a real SQLite file: writes that arrive together
 share a transaction, and each still gets its own answer."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import connection_scope, dispose_engines, session_scope
-from bot.group_commit import GroupCommit, Refused
+from bot.sms.group_commit import GroupCommit, Refused
+from bot.store.db import connection_scope, dispose_engines, session_scope
 
 
 @pytest.fixture

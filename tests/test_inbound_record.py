@@ -9,10 +9,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from bot.db import session_scope
-from bot.models import Conversation, Message
-from bot.plivo_front_door import _record
-from bot.plivo_webhook import InboundSms, WebhookError
+from bot.sms.plivo_front_door import _record
+from bot.sms.plivo_webhook import InboundSms, WebhookError
+from bot.store.db import session_scope
+from bot.store.models import Conversation, Message
 
 SMS = InboundSms(
     phone="+15557300001", to="+15005550100", text="hi", kind="sms", uuid="u-1", intent=""

@@ -1,4 +1,4 @@
-"""The SMS receiver's inbox file on SQLite (bot/inbox.py): recorded by the receiver,
+"""The SMS receiver's inbox file on SQLite (bot/sms/inbox.py): recorded by the receiver,
 copied into `messages` by the dispatcher exactly once, pruned without losing a text."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ import dataclasses
 import pytest
 from sqlalchemy import select
 
-from bot import inbox
-from bot.db import connection_scope, session_scope
-from bot.inbound import record_inbound
-from bot.models import Conversation, Message
-from bot.plivo_webhook import InboundSms, ReplayedNonce
 from bot.settings import inbox_database_url
+from bot.sms import inbox
+from bot.sms.inbound import record_inbound
+from bot.sms.plivo_webhook import InboundSms, ReplayedNonce
+from bot.store.db import connection_scope, session_scope
+from bot.store.models import Conversation, Message
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -10,8 +10,8 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from bot.db import dispose_engines
-from bot.migrate import alembic_config
+from bot.store.db import dispose_engines
+from bot.store.migrate import alembic_config
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -8,11 +8,11 @@ from typing import Optional
 import pytest
 
 from actions.track_order import ActionTrackOrder
-from bot.carriers import canonical_carrier, find_carrier, same_carrier
-from bot.customers import get_or_create_customer
-from bot.db import session_scope
-from bot.models import Order, utcnow
-from bot.seed import ALEX, JORDAN, PRIYA, SAM
+from bot.store.customers import get_or_create_customer
+from bot.store.db import session_scope
+from bot.store.models import Order, utcnow
+from bot.store.seed import ALEX, JORDAN, PRIYA, SAM
+from bot.text.carriers import canonical_carrier, find_carrier, same_carrier
 from tests.action_helpers import make_tracker, run_action, texts
 
 CASEY = "+15005550005"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from bot import inbound, outbox
-from bot.customers import set_opted_out
-from bot.db import session_scope
-from bot.models import OutboxMessage
-from bot.seed import ALEX, SAM
+from bot.sms import inbound, outbox
+from bot.store.customers import set_opted_out
+from bot.store.db import session_scope
+from bot.store.models import OutboxMessage
+from bot.store.seed import ALEX, SAM
 
 
 def queue(phone: str, text: str, **kwargs) -> outbox.OutboxView:

@@ -1,10 +1,10 @@
-"""Explicit asks for a person (bot/person_request.py): many texts that ask, many that don't."""
+"""Explicit asks for a person (bot/rasa_ext/person_request.py): many that ask, many that don't."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.person_request import asks_for_person, has_request_cue, task_in_text
+from bot.rasa_ext.person_request import asks_for_person, has_request_cue, task_in_text
 
 ASKS = [
     "I need a human please, my order never arrived",

@@ -6,10 +6,10 @@ import pytest
 
 from actions.booking_requests import ActionCancelRequest, ActionListRequests
 from actions.greet import ActionGreet
-from bot.bookings import open_requests_for_phone
-from bot.customers import get_or_create_customer
-from bot.db import dispose_engines, session_scope
-from bot.seed import ALEX, JORDAN, SAM
+from bot.store.bookings import open_requests_for_phone
+from bot.store.customers import get_or_create_customer
+from bot.store.db import dispose_engines, session_scope
+from bot.store.seed import ALEX, JORDAN, SAM
 from tests.action_helpers import make_tracker, run_action, texts
 
 GREETING = "I can check an order, take a room request, or answer questions."

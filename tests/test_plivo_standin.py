@@ -23,10 +23,10 @@ from aiohttp import web
 from plivo import exceptions as plivo_errors
 from plivo.utils.signature_v3 import validate_v3_signature
 
-from bot.plivo_standin import __main__ as standin_main
-from bot.plivo_standin.runner import StandIn
-from bot.plivo_standin.sdk import make_client, point_sdk_at
-from bot.plivo_standin.signing import NONCE_HEADER, SIGNATURE_HEADER, sign_request
+from devtools.plivo_standin import __main__ as standin_main
+from devtools.plivo_standin.runner import StandIn
+from devtools.plivo_standin.sdk import make_client, point_sdk_at
+from devtools.plivo_standin.signing import NONCE_HEADER, SIGNATURE_HEADER, sign_request
 
 AUTH_ID = "MADEVSTANDIN00000001"  # the SDK wants MA/SA + 18 characters
 AUTH_TOKEN = "test-token-not-a-secret"
@@ -687,7 +687,7 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's script")
 def test_simulator_script_renders_text_safely(tmp_path) -> None:
-    from bot.plivo_standin.simulator import PAGE
+    from devtools.plivo_standin.simulator import PAGE
 
     harness = tmp_path / "harness.js"
     harness.write_text(SIMULATOR_HARNESS, encoding="utf-8")

@@ -8,7 +8,7 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event
 
-from bot import rasa_speedups
+from bot.rasa_ext import speedups
 
 
 def original_resolve(type_name: str):  # noqa: ANN201
@@ -19,7 +19,7 @@ def original_resolve(type_name: str):  # noqa: ANN201
 
 
 def test_event_lookup_matches_the_original_walk() -> None:
-    rasa_speedups.install()
+    speedups.install()
     names = {cls.type_name for cls in rasa.shared.utils.common.all_subclasses(Event)}
     assert len(names) > 20
     for name in names:
@@ -30,10 +30,25 @@ def test_event_lookup_matches_the_original_walk() -> None:
 
 
 def test_action_results_are_still_validated() -> None:
-    rasa_speedups.install()
+    speedups.install()
     action = RemoteAction("action_x", None)
     good = {"events": [{"event": "slot", "name": "a", "value": 1}], "responses": []}
     assert action._validate_action_result(good)
     with pytest.raises(ValidationError) as bad:
         action._validate_action_result({"events": [{"event": "slot", "name": 5}]})
     assert "Failed to validate Action server response" in bad.value.message
+
+
+def test_the_server_command_installs_them_before_rasa_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`python -m bot.rasa_ext.server run ...` = `rasa run ...` with the patches installed."""
+    import rasa.__main__
+
+    from bot.rasa_ext import server
+
+    calls = []
+    monkeypatch.setattr(speedups, "install", lambda: calls.append("install"))
+    monkeypatch.setattr(rasa.__main__, "main", lambda: calls.append("rasa"))
+    server.main()
+    assert calls == ["install", "rasa"]

@@ -10,7 +10,13 @@ from typing import Iterator
 import numpy as np
 import pytest
 
-from bot.nlu.encoders import ENCODERS, SentenceEncoder, get_encoder, sha256_of, weights_path
+from bot.rasa_ext.nlu.encoders import (
+    ENCODERS,
+    SentenceEncoder,
+    get_encoder,
+    sha256_of,
+    weights_path,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +83,7 @@ def test_featurizer_adds_sentence_and_token_aligned_sequence_features(
     from rasa.shared.nlu.constants import TEXT
     from rasa.shared.nlu.training_data.message import Message
 
-    from bot.nlu.sentence_encoder import SentenceEncoderFeaturizer
+    from bot.rasa_ext.nlu.sentence_encoder import SentenceEncoderFeaturizer
 
     context = ExecutionContext(graph_schema=None, node_name="encoder")  # type: ignore[arg-type]
     tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
@@ -103,7 +109,7 @@ def test_featurizer_adds_sentence_and_token_aligned_sequence_features(
 def test_unknown_encoder_is_a_config_error() -> None:
     from rasa.shared.exceptions import InvalidConfigException
 
-    from bot.nlu.sentence_encoder import SentenceEncoderFeaturizer
+    from bot.rasa_ext.nlu.sentence_encoder import SentenceEncoderFeaturizer
 
     with pytest.raises(InvalidConfigException):
         SentenceEncoderFeaturizer({"encoder": "nope"}, "encoder")

@@ -10,7 +10,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from scipy.sparse import coo_matrix, csr_matrix, hstack, vstack
 
-from bot.nlu.sentence_matrix import sentence_matrix
+from bot.rasa_ext.nlu.sentence_matrix import sentence_matrix
 
 
 def rasa_rows(messages: List[Message]) -> csr_matrix:

@@ -14,11 +14,11 @@ from typing import List
 import pytest
 from sqlalchemy import select
 
-from bot.db import connection_scope, session_scope
-from bot.inbound import record_inbound
-from bot.models import Message
-from bot.sms_conversation import BotUnavailable, SmsConversations
-from bot.sms_dispatcher import parse_line
+from bot.sms.conversation import BotUnavailable, SmsConversations
+from bot.sms.dispatcher import parse_line
+from bot.sms.inbound import record_inbound
+from bot.store.db import connection_scope, session_scope
+from bot.store.models import Message
 
 
 def test_dispatcher_nudge_lines() -> None:
@@ -73,7 +73,7 @@ def test_a_dispatcher_stops_promptly_while_the_assistant_is_down(
         "PLIVO_API_URL": "http://127.0.0.1:9",
         "BOT_PUBLIC_URL": "http://127.0.0.1:9",
     }
-    command = [sys.executable, "-m", "bot.sms_dispatcher", "--rasa-url", "http://127.0.0.1:9"]
+    command = [sys.executable, "-m", "bot.sms.dispatcher", "--rasa-url", "http://127.0.0.1:9"]
     log = tmp_path / "dispatcher.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -95,7 +95,7 @@ def test_a_dispatcher_stops_promptly_while_the_assistant_is_down(
 
 
 def test_the_dispatcher_yields_the_cpu_on_sqlite_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.sms_gateway import SQLITE_DISPATCHER_NICE, default_dispatcher_nice
+    from bot.sms.gateway import SQLITE_DISPATCHER_NICE, default_dispatcher_nice
 
     monkeypatch.delenv("SMS_DISPATCHER_NICE", raising=False)
     monkeypatch.setenv("DATABASE_URL", "sqlite:///var/x.db")
@@ -110,10 +110,10 @@ async def test_the_gateway_restarts_a_dead_dispatcher_with_backoff(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A child that keeps dying at once is restarted less and less often, not in a loop."""
-    from bot import sms_gateway
+    from bot.sms import gateway
 
-    monkeypatch.setattr(sms_gateway, "SUPERVISE_SECONDS", 0.05)
-    dispatcher = sms_gateway.Dispatcher("http://127.0.0.1:9", 1)
+    monkeypatch.setattr(gateway, "SUPERVISE_SECONDS", 0.05)
+    dispatcher = gateway.Dispatcher("http://127.0.0.1:9", 1)
     dispatcher.command = [sys.executable, "-c", "raise SystemExit(3)"]
     dispatcher.start()
     await asyncio.sleep(1.2)
@@ -127,10 +127,10 @@ async def test_the_gateway_restarts_a_dead_dispatcher_with_backoff(
 async def test_the_gateway_leaves_a_live_dispatcher_alone(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    from bot import sms_gateway
+    from bot.sms import gateway
 
-    monkeypatch.setattr(sms_gateway, "SUPERVISE_SECONDS", 0.05)
-    dispatcher = sms_gateway.Dispatcher("http://127.0.0.1:9", 1)
+    monkeypatch.setattr(gateway, "SUPERVISE_SECONDS", 0.05)
+    dispatcher = gateway.Dispatcher("http://127.0.0.1:9", 1)
     lines = tmp_path / "nudges.txt"
     dispatcher.command = [
         sys.executable,

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from smsutil.codecs import GSM_BASIC_CHARSET, GSM_EXT_CHARSET
 
-from bot.sms_segments import (
+from bot.sms.segments import (
     GSM7,
     GSM7_BASIC,
     GSM7_EXTENSION,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from plivo.utils.signature_v3 import construct_post_url, get_signature_v3, validate_v3_signature
 
-from bot.compliance import HELP, OPT_IN, OPT_OUT, compliance_keyword
-from bot.plivo_webhook import (
+from bot.sms.compliance import HELP, OPT_IN, OPT_OUT, compliance_keyword
+from bot.sms.plivo_webhook import (
     WebhookError,
     inbound_from_form,
     parse_form,
     signature_is_valid,
 )
-from bot.sms_text import join_turn, resolve_choice
+from bot.sms.text import join_turn, resolve_choice
 
 TOKEN = "s3cr3t-token"
 URL = "https://bot.example.com/webhooks/plivo/webhook"

@@ -1,4 +1,4 @@
-"""SQLite writers of every process take turns (bot.db.connection_scope), and Rasa's
+"""SQLite writers of every process take turns (bot.store.db.connection_scope), and Rasa's
 trackers live in a file of their own."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.db import connection_scope, dispose_engines, get_engine
 from bot.settings import tracker_database_url
+from bot.store.db import connection_scope, dispose_engines, get_engine
 
 HOLD_SECONDS = 0.5
 
@@ -20,7 +20,7 @@ HOLD_SECONDS = 0.5
 _HOLDER = f"""
 import sys, time
 from sqlalchemy import text
-from bot.db import connection_scope
+from bot.store.db import connection_scope
 with connection_scope(sys.argv[1]) as connection:
     connection.execute(text("INSERT INTO turns (who, at) VALUES ('other process', :at)"),
                        {{"at": time.time()}})

@@ -9,10 +9,10 @@ import pytest
 
 from actions.stay_note_form import ActionAskStayNoteRef, ValidateStayNoteForm
 from actions.stay_request import ActionAttachStayNote, ActionStayRequest
-from bot.bookings import BookingView, create_booking_request, open_requests_for_phone
-from bot.db import session_scope
-from bot.seed import ALEX, JORDAN, SAM
-from bot.stay_notes import is_new_booking, stay_note
+from bot.store.bookings import BookingView, create_booking_request, open_requests_for_phone
+from bot.store.db import session_scope
+from bot.store.seed import ALEX, JORDAN, SAM
+from bot.text.stay_notes import is_new_booking, stay_note
 from tests.action_helpers import make_tracker, run_action, texts
 
 

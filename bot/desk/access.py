@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import AgentView
-from bot.desk.ownership import AGENT, QUEUE, ownership_by_id
-from bot.models import HandoffRequest
+from bot.store.models import HandoffRequest
+from bot.store.ownership import AGENT, QUEUE, ownership_by_id
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.desk.events import publish
-from bot.desk.ownership import AGENT, requeue_agent_chats
-from bot.models import Agent, Conversation, utcnow
+from bot.store.events import publish
+from bot.store.models import Agent, Conversation, utcnow
+from bot.store.ownership import AGENT, requeue_agent_chats
 
 ROLES = ("agent", "supervisor")
 STATUSES = ("online", "away", "offline")

@@ -8,7 +8,7 @@ from typing import Iterable, List, Optional
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.models import CannedReply
+from bot.store.models import CannedReply
 
 # {customer} and {agent} are filled in by the console (first names).
 DEFAULTS = [

@@ -8,9 +8,9 @@ from typing import List, Optional
 
 from sqlalchemy.orm import Session
 
-from bot.bookings import BookingView, open_requests_for_phone
-from bot.customers import find_customer
-from bot.orders import OrderView, recent_orders_for_phone
+from bot.store.bookings import BookingView, open_requests_for_phone
+from bot.store.customers import find_customer
+from bot.store.orders import OrderView, recent_orders_for_phone
 
 
 @dataclass(frozen=True)

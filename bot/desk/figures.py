@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.desk.views import AgentBrief, QueueItem, directory, waiting_items
-from bot.models import Conversation, HandoffRequest, Message, utcnow
 from bot.settings import get_settings
+from bot.store.models import Conversation, HandoffRequest, Message, utcnow
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Optional
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.models import LoginAttempt, utcnow
+from bot.store.models import LoginAttempt, utcnow
 
 WINDOW = dt.timedelta(minutes=10)
 MAX_FAILURES_PER_USER = 5

@@ -11,15 +11,15 @@ from typing import Dict
 
 from sqlalchemy import select, update
 
-from bot import outbox
-from bot.db import run_sync, session_scope
 from bot.desk.agents import expire_silent_agents
-from bot.desk.events import publish
 from bot.desk.notices import WAIT_OFFER
-from bot.desk.ownership import QUEUE
 from bot.desk.routing import auto_assign
-from bot.models import Conversation, utcnow
 from bot.settings import get_settings
+from bot.sms import outbox
+from bot.store.db import run_sync, session_scope
+from bot.store.events import publish
+from bot.store.models import Conversation, utcnow
+from bot.store.ownership import QUEUE
 
 logger = logging.getLogger(__name__)
 

@@ -9,15 +9,14 @@ from typing import Dict, Optional
 from sqlalchemy.orm import Session
 
 from bot.desk.hours import describe_opening, is_open, next_opening
-from bot.desk.ownership import AGENT, Ownership
 from bot.desk.routing import queue_position, typical_wait
+from bot.store.ownership import AGENT, Ownership
 
+# The SMS conversation answers BOT and WAIT (bot.sms.conversation.BACK_TO_BOT, KEEP_WAITING).
 WAIT_OFFER = (
     "Sorry for the wait. Reply BOT to continue with our assistant, or WAIT to keep your "
     "place in line."
 )
-KEEP_WAITING = "OK, you keep your place in line. A person will text you here."
-BACK_TO_BOT = "OK, you're back with our assistant. How can I help? (Text MENU for options.)"
 
 
 def describe_wait(wait: Optional[dt.timedelta]) -> str:

@@ -10,10 +10,18 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import outbox
-from bot.desk.events import publish
-from bot.desk.ownership import AGENT
-from bot.models import AgentRead, Conversation, HandoffRequest, Message, Note, OutboxMessage, utcnow
+from bot.sms import outbox
+from bot.store.events import publish
+from bot.store.models import (
+    AgentRead,
+    Conversation,
+    HandoffRequest,
+    Message,
+    Note,
+    OutboxMessage,
+    utcnow,
+)
+from bot.store.ownership import AGENT
 
 MAX_REPLY_CHARS = 1600  # Plivo's limit for one message
 MAX_NOTE_CHARS = 4000

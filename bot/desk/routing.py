@@ -10,8 +10,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import list_agents, loads
-from bot.desk.ownership import QUEUE, claim
-from bot.models import Conversation, HandoffRequest
+from bot.store.models import Conversation, HandoffRequest
+from bot.store.ownership import QUEUE, claim
 
 
 def waiting(session: Session, team: Optional[str] = None) -> List[Conversation]:

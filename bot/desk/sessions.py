@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import AgentView, get_agent
-from bot.models import AgentSession, utcnow
+from bot.store.models import AgentSession, utcnow
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,6 @@ def purge_expired(session: Session) -> int:
 
 
 def _active(session: Session, agent_id: int) -> bool:
-    from bot.models import Agent
+    from bot.store.models import Agent
 
     return bool(session.execute(select(Agent.active).where(Agent.id == agent_id)).scalar())

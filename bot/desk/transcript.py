@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import list_agents
-from bot.models import Conversation, DeskEvent, HandoffRequest, Message, Note, OutboxMessage
+from bot.store.models import Conversation, DeskEvent, HandoffRequest, Message, Note, OutboxMessage
 
 MAX_MESSAGES = 500
 ACTIVITY_KINDS = ("queued", "claimed", "transferred", "resolved", "requeued", "returned_to_bot")

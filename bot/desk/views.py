@@ -11,9 +11,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import AgentView, list_agents, loads
-from bot.desk.ownership import AGENT, QUEUE
-from bot.handoffs import DEFAULT_REASON_TEAMS
-from bot.models import AgentRead, Conversation, Customer, HandoffRequest, Message, utcnow
+from bot.store.handoffs import DEFAULT_REASON_TEAMS
+from bot.store.models import AgentRead, Conversation, Customer, HandoffRequest, Message, utcnow
+from bot.store.ownership import AGENT, QUEUE
 
 PREVIEW_CHARS = 90
 
@@ -207,7 +207,7 @@ def known_teams(session: Session, agents: Optional[List[AgentView]] = None) -> L
 
 def directory(session: Session) -> Directory:
     """Teams and active agents with their presence and load."""
-    from bot.models import Agent
+    from bot.store.models import Agent
 
     active = set(session.execute(select(Agent.id).where(Agent.active.is_(True))).scalars())
     agents = [a for a in list_agents(session) if a.id in active]

@@ -11,8 +11,8 @@ from typing import Dict, List, Optional, Set, Tuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.desk.events import EventView, events_since, latest_event_id
-from bot.models import Conversation, DeskEvent, Message, OutboxMessage, utcnow
+from bot.store.events import EventView, events_since, latest_event_id
+from bot.store.models import Conversation, DeskEvent, Message, OutboxMessage, utcnow
 
 GAP_SECONDS = 10.0  # an id still missing after this was rolled back, not slow to commit
 OUTBOX_OVERLAP = dt.timedelta(seconds=5)  # re-read recent rows (commit delay, clock skew)

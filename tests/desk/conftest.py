@@ -7,8 +7,8 @@ from typing import Callable, Dict, Iterator
 
 import pytest
 
-from bot.db import session_scope
 from bot.desk.agents import AgentView, create_agent
+from bot.store.db import session_scope
 from tests.browser.conftest import browser, save_screenshot  # noqa: F401
 from tests.desk.client import DeskClient
 from tests.desk.server import DeskServer

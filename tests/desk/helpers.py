@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Optional
 
-from bot import inbound
-from bot.db import session_scope
-from bot.desk.ownership import Ownership, hand_to_queue, ownership_by_id
-from bot.models import Conversation
+from bot.sms import inbound
+from bot.store.db import session_scope
+from bot.store.models import Conversation
+from bot.store.ownership import Ownership, hand_to_queue, ownership_by_id
 
 
 def customer_texts(url: str, phone: str, text: str, status: str = inbound.PROCESSED) -> int:

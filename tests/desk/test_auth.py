@@ -8,9 +8,9 @@ from typing import Callable
 import pytest
 from sqlalchemy import select, update
 
-from bot.db import session_scope
 from bot.desk.agents import get_agent
-from bot.models import AgentSession
+from bot.store.db import session_scope
+from bot.store.models import AgentSession
 from tests.desk.client import DeskClient
 from tests.desk.conftest import PASSWORD, People
 from tests.desk.helpers import queue_chat

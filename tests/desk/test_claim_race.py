@@ -10,9 +10,9 @@ from typing import Callable, List
 
 from sqlalchemy import select
 
-from bot.db import session_scope
-from bot.desk.ownership import claim
-from bot.models import Conversation, DeskEvent, HandoffRequest
+from bot.store.db import session_scope
+from bot.store.models import Conversation, DeskEvent, HandoffRequest
+from bot.store.ownership import claim
 from tests.desk.client import DeskClient
 from tests.desk.conftest import People
 from tests.desk.helpers import queue_chat

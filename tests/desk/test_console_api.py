@@ -7,11 +7,11 @@ from typing import Callable
 import pytest
 from sqlalchemy import select
 
-from bot.customers import set_opted_out
-from bot.db import session_scope
 from bot.desk.agents import get_agent
-from bot.models import CannedReply, Conversation, HandoffRequest, Note, OutboxMessage
-from bot.seed import ALEX
+from bot.store.customers import set_opted_out
+from bot.store.db import session_scope
+from bot.store.models import CannedReply, Conversation, HandoffRequest, Note, OutboxMessage
+from bot.store.seed import ALEX
 from tests.desk.client import DeskClient
 from tests.desk.conftest import People
 from tests.desk.helpers import customer_texts, owner_of, queue_chat
@@ -65,7 +65,7 @@ def test_transcript_has_bot_turns_held_texts_handoff_and_customer_panel(
 ) -> None:
     url = desk.database_url
     customer_texts(url, ALEX, "hi")
-    from bot import outbox
+    from bot.sms import outbox
 
     with session_scope(url) as session:
         outbox.enqueue(session, ALEX, "Hi! I can track orders.", kind="reply")

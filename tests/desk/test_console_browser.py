@@ -11,12 +11,12 @@ from typing import Iterator
 import pytest
 from sqlalchemy import select
 
-from bot.customers import get_or_create_customer
-from bot.db import session_scope
-from bot.migrate import upgrade
-from bot.models import Message, OutboxMessage
-from bot.seed import ALEX, seed
-from bot.sms_segments import sms_info
+from bot.sms.segments import sms_info
+from bot.store.customers import get_or_create_customer
+from bot.store.db import session_scope
+from bot.store.migrate import upgrade
+from bot.store.models import Message, OutboxMessage
+from bot.store.seed import ALEX, seed
 from tests.desk.conftest import PASSWORD, People, make_people, save_screenshot
 from tests.desk.helpers import conversation_id_for, owner_of, queue_chat
 from tests.desk.server import DeskServer

@@ -7,9 +7,9 @@ from typing import Callable
 
 import pytest
 
-from bot.db import session_scope
 from bot.desk.figures import day_start, team_queues, today_figures
-from bot.models import Conversation, HandoffRequest, Message
+from bot.store.db import session_scope
+from bot.store.models import Conversation, HandoffRequest, Message
 from tests.desk.client import DeskClient
 from tests.desk.conftest import People
 from tests.desk.helpers import queue_chat

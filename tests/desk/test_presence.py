@@ -9,10 +9,10 @@ from typing import Callable, Iterator, Tuple
 
 import pytest
 
-from bot.db import session_scope
 from bot.desk.agents import get_agent
-from bot.migrate import upgrade
-from bot.seed import seed
+from bot.store.db import session_scope
+from bot.store.migrate import upgrade
+from bot.store.seed import seed
 from tests.desk.client import DeskClient
 from tests.desk.conftest import People, make_people
 from tests.desk.helpers import owner_of, queue_chat

@@ -13,10 +13,10 @@ from typing import Callable, Dict, List, Optional
 import pytest
 from sqlalchemy import update
 
-from bot import outbox
-from bot.db import session_scope
 from bot.desk.agents import get_agent
-from bot.models import OutboxMessage
+from bot.sms import outbox
+from bot.store.db import session_scope
+from bot.store.models import OutboxMessage
 from tests.desk.client import DeskClient
 from tests.desk.conftest import People
 from tests.desk.helpers import queue_chat

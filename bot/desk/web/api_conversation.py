@@ -14,12 +14,12 @@ from bot.desk import replies, views
 from bot.desk.access import Permissions, permissions
 from bot.desk.agents import AgentView
 from bot.desk.customer_panel import customer_panel
-from bot.desk.ownership import resolve, transfer
 from bot.desk.transcript import conversation_detail
 from bot.desk.web.auth import current
 from bot.desk.web.body import payload, text_field
 from bot.desk.web.dbcall import in_db
 from bot.desk.web.jsonio import error, reply
+from bot.store.ownership import resolve, transfer
 
 Outcome = Tuple[int, Dict[str, Any]]
 NOT_FOUND: Outcome = (404, {"error": "no such conversation"})

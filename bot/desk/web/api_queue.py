@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from bot.desk import canned, views
 from bot.desk.access import permissions
 from bot.desk.agents import AgentView
-from bot.desk.ownership import AGENT, QUEUE, claim, ownership_by_id
 from bot.desk.web.auth import current
 from bot.desk.web.dbcall import in_db
 from bot.desk.web.jsonio import error, reply
-from bot.models import utcnow
+from bot.store.models import utcnow
+from bot.store.ownership import AGENT, QUEUE, claim, ownership_by_id
 
 
 def _claim(session: Session, agent: AgentView, conversation_id: int) -> Tuple[str, Optional[str]]:

@@ -9,7 +9,7 @@ from sanic.response import HTTPResponse
 from bot.desk.figures import overview
 from bot.desk.web.dbcall import in_db
 from bot.desk.web.jsonio import reply
-from bot.models import utcnow
+from bot.store.models import utcnow
 
 
 def register(app: Sanic) -> None:

@@ -7,7 +7,7 @@ from typing import Any, Callable, TypeVar
 from sanic import Sanic
 from sqlalchemy.orm import Session
 
-from bot.db import run_sync, session_scope
+from bot.store.db import run_sync, session_scope
 
 T = TypeVar("T")
 

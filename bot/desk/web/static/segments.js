@@ -1,4 +1,4 @@
-/* SMS segment counting, a port of bot/sms_segments.py (GSM-7 / UCS-2, TS 23.038/23.040).
+/* SMS segment counting, a port of bot/sms/segments.py (GSM-7 / UCS-2, TS 23.038/23.040).
  * GSM-7: basic characters 1 septet, extension characters 2; 160 per single message,
  * 153 per part; an escape pair never splits. UCS-2: UTF-16 code units; 70 single, 67 per
  * part; a surrogate pair never splits. */

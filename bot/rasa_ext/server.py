@@ -1,0 +1,23 @@
+"""The Rasa server's command: `rasa`, with this project's Rasa patches installed first.
+
+    python -m bot.rasa_ext.server run --model models/sms-bot.tar.gz --port 5005 ...
+
+Takes the same arguments as `rasa`. `make run`, bot.launcher (tests, benchmarks) and
+production start the Rasa server this way; a bare `rasa run` behaves the same, only
+without the speed-ups (bot/rasa_ext/speedups.py).
+"""
+
+from __future__ import annotations
+
+from bot.rasa_ext import speedups
+
+
+def main() -> None:
+    from rasa.__main__ import main as rasa_main
+
+    speedups.install()
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

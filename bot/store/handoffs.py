@@ -1,0 +1,68 @@
+"""Handoff requests: the bot asking for a person, queued for the agent desk."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.store.models import HandoffRequest
+from bot.store.ownership import QUEUE, hand_to_queue
+
+DEFAULT_REASON_TEAMS = {
+    "asked": "general",
+    "fallback": "general",
+    "action_error": "general",
+    "order_issue": "orders",
+    "booking_issue": "bookings",
+}
+
+
+@dataclass(frozen=True)
+class HandoffView:
+    id: int
+    phone: str
+    reason: str
+    team: str
+    status: str
+
+
+def reason_teams() -> dict:
+    """Reason -> team, overridable with HANDOFF_TEAMS="asked=general,fallback=orders"."""
+    teams = dict(DEFAULT_REASON_TEAMS)
+    for pair in os.environ.get("HANDOFF_TEAMS", "").split(","):
+        if "=" in pair:
+            reason, team = pair.split("=", 1)
+            teams[reason.strip()] = team.strip()
+    return teams
+
+
+def team_for(reason: str, topic: Optional[str] = None) -> str:
+    """The team a handoff needs: the conversation's topic wins, else the reason's team."""
+    if topic in ("orders", "bookings"):
+        return topic
+    return reason_teams().get(reason, "general")
+
+
+def record_handoff(
+    session: Session, phone: str, reason: str, team: str, detail: Optional[str] = None
+) -> HandoffView:
+    """Ask for a person: the conversation joins the team's queue (once; repeats reuse it)."""
+    ownership = hand_to_queue(session, phone, reason, team, detail)
+    row = session.get(HandoffRequest, ownership.handoff_id) if ownership.handoff_id else None
+    if row is None:  # already with an agent (no open handoff row to show)
+        return HandoffView(0, phone, reason, ownership.team or team, ownership.owner)
+    return HandoffView(row.id, row.phone, row.reason, row.team, row.status)
+
+
+def open_handoffs(session: Session) -> List[HandoffView]:
+    rows = session.execute(
+        select(HandoffRequest).where(HandoffRequest.status == "open").order_by(HandoffRequest.id)
+    ).scalars()
+    return [HandoffView(r.id, r.phone, r.reason, r.team, r.status) for r in rows]
+
+
+__all__ = ["QUEUE", "HandoffView", "open_handoffs", "record_handoff", "team_for"]

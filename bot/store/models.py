@@ -1,0 +1,291 @@
+"""SQLAlchemy models: the project's own tables (Rasa's `events` table lives beside them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship, validates
+
+from bot.text.names import FIRST_NAME_LENGTH, first_name_of
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(16), nullable=False, unique=True)  # E.164
+    name = Column(String(120))
+    first_name = Column(String(FIRST_NAME_LENGTH))  # for replies; set with `name`
+    email = Column(String(200))
+    opted_out = Column(Boolean, nullable=False, default=False)
+    opted_out_at = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    orders = relationship("Order", back_populates="customer")
+    booking_requests = relationship("BookingRequest", back_populates="customer")
+
+    @validates("name")
+    def _name_sets_first_name(self, key: str, name: str) -> str:
+        """Setting the name also sets the first name (its first word)."""
+        self.first_name = first_name_of(name)
+        return name
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(16), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    status = Column(String(20), nullable=False)  # processing|shipped|delivered|cancelled
+    carrier = Column(String(40))
+    tracking_number = Column(String(60))
+    eta = Column(Date)
+    summary = Column(String(200))
+    placed_at = Column(DateTime, nullable=False, default=utcnow)
+
+    customer = relationship("Customer", back_populates="orders")
+
+
+class BookingRequest(Base):
+    __tablename__ = "booking_requests"
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    check_in = Column(Date, nullable=False)
+    check_out = Column(Date, nullable=False)
+    guests = Column(Integer, nullable=False)
+    room_type = Column(String(30))
+    notes = Column(Text)
+    status = Column(String(20), nullable=False, default="requested")  # requested|cancelled
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    customer = relationship("Customer", back_populates="booking_requests")
+
+
+class Conversation(Base):
+    """One per customer phone, with exactly one owner: `bot`, `queue` or `agent`."""
+
+    __tablename__ = "conversations"
+
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(16), nullable=False, unique=True)
+    owner = Column(String(10), nullable=False, default="bot", server_default="bot", index=True)
+    agent_id = Column(ForeignKey("agents.id"), index=True)
+    team = Column(String(40))
+    handoff_id = Column(ForeignKey("handoff_requests.id"))  # the current handoff
+    queued_at = Column(DateTime)  # position in the queue (kept when put back)
+    wait_offer_sent_at = Column(DateTime)
+    handback_pending = Column(Boolean, nullable=False, default=False, server_default="0")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(60), nullable=False, unique=True)
+    name = Column(String(120), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(20), nullable=False, default="agent")  # agent|supervisor
+    teams = Column(String(200), nullable=False, default="general")  # comma-separated
+    capacity = Column(Integer, nullable=False, default=10)
+    status = Column(String(10), nullable=False, default="offline")  # online|away|offline
+    last_seen_at = Column(DateTime)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class AgentSession(Base):
+    """A signed-in browser: the cookie holds the token, the table only its hash."""
+
+    __tablename__ = "agent_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    agent_id = Column(ForeignKey("agents.id"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(200), nullable=False, index=True)  # "user:<name>" or "ip:<addr>"
+    success = Column(Boolean, nullable=False, default=False)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class AgentRead(Base):
+    """How far an agent has read a conversation (for unread counts)."""
+
+    __tablename__ = "agent_reads"
+
+    agent_id = Column(ForeignKey("agents.id"), primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), primary_key=True)
+    last_message_id = Column(Integer, nullable=False, default=0)
+
+
+class Note(Base):
+    """Internal notes (never sent to the customer), also written on transfers."""
+
+    __tablename__ = "notes"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    agent_id = Column(ForeignKey("agents.id"))
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class CannedReply(Base):
+    __tablename__ = "canned_replies"
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(80), nullable=False)
+    text = Column(Text, nullable=False)
+    team = Column(String(40))  # None: every team
+
+
+class DeskEvent(Base):
+    """Change feed the consoles follow (by id), so live updates cross processes."""
+
+    __tablename__ = "desk_events"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(30), nullable=False)
+    conversation_id = Column(Integer, index=True)
+    agent_id = Column(Integer)
+    team = Column(String(40))
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class Message(Base):
+    """The transcript: every inbound text (also the inbound work queue) and every reply."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("provider_uuid"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    direction = Column(String(3), nullable=False)  # in|out
+    author = Column(String(40), nullable=False)  # customer|bot|agent:<id>|system
+    text = Column(Text, nullable=False, default="")
+    provider_uuid = Column(String(64))  # Plivo MessageUUID of an inbound text
+    kind = Column(String(10), nullable=False, default="sms")  # sms|mms
+    media = Column(Text)  # JSON list of media URLs (MMS)
+    provider_intent = Column(String(10))  # Plivo's MessageIntent: optout|optin|help
+    # inbound: received -> processing -> processed|failed|ignored; outbound: "out"
+    status = Column(String(20), nullable=False, default="received", index=True)
+    error = Column(Text)
+    claimed_at = Column(DateTime)
+    processed_at = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """One outgoing SMS: queued -> sending -> sent -> delivered|undelivered|failed."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("provider_uuid"),)
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(ForeignKey("messages.id"), index=True)
+    in_reply_to = Column(ForeignKey("messages.id"), index=True)
+    phone = Column(String(16), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    kind = Column(String(20), nullable=False, default="reply")  # reply|compliance|agent|...
+    encoding = Column(String(8), nullable=False)
+    segments = Column(Integer, nullable=False)
+    buttons = Column(Text)  # JSON [{"title","payload"}] offered as numbered choices
+    overflow = Column(Text)  # what did not fit the segment budget (sent on MORE)
+    status = Column(String(20), nullable=False, default="queued", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    ambiguous = Column(Boolean, nullable=False, default=False)  # maybe accepted by Plivo
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    last_attempt_at = Column(DateTime)
+    provider_uuid = Column(String(64))
+    error_code = Column(String(20))
+    error = Column(Text)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    sent_at = Column(DateTime)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class DeliveryReport(Base):
+    """Every delivery report Plivo sent (it may arrive before we stored the uuid)."""
+
+    __tablename__ = "delivery_reports"
+
+    id = Column(Integer, primary_key=True)
+    provider_uuid = Column(String(64), nullable=False, index=True)
+    status = Column(String(20), nullable=False)
+    error_code = Column(String(20))
+    received_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class WebhookNonce(Base):
+    """Signature nonces already seen: a replayed webhook is refused."""
+
+    __tablename__ = "webhook_nonces"
+
+    nonce = Column(String(128), primary_key=True)
+    seen_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class InboxProgress(Base):
+    """How far the dispatcher has copied a receiver's inbox file into `messages` (SQLite;
+    see bot/sms/inbox.py); moved in the same transaction as the copied texts."""
+
+    __tablename__ = "inbox_progress"
+
+    name = Column(String(40), primary_key=True)
+    last_id = Column(Integer, nullable=False)
+
+
+class HandoffRequest(Base):
+    """One stretch of a conversation with people: queued -> claimed -> resolved."""
+
+    __tablename__ = "handoff_requests"
+
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(16), nullable=False, index=True)
+    reason = Column(String(40), nullable=False)  # asked|fallback|action_error|...
+    team = Column(String(40), nullable=False, default="general")
+    detail = Column(Text)
+    # open (queued) | claimed | resolved | returned (customer went back to the bot)
+    status = Column(String(20), nullable=False, default="open")
+    agent_id = Column(Integer)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    claimed_at = Column(DateTime)
+    first_reply_at = Column(DateTime)
+    resolved_at = Column(DateTime)

@@ -1,0 +1,81 @@
+"""Order lookups, always scoped to the texting phone number."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.store.models import Customer, Order
+from bot.text.orders_format import normalise_order_number
+
+
+@dataclass(frozen=True)
+class OrderView:
+    number: str
+    status: str
+    carrier: Optional[str]
+    tracking_number: Optional[str]
+    eta: Optional[dt.date]
+    summary: Optional[str]
+    placed_at: dt.datetime
+
+
+def _view(order: Order) -> OrderView:
+    return OrderView(
+        number=order.number,
+        status=order.status,
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        eta=order.eta,
+        summary=order.summary,
+        placed_at=order.placed_at,
+    )
+
+
+def find_order_for_phone(session: Session, phone: str, number: str) -> Optional[OrderView]:
+    """The order if it exists AND belongs to this phone; None otherwise (indistinguishable)."""
+    order = session.execute(
+        select(Order)
+        .join(Customer)
+        .where(Order.number == normalise_order_number(number), Customer.phone == phone)
+    ).scalar_one_or_none()
+    return _view(order) if order else None
+
+
+def recent_orders_for_phone(session: Session, phone: str, limit: int = 3) -> List[OrderView]:
+    orders = session.execute(
+        select(Order)
+        .join(Customer)
+        .where(Customer.phone == phone)
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+        .limit(limit)
+    ).scalars()
+    return [_view(o) for o in orders]
+
+
+OPEN_STATUSES = ("processing", "shipped")
+
+
+def _orders_for_phone(session: Session, phone: str, condition: Any, limit: int) -> List[OrderView]:
+    orders = session.execute(
+        select(Order)
+        .join(Customer)
+        .where(Customer.phone == phone, condition)
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+        .limit(limit)
+    ).scalars()
+    return [_view(o) for o in orders]
+
+
+def open_orders_for_phone(session: Session, phone: str, limit: int = 3) -> List[OrderView]:
+    """This phone's orders not yet delivered or cancelled, newest first."""
+    return _orders_for_phone(session, phone, Order.status.in_(OPEN_STATUSES), limit)
+
+
+def carrier_orders_for_phone(session: Session, phone: str, limit: int = 50) -> List[OrderView]:
+    """This phone's orders handed to a carrier, newest first."""
+    return _orders_for_phone(session, phone, Order.carrier.isnot(None), limit)

@@ -1,0 +1,1 @@
+"""Pure text parsing: booking requests, stay notes, order numbers, carriers, names, phones."""

@@ -1,0 +1,130 @@
+"""Dependencies between the packages point one way (read from the code, not imported).
+
+bot.store (data layer) and bot.text (pure parsing) are used by the SMS path, the desk, the
+Rasa extensions, the actions and the channel, and import none of them; bot.text does not
+need the database either. The SMS path does not import the desk (the desk uses the SMS
+outbox). The product never imports the development tools.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Dict, Iterator, List, Set, Tuple
+
+import pytest
+
+from bot.settings import PROJECT_ROOT
+
+PACKAGES = ("bot", "actions", "channels", "devtools")
+
+# (modules under this package, must not import anything under these)
+RULES: List[Tuple[str, Tuple[str, ...]]] = [
+    ("bot.store", ("bot.sms", "bot.desk", "bot.rasa_ext", "actions", "channels", "devtools")),
+    (
+        "bot.text",
+        ("bot.store", "bot.sms", "bot.desk", "bot.rasa_ext", "actions", "channels", "devtools"),
+    ),
+    ("bot.sms", ("bot.desk", "actions", "devtools")),
+    ("bot", ("devtools",)),
+]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PROJECT_ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def python_files() -> Iterator[Path]:
+    for package in PACKAGES:
+        yield from sorted((PROJECT_ROOT / package).rglob("*.py"))
+
+
+def imported_modules(source: str, module: str, is_package: bool) -> Set[str]:
+    """Every module an import statement names, anywhere in the file (functions too)."""
+    found: Set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against this module's package
+                base = module.split(".")
+                base = base if is_package else base[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found.add(target)
+            # `from bot import sms` imports the package bot.sms
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return found
+
+
+def within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def violations(imports: Dict[str, Set[str]]) -> List[str]:
+    found = []
+    for module, names in sorted(imports.items()):
+        for package, forbidden in RULES:
+            if not within(module, package):
+                continue
+            for name in sorted(names):
+                for banned in forbidden:
+                    if within(name, banned):
+                        found.append(f"{module} imports {name} ({package} must not use {banned})")
+    return found
+
+
+@pytest.fixture(scope="module")
+def project_imports() -> Dict[str, Set[str]]:
+    imports = {}
+    for path in python_files():
+        module = module_name(path)
+        imports[module] = imported_modules(
+            path.read_text(), module, is_package=path.name == "__init__.py"
+        )
+    return imports
+
+
+def test_dependencies_point_one_way(project_imports: Dict[str, Set[str]]) -> None:
+    assert violations(project_imports) == []
+
+
+def test_every_subpackage_is_read(project_imports: Dict[str, Set[str]]) -> None:
+    for package in ("bot.store", "bot.text", "bot.sms", "bot.desk", "bot.rasa_ext.nlu"):
+        assert any(within(m, package) for m in project_imports), package
+    assert "bot.store.ownership" in project_imports["bot.store.handoffs"]
+    assert "bot.store.db" in project_imports["bot.sms.conversation"]
+
+
+@pytest.mark.parametrize(
+    "module, source",
+    [
+        ("bot.store.orders", "from bot.sms.outbox import enqueue"),
+        ("bot.store.orders", "def f():\n    import bot.desk.views"),
+        ("bot.store.orders", "from bot import sms"),
+        ("bot.store.orders", "from ..sms import outbox"),
+        ("bot.text.phone", "from bot.store.db import session_scope"),
+        ("bot.text.phone", "from actions.identity import phone_of"),
+        ("bot.sms.conversation", "from bot.desk import notices"),
+        ("bot.sms.conversation", "from bot.desk.ownership import claim"),
+        ("bot.cli", "from devtools.plivo_standin import runner"),
+    ],
+)
+def test_a_wrong_way_import_is_caught(module: str, source: str) -> None:
+    assert violations({module: imported_modules(source, module, is_package=False)})
+
+
+def test_allowed_imports_pass() -> None:
+    allowed = {
+        "bot.sms.outbox": "from bot.store.models import OutboxMessage\nfrom . import segments",
+        "bot.desk.replies": "from bot.sms import outbox\nfrom bot.store import ownership",
+        "bot.store.models": "from bot.text.names import first_name_of",
+        "devtools.plivo_standin.control": "from bot.sms.segments import segment_count",
+    }
+    imports = {m: imported_modules(s, m, is_package=False) for m, s in allowed.items()}
+    assert violations(imports) == []
