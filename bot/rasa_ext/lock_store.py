@@ -148,7 +148,9 @@ _TICKET_GONE = -2
 class AtomicRedisLockStore(RedisLockStore):
     """Rasa's Redis ticket lock with atomic issue, acquire and release (Lua scripts)."""
 
-    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any
+    ) -> None:
         """Takes the options of `RedisLockStore`, or an endpoints.yml `lock_store` entry."""
         if endpoint_config is not None:
             kwargs = {
@@ -156,7 +158,7 @@ class AtomicRedisLockStore(RedisLockStore):
                 **endpoint_config.kwargs,
                 **kwargs,
             }
-        super().__init__(**kwargs)
+        super().__init__(*args, **kwargs)
         # "<prefix>:lock_tickets" cannot be a lock: those are "<prefix>:lock:<id>"
         self.counter_key = self.key_prefix.rstrip(":") + "_tickets"
         self._issue = self.red.register_script(_ISSUE)
