@@ -17,6 +17,8 @@ of a queue is one Lua script, which Redis runs alone: take a number, try to acqu
 (drop expired tickets, am I first?), give a ticket back. Numbers come from one counter
 per key prefix, so they are never reused, and expiry is judged by the Redis server's
 clock, the same for every process and host. A lock key expires with its last ticket.
+One difference: a waiter whose own ticket expired in the queue gets `LockError` at once
+(Rasa's store keeps polling until the whole lock is gone).
 
 endpoints.yml::
 
