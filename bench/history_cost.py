@@ -204,7 +204,7 @@ def history(client: Client, events_url: str, sizes: Sizes) -> Dict[str, Any]:
     written = seed_history(events_url, template, old, sizes.sessions, now=time.time())
     seeding_s = time.perf_counter() - started
     samples = {"old": Sample(), "new": Sample()}
-    for old_sender, new_sender in zip(old, new):
+    for old_sender, new_sender in zip(old, new, strict=True):
         for message in HISTORY_MIX:
             client.measured(old_sender, message, samples["old"])
             client.measured(new_sender, message, samples["new"])

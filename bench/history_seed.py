@@ -54,7 +54,7 @@ def seed_history(
     sessions: int,
     now: float,
 ) -> int:
-    """Give each sender `sessions` past sessions (oldest first) ending before `now`; rows written."""
+    """Give each sender `sessions` past sessions ending before `now`; the rows written."""
     first = min(r["timestamp"] or now for r in template)
     written = 0
     engine = create_engine(tracker_url, future=True)

@@ -9,18 +9,19 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from sqlalchemy.orm import sessionmaker
 
 from bot import rasa_speedups
 from bot.db import get_engine
+from bot.rasa_ext.session_store import SessionBoundSQLTrackerStore
 from bot.settings import tracker_database_url
 
 
-class BotSQLTrackerStore(SQLTrackerStore):
+class BotSQLTrackerStore(SessionBoundSQLTrackerStore):
     """`type: bot.tracker_store.BotSQLTrackerStore`; `url:` overrides the default
-    (TRACKER_DATABASE_URL, else DATABASE_URL or the SQLite file beside it)."""
+    (TRACKER_DATABASE_URL, else DATABASE_URL or the SQLite file beside it); sessions and
+    indexed history queries: bot/rasa_ext/session_store.py."""
 
     def __init__(
         self,
