@@ -28,7 +28,8 @@ import logging
 import os
 from typing import Any, List, Optional, Set, Tuple
 
-from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ _installed = False
 _rolling: Set[str] = set()
 
 
-def events_in_session(tracker: Any) -> int:
+def events_in_session(tracker: DialogueStateTracker) -> int:
     """Events after the tracker's latest `session_started` (all of them if it has none)."""
     count = 0
     for event in reversed(tracker.events):
@@ -55,7 +56,7 @@ def events_in_session(tracker: Any) -> int:
     return count
 
 
-def last_bot_action(tracker: Any) -> Optional[str]:
+def last_bot_action(tracker: DialogueStateTracker) -> Optional[str]:
     """The latest action other than listening in the current session, if any."""
     for event in reversed(tracker.events):
         if isinstance(event, SessionStarted):
@@ -65,7 +66,7 @@ def last_bot_action(tracker: Any) -> Optional[str]:
     return None
 
 
-def rollover_reason(tracker: Any, max_events: int) -> Optional[str]:
+def rollover_reason(tracker: DialogueStateTracker, max_events: int) -> Optional[str]:
     """The reason ("size" or "topic") to start a new session now, or None."""
     if tracker.active_loop_name is not None or tracker.is_paused():
         return None
@@ -76,13 +77,13 @@ def rollover_reason(tracker: Any, max_events: int) -> Optional[str]:
     return None
 
 
-def carried_slots(tracker: Any) -> List[Tuple[str, Any]]:
+def carried_slots(tracker: DialogueStateTracker) -> List[Tuple[str, Any]]:
     """(name, value) of the CARRIED_SLOTS that have a value."""
     slots = [(name, tracker.slots[name].value) for name in CARRIED_SLOTS if name in tracker.slots]
     return [(name, value) for name, value in slots if value is not None]
 
 
-def with_carried_slots(events: List[Any], carried: List[Tuple[str, Any]]) -> List[Any]:
+def with_carried_slots(events: List[Event], carried: List[Tuple[str, Any]]) -> List[Event]:
     """The session start's events with SlotSets for `carried` right after `session_started`."""
     present = {e.key for e in events if isinstance(e, SlotSet)}
     extra = [SlotSet(name, value) for name, value in carried if name not in present]
@@ -110,7 +111,7 @@ def install(max_events: Optional[int] = None) -> None:
     expired = MessageProcessor._has_session_expired
     start = ActionSessionStart.run
 
-    def has_session_expired(self: MessageProcessor, tracker: Any) -> bool:
+    def has_session_expired(self: MessageProcessor, tracker: DialogueStateTracker) -> bool:
         _rolling.discard(tracker.sender_id)
         if expired(self, tracker):
             return True
@@ -122,8 +123,12 @@ def install(max_events: Optional[int] = None) -> None:
         return True
 
     async def run(
-        self: ActionSessionStart, output_channel: Any, nlg: Any, tracker: Any, domain: Any
-    ) -> List[Any]:
+        self: ActionSessionStart,
+        output_channel: Any,
+        nlg: Any,
+        tracker: DialogueStateTracker,
+        domain: Any,
+    ) -> List[Event]:
         events = await start(self, output_channel, nlg, tracker, domain)
         if tracker.sender_id not in _rolling:
             return events

@@ -19,7 +19,6 @@ and the project's migrations leave it alone (on SQLite it is a file of its own).
 from __future__ import annotations
 
 import itertools
-import logging
 from typing import Any, Iterator, Optional
 
 from rasa.core.tracker_store import SQLTrackerStore
@@ -29,8 +28,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Query, Session
 
 from bot.rasa_ext import session_rollover
-
-logger = logging.getLogger(__name__)
 
 STORED = "_bot_stored_events"  # tracker attribute: how many of its events are in the table
 INDEXES = (
