@@ -87,3 +87,14 @@ def test_the_limit_comes_from_endpoints_then_the_environment(
     assert rollover.configured_max_events(60) == 60
     with pytest.raises(ValueError):
         rollover.configured_max_events(3)
+
+
+def test_every_rule_starts_from_an_intent_or_an_active_loop() -> None:
+    """What makes a roll-over outside loops safe: no rule looks back past the user's text."""
+    import yaml
+
+    for path in sorted((PROJECT_ROOT / "data" / "rules").glob("*.yml")):
+        for rule in yaml.safe_load(path.read_text()).get("rules", []):
+            in_loop = any("active_loop" in c for c in rule.get("condition", []))
+            assert not rule.get("conversation_start"), rule["rule"]
+            assert in_loop or "intent" in rule["steps"][0], (path.name, rule["rule"])
