@@ -94,6 +94,8 @@ bench: setup train
 	$(PY) -m bench.sms_throughput --concurrency 8,24
 	$(PY) -m bench.sms_throughput --concurrency 8,24 --postgres
 	$(PY) -m bench.nlu_eval
+	$(PY) -m bench.history_cost
+	$(PY) -m bench.history_cost --db postgres
 
 clean:
 	rm -rf models var/*.db var/*.db-* .pytest_cache

@@ -3,19 +3,21 @@
     python -m bot.rasa_ext.server run --model models/sms-bot.tar.gz --port 5005 ...
 
 Takes the same arguments as `rasa`. `make run`, bot.launcher (tests, benchmarks) and
-production start the Rasa server this way; a bare `rasa run` behaves the same, only
-without the speed-ups (bot/rasa_ext/speedups.py).
+production start the Rasa server this way; a bare `rasa run` answers the same, only
+without the speed-ups (bot/rasa_ext/speedups.py) and without sessions that end at a size
+limit or a closed topic (bot/rasa_ext/session_rollover.py).
 """
 
 from __future__ import annotations
 
-from bot.rasa_ext import speedups
+from bot.rasa_ext import session_rollover, speedups
 
 
 def main() -> None:
     from rasa.__main__ import main as rasa_main
 
     speedups.install()
+    session_rollover.install()
     rasa_main()
 
 

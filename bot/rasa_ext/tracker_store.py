@@ -9,17 +9,18 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from sqlalchemy.orm import sessionmaker
 
+from bot.rasa_ext.session_store import SessionBoundSQLTrackerStore
 from bot.settings import tracker_database_url
 from bot.store.db import get_engine
 
 
-class BotSQLTrackerStore(SQLTrackerStore):
+class BotSQLTrackerStore(SessionBoundSQLTrackerStore):
     """`type: bot.rasa_ext.tracker_store.BotSQLTrackerStore`; `url:` overrides the default
-    (TRACKER_DATABASE_URL, else DATABASE_URL or the SQLite file beside it)."""
+    (TRACKER_DATABASE_URL, else DATABASE_URL or the SQLite file beside it); sessions and
+    indexed history queries: bot/rasa_ext/session_store.py."""
 
     def __init__(
         self,
