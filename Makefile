@@ -24,7 +24,7 @@ export PLIVO_API_URL ?= http://127.0.0.1:8008
 export BOT_PUBLIC_URL ?= http://127.0.0.1:5006
 export SMS_NUMBER_TYPE ?= toll_free
 
-.PHONY: setup migrate seed train run test test-fast lint bench bench-encoders validate clean
+.PHONY: setup migrate seed train run run-scaled test test-fast lint bench bench-encoders validate clean
 
 setup: $(VENV)/.installed
 
@@ -71,6 +71,21 @@ run: seed train
 	SMS_FRONT_DOOR=gateway $$on_assistant $(PY) -m bot.rasa_ext.server run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
 	$$on_others $(PY) -m bot.sms.gateway --port 5006 --rasa-url http://127.0.0.1:5005 & \
 	wait
+
+# The production topology on this machine (deploy/Procfile, docs/operations.md): PostgreSQL,
+# Redis locks, two Rasa servers, two SMS workers, the receiver, actions, desk and, with the
+# stand-in's loopback PLIVO_API_URL, the stand-in. Ctrl-C stops all; if one process exits
+# (e.g. cannot start), honcho stops the others and the command fails with its exit code.
+SCALED_ENV ?= deploy/scaled.env
+HONCHO_ARGS := -f deploy/Procfile -e $(SCALED_ENV) -d .
+
+run-scaled: setup train
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho run $(HONCHO_ARGS) python -m bot.scaled_setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho run $(HONCHO_ARGS) python -m bot demo-agents
+	@case "$(PLIVO_API_URL)" in http://127.0.0.1:*|http://localhost:*) skip= ;; \
+	  *) skip="-c standin1=0"; echo "PLIVO_API_URL is $(PLIVO_API_URL): no stand-in" ;; esac; \
+	echo "Receiver (Plivo webhooks, /metrics, /health): $(BOT_PUBLIC_URL)/webhooks/plivo/webhook"; \
+	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/honcho start $(HONCHO_ARGS) $$skip
 
 test: setup train
 	$(BIN)/ruff check .

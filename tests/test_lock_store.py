@@ -239,10 +239,13 @@ def test_production_endpoints_use_the_atomic_store(
 ) -> None:
     monkeypatch.setenv("REDIS_HOST", REDIS_HOST)
     monkeypatch.setenv("REDIS_PORT", str(REDIS_PORT))
+    monkeypatch.setenv("REDIS_KEY_PREFIX", "smsbot")
     config = read_endpoint_config(
         str(PROJECT_ROOT / "deploy/endpoints.production.yml"), "lock_store"
     )
-    assert isinstance(LockStore.create(config), AtomicRedisLockStore)
+    store = LockStore.create(config)
+    assert isinstance(store, AtomicRedisLockStore)
+    assert store.key_prefix == "smsbot:lock:"
 
 
 def test_atomic_lock_store_lets_one_locker_in_at_a_time(redis_up: None) -> None:

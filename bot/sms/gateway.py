@@ -25,6 +25,7 @@ from typing import Any, Optional, Sequence
 from sanic import Blueprint, Sanic
 
 from bot.settings import Settings, get_settings, inbox_database_url
+from bot.sms import metrics
 from bot.sms.plivo_front_door import WEBHOOK_PREFIX, PlivoFrontDoor, plivo_settings
 
 logger = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ def create_app(
     plivo = Blueprint("plivo_gateway")
     PlivoFrontDoor(plivo_settings(settings), dispatcher.nudge).add_routes(plivo)
     app.blueprint(plivo, url_prefix=WEBHOOK_PREFIX)
+    metrics.add_routes(app)  # GET /metrics, /health (bot/sms/metrics.py)
     return app
 
 

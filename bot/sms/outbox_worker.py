@@ -13,7 +13,7 @@ import random
 from typing import List, Optional, Set
 
 from bot.settings import Settings
-from bot.sms import outbox
+from bot.sms import metrics, outbox
 from bot.sms.plivo_sender import PlivoSender, SendError
 from bot.sms.rate_limit import RateLimiter
 from bot.store.db import connection_scope, run_sync, session_scope
@@ -140,6 +140,7 @@ class OutboxWorker:
                 self.sender.send, self.src, row.phone, row.text, self.callback_url
             )
         except SendError as error:
+            metrics.count_send_failure(final=not error.retryable)
             if error.retryable:
                 logger.warning(
                     "outbox %s attempt %d failed (%s); will retry", row.id, row.attempts, error

@@ -23,6 +23,7 @@ from bot.desk.web import (
 )
 from bot.desk.web.auth import gate
 from bot.settings import Settings, get_settings
+from bot.sms import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def create_app(settings: Optional[Settings] = None, maintenance: bool = True) ->
         errors,
     ):
         module.register(app)
+    metrics.add_routes(app, ctx_public=True)  # GET /metrics, /health: counts only
 
     if maintenance:
 

@@ -1,0 +1,186 @@
+"""Operations figures: `/metrics` (Prometheus text) and `/health` (the same figures as JSON).
+
+Counted by the processes that do the work (call these, they are cheap):
+    observe_turn(seconds)     one inbound text answered: claim to reply queued (the worker)
+    count_send_failure(final) one failed attempt to hand an SMS to Plivo (the outbox)
+
+Read from the database at scrape time, one query each, by whoever serves the routes:
+inbound queue depth (`messages` received/processing) and outbox backlog (queued/sending),
+each with the age of its oldest row.
+
+Several processes on one machine (two SMS workers, the receiver, the desk): with
+PROMETHEUS_MULTIPROC_DIR set (deploy/scaled.env: var/run/prometheus, emptied by `make
+run-scaled` before the processes start), every process writes its counters to files there
+and any process serving /metrics sums them all: the workers need no port of their own.
+Without it (`make run`, tests) the counters are those of the serving process.
+`add_routes(app)` puts both routes on a Sanic app (the receiver, the desk).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy import func, select
+
+from bot.store.db import run_sync, session_scope
+from bot.store.models import Message, OutboxMessage
+
+INBOUND_WAITING = ("received", "processing")
+OUTBOX_WAITING = ("queued", "sending")
+# Turns take ~10 ms when idle and seconds when the assistant is saturated.
+TURN_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, float("inf"))
+
+_REGISTRY = CollectorRegistry(auto_describe=True)
+TURN_SECONDS = Histogram(
+    "sms_turn_seconds",
+    "Seconds from claiming an inbound text to its reply being queued.",
+    buckets=TURN_BUCKETS,
+    registry=_REGISTRY,
+)
+SEND_FAILURES = Counter(
+    "sms_send_failures",
+    "Failed attempts to hand an SMS to Plivo (outcome: retry or failed for good).",
+    ["outcome"],
+    registry=_REGISTRY,
+)
+
+
+def observe_turn(seconds: float) -> None:
+    """Record how long one inbound text took to answer."""
+    TURN_SECONDS.observe(seconds)
+
+
+def count_send_failure(final: bool = False) -> None:
+    """Count one failed send attempt (`final`: it will not be retried)."""
+    SEND_FAILURES.labels(outcome="failed" if final else "retry").inc()
+
+
+def multiprocess_dir() -> Optional[str]:
+    """PROMETHEUS_MULTIPROC_DIR (shared counter files), if set."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def _waiting(model: Any, statuses: Tuple[str, ...]) -> Dict[str, Tuple[int, float]]:
+    """{status: (rows, age in seconds of the oldest)} for rows in these statuses."""
+    query = (
+        select(model.status, func.count(), func.min(model.created_at))
+        .where(model.status.in_(statuses))
+        .group_by(model.status)
+    )
+    now = dt.datetime.utcnow()
+    found = {status: (0, 0.0) for status in statuses}
+    with session_scope(durable=False) as session:
+        for status, count, oldest in session.execute(query):
+            found[status] = (int(count), max(0.0, (now - oldest).total_seconds()))
+    return found
+
+
+def database_figures() -> Dict[str, Dict[str, Tuple[int, float]]]:
+    """Inbound queue depth and outbox backlog by status (two queries)."""
+    return {
+        "inbound": _waiting(Message, INBOUND_WAITING),
+        "outbox": _waiting(OutboxMessage, OUTBOX_WAITING),
+    }
+
+
+def _gauges(figures: Dict[str, Dict[str, Tuple[int, float]]]) -> List[Metric]:
+    """The database figures as Prometheus gauge families."""
+    depth = GaugeMetricFamily(
+        "sms_inbound_queue_depth", "Inbound texts waiting or being answered.", labels=["status"]
+    )
+    depth_age = GaugeMetricFamily(
+        "sms_inbound_oldest_seconds", "Age of the oldest inbound text by status.", labels=["status"]
+    )
+    backlog = GaugeMetricFamily(
+        "sms_outbox_backlog", "Outgoing SMS not yet handed to Plivo.", labels=["status"]
+    )
+    backlog_age = GaugeMetricFamily(
+        "sms_outbox_oldest_seconds", "Age of the oldest outgoing SMS by status.", labels=["status"]
+    )
+    for status, (count, age) in figures["inbound"].items():
+        depth.add_metric([status], count)
+        depth_age.add_metric([status], age)
+    for status, (count, age) in figures["outbox"].items():
+        backlog.add_metric([status], count)
+        backlog_age.add_metric([status], age)
+    return [depth, depth_age, backlog, backlog_age]
+
+
+class _Scrape:
+    """One scrape's collectors: the counters (this process's or all processes') + gauges."""
+
+    def __init__(self, figures: Dict[str, Dict[str, Tuple[int, float]]]) -> None:
+        folder = multiprocess_dir()
+        self.counters: Any = MultiProcessCollector(None, folder) if folder else _REGISTRY
+        self.figures = figures
+
+    def collect(self) -> Iterable[Metric]:
+        """Every metric family of this scrape."""
+        yield from self.counters.collect()
+        yield from _gauges(self.figures)
+
+
+def render(figures: Dict[str, Dict[str, Tuple[int, float]]]) -> bytes:
+    """The Prometheus text exposition of the counters and these database figures."""
+    return generate_latest(_Scrape(figures))  # type: ignore[arg-type]
+
+
+def counter_figures() -> Dict[str, Any]:
+    """The counters as plain numbers (for /health): turns and send failures."""
+    families = {m.name: m for m in _Scrape({"inbound": {}, "outbox": {}}).counters.collect()}
+    failures = {"retry": 0.0, "failed": 0.0}
+    turns = {"count": 0.0, "sum_seconds": 0.0}
+    for sample in getattr(families.get("sms_send_failures"), "samples", []):
+        if sample.name == "sms_send_failures_total":
+            failures[sample.labels["outcome"]] += sample.value
+    for sample in getattr(families.get("sms_turn_seconds"), "samples", []):
+        if sample.name == "sms_turn_seconds_count":
+            turns["count"] += sample.value
+        elif sample.name == "sms_turn_seconds_sum":
+            turns["sum_seconds"] += sample.value
+    return {"send_failures": failures, "turns": turns}
+
+
+def health_figures(figures: Dict[str, Dict[str, Tuple[int, float]]]) -> Dict[str, Any]:
+    """The /health body: the same figures as /metrics, as JSON."""
+    body: Dict[str, Any] = {"status": "ok"}
+    for part, by_status in figures.items():
+        body[part] = {status: count for status, (count, _age) in by_status.items()}
+        body[f"{part}_oldest_seconds"] = {
+            status: round(age, 3) for status, (_count, age) in by_status.items()
+        }
+    body.update(counter_figures())
+    return body
+
+
+async def metrics_route(_request: Request) -> HTTPResponse:
+    """GET /metrics: Prometheus text format; 503 if the database does not answer."""
+    try:
+        figures = await run_sync(database_figures)
+    except Exception:  # noqa: BLE001 - a scrape must say the database is down, not crash
+        return response.text("database unavailable\n", status=503)
+    return HTTPResponse(render(figures), content_type=CONTENT_TYPE_LATEST)
+
+
+async def health_route(_request: Request) -> HTTPResponse:
+    """GET /health: the same figures as JSON; 503 with status `degraded` if the database is down."""
+    try:
+        figures = await run_sync(database_figures)
+    except Exception:  # noqa: BLE001
+        return response.json({"status": "degraded", "database": "down"}, status=503)
+    return response.json(health_figures(figures))
+
+
+def add_routes(app: Sanic, **route_options: Any) -> None:
+    """Serve GET /metrics and GET /health on `app` (options: e.g. the desk's ctx_public)."""
+    app.add_route(metrics_route, "/metrics", methods=["GET"], name="ops_metrics", **route_options)
+    app.add_route(health_route, "/health", methods=["GET"], name="ops_health", **route_options)
