@@ -240,6 +240,7 @@ def test_production_endpoints_use_the_atomic_store(
     monkeypatch.setenv("REDIS_HOST", REDIS_HOST)
     monkeypatch.setenv("REDIS_PORT", str(REDIS_PORT))
     monkeypatch.setenv("REDIS_KEY_PREFIX", "smsbot")
+    monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
     config = read_endpoint_config(
         str(PROJECT_ROOT / "deploy/endpoints.production.yml"), "lock_store"
     )
