@@ -44,7 +44,6 @@ from bench.rest_throughput import prepare_our_database
 from bench.sms_throughput import fresh_postgres
 from bot.launcher import DEFAULT_MODEL, start_stack
 from bot.settings import PROJECT_ROOT, _sqlite_sibling
-from bot.store.seed import ALEX
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 LOG_DIR = PROJECT_ROOT / "var" / "bench" / "logs"
@@ -159,27 +158,29 @@ class Client:
 
 
 def long_conversation(client: Client, sizes: Sizes) -> Dict[str, Any]:
-    """One sender, `sizes.long` texts in a row: the window around `near` vs around `far`."""
+    """Message #`far` of one sender vs message #`near` of another, measured in turns.
+
+    Both senders first get their earlier texts; then each pair of measured texts (the same
+    text to each) goes out back to back, so a busy machine slows both alike.
+    """
+    near_sender, far_sender = phones(93, 2)
     half = sizes.window // 2
-    windows = {
-        "near": range(sizes.near - half + 1, sizes.near + half + 1),
-        "far": range(sizes.far - half + 1, sizes.far + half + 1),
-    }
-    samples = {name: Sample() for name in windows}
     every: List[int] = []
-    for n in range(1, sizes.long + 1):
-        message = LONG_MIX[(n - 1) % len(LONG_MIX)]
-        inside = [name for name, numbers in windows.items() if n in numbers]
-        if inside:
-            client.measured(ALEX, message, samples[inside[0]])
-        else:
-            client.say(ALEX, message)
+    for n in range(1, sizes.far - half + 1):
+        client.say(far_sender, LONG_MIX[(n - 1) % len(LONG_MIX)])
         if n % 10 == 0:
-            every.append(client.session_events(ALEX))
+            every.append(client.session_events(far_sender))
+    for n in range(1, sizes.near - half + 1):
+        client.say(near_sender, LONG_MIX[(n - 1) % len(LONG_MIX)])
+    samples = {"near": Sample(), "far": Sample()}
+    for i in range(sizes.window):
+        message = LONG_MIX[(sizes.near - half + i) % len(LONG_MIX)]
+        client.measured(near_sender, message, samples["near"])
+        client.measured(far_sender, message, samples["far"])
     near, far = samples["near"].summary(), samples["far"].summary()
     return {
-        "sender": ALEX,
-        "messages": sizes.long,
+        "senders": [near_sender, far_sender],
+        "messages": sizes.far + half,
         "near": {"around": sizes.near, **near},
         "far": {"around": sizes.far, **far},
         "ratio": round(far["median_ms"] / near["median_ms"], 2),

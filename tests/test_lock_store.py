@@ -301,7 +301,7 @@ def two_servers(
 ) -> Iterator[Tuple[RasaStack, RasaStack]]:
     """Two `rasa run --enable-api` servers: one PostgreSQL tracker store, one Redis lock
     store of type `request.param` (a fresh key prefix)."""
-    from bot.tracker_store import BotSQLTrackerStore  # imports SQLAlchemy's ORM: only here
+    from bot.rasa_ext.tracker_store import BotSQLTrackerStore  # imports SQLAlchemy's ORM: only here
 
     BotSQLTrackerStore(url=postgres_url).engine.dispose()  # the events table, made once
     env = {"DATABASE_URL": postgres_url, "TRACKER_DATABASE_URL": postgres_url}
