@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import functools
-import os
-import threading
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,60 +105,12 @@ def session_scope(url: Optional[str] = None, durable: bool = True) -> Iterator[S
         session.close()
 
 
-class _WriterQueue:
-    """Makes SQLite writers wait in line instead of in SQLite's busy handler.
-
-    SQLite lets one connection write at a time; a writer that finds the file locked
-    sleeps 1, 2, 5 ... 100 ms between tries and can lose every race to newcomers, which
-    is what made webhook acks wait up to a second under load. Here a writer blocks on
-    an OS file lock beside the database instead (and on a thread lock first, since an
-    OS lock does not exclude threads of one process), and is woken the moment the
-    previous writer is done.
-    """
-
-    def __init__(self, database: str) -> None:
-        self.path = f"{database}-writers.lock"
-        self.threads = threading.Lock()
-        self.fd: Optional[int] = None
-
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        with self.threads:
-            if self.fd is None:
-                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
-
-
-_writer_queues: Dict[str, _WriterQueue] = {}
-
-
-def _writer_queue(engine: Engine) -> Optional[_WriterQueue]:
-    """The queue of an SQLite file's writers (one per file in a process); None otherwise."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        return None
-    queue = _writer_queues.get(database)
-    if queue is None:
-        queue = _writer_queues[database] = _WriterQueue(database)
-    return queue
-
-
 @contextmanager
 def connection_scope(url: Optional[str] = None, durable: bool = True) -> Iterator[Connection]:
     """A Core write transaction (no ORM session: a fraction of the cost) for the SMS hot
-    path, whose data functions only `execute` statements and so take either. On an
-    SQLite file the writers of every process take turns (see _WriterQueue)."""
-    engine = get_engine(url, durable)
-    queue = _writer_queue(engine)
-    if queue is None:
-        with engine.begin() as connection:
-            yield connection
-        return
-    with queue.turn(), engine.begin() as connection:
+    path, whose data functions only `execute` statements and so take either. SQLite
+    writers of other processes wait in SQLite's busy handler (WAL, busy_timeout 10 s)."""
+    with get_engine(url, durable).begin() as connection:
         yield connection
 
 
