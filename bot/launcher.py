@@ -180,13 +180,15 @@ def start_stack(
     worker_concurrency: Optional[int] = None,
     rasa_servers: int = 1,
     speedups: bool = True,
+    process_env: Optional[Dict[str, Dict[str, str]]] = None,
 ) -> RasaStack:
     """Start the servers and wait until they answer; the caller must stop() them.
 
     With `receiver_port`, the SMS receiver takes Plivo's webhooks on that port and
     `workers` worker processes answer them, asking every Rasa server (`rasa_servers`, the
     first on `rasa_port`). `speedups=False` starts a plain `rasa run` (a stock bot to
-    compare with), without this project's patches.
+    compare with), without this project's patches. `process_env` adds variables for
+    the processes whose name starts with a key ("worker" for every worker).
     """
     stack = RasaStack(rasa_port or free_port(), action_port or free_port(), receiver_port)
     stack.extra_rasa_ports = [free_port() for _ in range(rasa_servers - 1)]
@@ -198,12 +200,17 @@ def start_stack(
     logs = log_dir or work
 
     def spawn(name: str, args: List[str]) -> subprocess.Popen:
+        own = dict(environment)
+        for prefix, extra in (process_env or {}).items():
+            if name.startswith(prefix):
+                own.update(extra)
+
         def start() -> subprocess.Popen:
             with open(logs / f"{name}.log", "ab") as out:  # the child keeps its own copy
                 return subprocess.Popen(
                     args,
                     cwd=PROJECT_ROOT,
-                    env=environment,
+                    env=own,
                     stdout=out,
                     stderr=subprocess.STDOUT,
                 )

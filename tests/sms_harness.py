@@ -61,6 +61,8 @@ class SmsSetup:
     workers: int = 1
     rasa_servers: int = 1
     worker_concurrency: Optional[int] = None
+    process_env: Dict[str, Dict[str, str]] = field(default_factory=dict)
+    extra_rasa_args: List[str] = field(default_factory=list)
     rasa_port: int = field(default_factory=free_port)
     receiver_port: int = field(default_factory=free_port)
     standin: Optional[StandIn] = None
@@ -117,6 +119,8 @@ class SmsSetup:
             workers=self.workers,
             worker_concurrency=self.worker_concurrency,
             rasa_servers=self.rasa_servers,
+            process_env=self.process_env,
+            extra_rasa_args=self.extra_rasa_args,
         )
         # the channel's routes answer once the server is up
         deadline = time.monotonic() + 30

@@ -9,12 +9,13 @@ worker write. Created on first use, like Rasa's own `events` table.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from typing import Dict, Optional
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.settings import tracker_database_url
 from bot.store.db import get_engine
@@ -33,6 +34,7 @@ call_nonces = Table(
 )
 _INSERT = insert(call_nonces)
 _created: Dict[str, bool] = {}
+_creating = threading.Lock()
 _last_prune = 0.0
 
 
@@ -40,8 +42,13 @@ def _engine(url: Optional[str]) -> Engine:
     url = url or tracker_database_url()
     engine = get_engine(url, durable=False)
     if not _created.get(url):
-        metadata.create_all(engine, checkfirst=True)
-        _created[url] = True
+        with _creating:  # the route's calls run in threads; another server may race too
+            if not _created.get(url):
+                try:
+                    metadata.create_all(engine, checkfirst=True)
+                except DBAPIError:
+                    metadata.create_all(engine, checkfirst=True)  # created meanwhile
+                _created[url] = True
     return engine
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from bot.sms import compliance, inbound, outbox
-from bot.sms.queue import ClaimedText
+from bot.sms.queue import ClaimedText, finish_held
 from bot.sms.text import Button, join_turn, resolve_choice
 from bot.store import ownership
 from bot.store.customers import set_opted_out
@@ -208,7 +208,10 @@ def finish(
     error: Optional[str],
     budget: int,
 ) -> List[outbox.OutboxView]:
-    """The turn's replies into the outbox and the text marked done (one transaction)."""
-    queued = queue_replies(session, message, replies, budget)
-    inbound.finish_inbound(session, message.id, status, error)
-    return queued
+    """The text marked done and the turn's replies into the outbox (one transaction); on
+    SQLite only while this worker's claim still holds the text (else LostClaim)."""
+    if message.claimed_at is not None:
+        finish_held(session, message, status, error)  # first: nothing written if lost
+    else:
+        inbound.finish_inbound(session, message.id, status, error)
+    return queue_replies(session, message, replies, budget)

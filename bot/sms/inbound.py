@@ -108,7 +108,6 @@ _RECORD_IN_ONE_STATEMENT = text(
         RETURNING id
     ), conversation AS (
         SELECT id FROM existing UNION ALL SELECT id FROM created
-    )
     ), inserted AS (
         INSERT INTO messages (conversation_id, direction, author, text, provider_uuid, kind,
                               media, provider_intent, status, created_at)
@@ -187,11 +186,17 @@ def finish_inbound(
     session.execute(_FINISH, params)
 
 
-def release_inbound(session: Session, message_id: int) -> None:
+def release_inbound(
+    session: Union[Session, Connection], message_id: int, claimed_at: Optional[dt.datetime]
+) -> None:
     """SQLite: give a claimed text back to the queue (the assistant was unreachable)."""
     session.execute(
         update(Message)
-        .where(Message.id == message_id, Message.status == PROCESSING)
+        .where(
+            Message.id == message_id,
+            Message.status == PROCESSING,
+            Message.claimed_at == claimed_at,
+        )
         .values(status=RECEIVED, claimed_at=None)
         .execution_options(synchronize_session=False)
     )

@@ -13,6 +13,7 @@ two texts of one conversation are ever in hand at once and none overtakes an old
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -40,10 +41,11 @@ class ClaimedText:
     uuid: str
     opted_out: bool
     ownership: Ownership
+    claimed_at: Optional[dt.datetime] = None  # SQLite: the claim's token (lease fencing)
 
 
 _COLUMNS = """
-    m.id, c.phone, m.text, m.kind, m.media, m.provider_intent, m.provider_uuid,
+    m.id, c.phone, m.text, m.kind, m.media, m.provider_intent, m.provider_uuid, m.claimed_at,
     coalesce(cu.opted_out, false) AS opted_out,
     c.id AS conversation_id, c.owner, c.agent_id, c.team, c.queued_at, c.handoff_id,
     c.handback_pending
@@ -117,6 +119,10 @@ def _claimed(row: Any) -> ClaimedText:
     )
 
 
+def _with_token(claimed: ClaimedText, claimed_at: dt.datetime) -> ClaimedText:
+    return dataclasses.replace(claimed, claimed_at=claimed_at)
+
+
 def claim_postgres(connection: Connection) -> Optional[ClaimedText]:
     """Lock the next claimable text (PostgreSQL); held until the transaction ends."""
     row = connection.execute(_CLAIM_POSTGRES).first()
@@ -136,7 +142,34 @@ def claim_sqlite(connection: Connection, lease: dt.timedelta) -> Optional[Claime
     row = connection.execute(_CLAIM_SQLITE, params).first()
     if row is None:
         return None
-    return _claimed(connection.execute(_BY_ID, {"id": row[0]}).first())
+    return _with_token(_claimed(connection.execute(_BY_ID, {"id": row[0]}).first()), now)
+
+
+_FINISH_HELD = text(
+    """
+    UPDATE messages SET status = :status, error = :error, processed_at = :now
+    WHERE id = :id AND status = 'processing' AND claimed_at = :claimed_at
+    """
+)
+
+
+class LostClaim(Exception):
+    """SQLite: the text's lease expired and another claim took it; this turn is void."""
+
+
+def finish_held(
+    connection: Connection, message: ClaimedText, status: str, error: Optional[str]
+) -> None:
+    """SQLite: the final status, only while this claim still holds the text."""
+    params = {
+        "status": status,
+        "error": error,
+        "now": utcnow(),
+        "id": message.id,
+        "claimed_at": message.claimed_at,
+    }
+    if not connection.execute(_FINISH_HELD, params).rowcount:
+        raise LostClaim(f"message {message.id}: claim expired and was taken over")
 
 
 _NOTIFY = text("SELECT pg_notify('sms_inbound', :payload)")

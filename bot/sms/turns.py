@@ -118,6 +118,6 @@ def end_sqlite(
 def abort_sqlite(turn: Turn) -> None:
     """Give the text back to the queue (and the handback, told again next time)."""
     with connection_scope(durable=False) as connection:
-        inbound.release_inbound(connection, turn.message.id)
+        inbound.release_inbound(connection, turn.message.id, turn.message.claimed_at)
         if turn.decision.intake.handback:
             restore_handback(connection, turn.message.phone)
