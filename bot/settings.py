@@ -68,7 +68,7 @@ class Settings:
     outbox_retry_cap_seconds: float = 300.0
     plivo_timeout_seconds: float = 8.0
     inbound_claim_lease_seconds: float = 30.0
-    sms_processing_concurrency: int = 4  # a worker's turns at once (--concurrency)
+    sms_processing_concurrency: int = 8  # an SMS worker's turns at once (--concurrency)
     sms_poll_seconds: float = 1.0  # a worker's claim poll without LISTEN (SQLite, fallback)
     # Agent desk
     business_hours: str = "09:00-18:00"

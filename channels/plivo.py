@@ -31,11 +31,13 @@ from rasa.core.channels.channel import (
     OutputChannel,
     UserMessage,
 )
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy import text
 
 from bot.rasa_ext import call_nonces
 from bot.settings import Settings, get_settings
@@ -110,12 +112,36 @@ def _as_sent(recipient: str, event: BotUttered) -> List[Dict[str, Any]]:
     return out
 
 
+_SEEN = text(
+    "SELECT 1 FROM events WHERE sender_id = :sender AND type_name = 'user' "
+    "AND data LIKE :pattern ESCAPE '!' LIMIT 1"
+)
+
+
+def _seen_in_sql_store(store: SQLTrackerStore, phone: str, message_id: str) -> bool:
+    """A user event with this message id is stored (one indexed query, no tracker load)."""
+    escaped = message_id.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    params = {"sender": phone, "pattern": f'%"message_id": {json.dumps(escaped)}%'}
+    with store.engine.connect() as connection:
+        return connection.execute(_SEEN, params).first() is not None
+
+
+async def _maybe_seen(store: Any, phone: str, message_id: str) -> bool:
+    """False only when the message id was surely not seen (else the tracker is read)."""
+    store = getattr(store, "_tracker_store", store)  # Rasa wraps it (AwaitableTrackerStore)
+    if isinstance(store, SQLTrackerStore):
+        return await run_sync(_seen_in_sql_store, store, phone, message_id)
+    return True
+
+
 async def run_turn(
     agent: Any, phone: str, text: str, message_id: str, metadata: Dict[str, Any]
 ) -> List[Dict[str, Any]]:
     """One turn under the conversation's lock; a replayed message id runs nothing."""
     async with agent.lock_store.lock(phone):
-        tracker = await agent.tracker_store.retrieve(phone)
+        store = agent.tracker_store
+        seen = await _maybe_seen(store, phone, message_id)
+        tracker = await store.retrieve(phone) if seen else None
         if tracker is not None:
             previous = replies_after(tracker, message_id)
             if previous is not None:

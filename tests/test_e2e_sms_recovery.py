@@ -204,3 +204,30 @@ def test_the_worker_keeps_texts_while_the_assistant_is_down(
         assert "assistant unreachable" in log
     finally:
         setup.stop()
+
+
+def test_a_replayed_process_call_is_refused_by_the_other_rasa_server(
+    database_url: str, trained_model: Path, tmp_path: Path
+) -> None:
+    """A worker's signed call, captured and sent again within the timestamp window to
+    another Rasa server of the deployment, is refused: the nonces are shared."""
+    import json
+
+    from bot.sms import gateway_auth
+    from tests.sms_harness import AUTH_TOKEN, post_form
+
+    setup = SmsSetup(database_url, trained_model, tmp_path, rasa_servers=2).start()
+    assert setup.stack is not None
+    try:
+        first, second = setup.stack.rasa_urls
+        body = json.dumps({"phone": ALEX, "text": "hi", "message_id": "probe-replay"}).encode()
+        headers = {"Content-Type": "application/json", **gateway_auth.sign(body, AUTH_TOKEN)}
+        status, answer = post_form(f"{first}/webhooks/plivo/process", body, headers)
+        assert status == 200 and answer["messages"]
+        replayed = post_form(f"{second}/webhooks/plivo/process", body, headers)
+        assert replayed == (403, {"error": "replayed nonce"})
+        fresh = {"Content-Type": "application/json", **gateway_auth.sign(body, AUTH_TOKEN)}
+        status, again = post_form(f"{second}/webhooks/plivo/process", body, fresh)
+        assert status == 200 and again == answer  # the same turn, answered from the tracker
+    finally:
+        setup.stop()

@@ -34,7 +34,14 @@ from bot.sms.plivo_webhook import (
     remember_nonce,
     signature_is_valid,
 )
-from bot.store.db import connection_scope, get_engine, run_sync, run_sync_in, session_scope
+from bot.store.db import (
+    connection_scope,
+    get_engine,
+    retry_if_disconnected,
+    run_sync,
+    run_sync_in,
+    session_scope,
+)
 from bot.store.models import Message, OutboxMessage
 from bot.text.phone import to_e164
 
@@ -173,7 +180,7 @@ class PlivoFrontDoor:
             form = self._verify(request, "webhook")
             sms = inbound_from_form(form, self.settings.plivo_number)
             nonce = request.headers.get("X-Plivo-Signature-V3-Nonce", "")
-            message_id = await run_sync_in(_ACK_POOL, _record, sms, nonce)
+            message_id = await run_sync_in(_ACK_POOL, retry_if_disconnected, _record, sms, nonce)
         except WebhookError as error:
             logger.warning(
                 "plivo webhook refused (%d): %s from %s", error.status, error.reason, request.ip
@@ -196,7 +203,7 @@ class PlivoFrontDoor:
                 raise WebhookError(400, "missing MessageUUID or Status")
             nonce = request.headers.get("X-Plivo-Signature-V3-Nonce", "")
             code = first(form, "ErrorCode")
-            known = await run_sync(_apply_status, nonce, uuid, status, code)
+            known = await run_sync(retry_if_disconnected, _apply_status, nonce, uuid, status, code)
         except WebhookError as error:
             logger.warning("plivo status callback refused (%d): %s", error.status, error.reason)
             return response.json({"error": error.reason}, status=error.status)

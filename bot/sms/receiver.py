@@ -18,6 +18,7 @@ from sanic import Blueprint, Sanic
 
 from bot.settings import Settings, get_settings
 from bot.sms.plivo_front_door import WEBHOOK_PREFIX, PlivoFrontDoor, plivo_settings
+from bot.store.db import without_pre_ping
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    without_pre_ping()  # each transaction is retried once on a dead connection instead
     app = create_app(get_settings())
     logger.info("SMS receiver on %s:%d", args.host, args.port)
     app.run(host=args.host, port=args.port, workers=1, access_log=False, motd=False)

@@ -36,11 +36,16 @@ from bot.sms.turns import (
     end_postgres,
     end_sqlite,
 )
-from bot.store.db import connection_scope, get_engine, run_sync
+from bot.store.db import (
+    connection_scope,
+    get_engine,
+    retry_if_disconnected,
+    run_sync,
+    without_pre_ping,
+)
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CONCURRENCY = 8
 SAFETY_POLL_SECONDS = 10.0  # with LISTEN: a claim round anyway, for a lost notification
 SQLITE_POLL_SECONDS = 0.2  # an idle SQLite poll is one read, no write lock
 NONCE_SWEEP_SECONDS = 60.0
@@ -125,7 +130,7 @@ class InboundWorker:
 
     def _begin(self) -> Optional[Turn]:
         if self.postgres:
-            return begin_postgres(self.budget)
+            return retry_if_disconnected(begin_postgres, self.budget)
         return begin_sqlite(self.budget, self.lease)
 
     def _turn_done(self, task: asyncio.Task) -> None:
@@ -246,7 +251,9 @@ async def serve(settings: Settings, rasa_urls: List[str], concurrency: int) -> N
 def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.sms.worker", description=__doc__)
     parser.add_argument("--rasa-url", action="append", required=True, dest="rasa_urls")
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
+    parser.add_argument(
+        "--concurrency", type=int, help="turns at once (default SMS_PROCESSING_CONCURRENCY, 8)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -255,7 +262,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     missing = settings.missing_plivo_settings()
     if missing:
         raise SystemExit(f"sms worker: set {', '.join(missing)} in the environment")
-    asyncio.run(serve(settings, args.rasa_urls, args.concurrency))
+    without_pre_ping()  # transactions are retried (or claimed again) on a dead connection
+    concurrency = args.concurrency or settings.sms_processing_concurrency
+    asyncio.run(serve(settings, args.rasa_urls, concurrency))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -19,6 +20,10 @@ from bot.settings import database_url
 T = TypeVar("T")
 
 _engines: Dict[Tuple[str, bool], Engine] = {}
+# PostgreSQL: test a pooled connection before each transaction (a `SELECT 1` round trip,
+# itself a transaction in the server). The SMS receiver and worker turn it off
+# (without_pre_ping): they retry a transaction that met a dead connection instead.
+_pre_ping = True
 _sessionmakers: Dict[Tuple[str, bool], sessionmaker] = {}
 
 
@@ -67,11 +72,33 @@ def get_engine(url: Optional[str] = None, durable: bool = True) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas("FULL" if durable else "NORMAL"))
         else:
             engine = create_engine(
-                url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10
+                url,
+                future=True,
+                pool_pre_ping=_pre_ping,
+                pool_recycle=1800,
+                pool_size=5,
+                max_overflow=10,
             )
         _engines[key] = engine
     _engines[(url, durable)] = engine
     return engine
+
+
+def without_pre_ping() -> None:
+    """For this process's engines created from now on (call at start-up)."""
+    global _pre_ping
+    _pre_ping = False
+
+
+def retry_if_disconnected(fn: Callable[..., T], *args: Any) -> T:
+    """Run a whole transaction `fn`; once more if it failed on a connection that had died
+    in the pool (the pool drops it; nothing was committed)."""
+    try:
+        return fn(*args)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        return fn(*args)
 
 
 def dispose_engines() -> None:
