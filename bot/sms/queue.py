@@ -59,7 +59,8 @@ _JOINS = """
 # The oldest received text of a conversation nobody holds. A held text is locked and
 # skipped; its later texts fail `m.id = min(...)` because the held one is still `received`
 # (it only leaves that status in the transaction that holds it). Served by the partial
-# index ix_messages_inbound_queue.
+# indexes ix_messages_inbound_waiting (by id) and ix_messages_inbound_queue (per
+# conversation): 0.1 ms with 190k finished texts (88 ms walking the primary key).
 _CLAIM_POSTGRES = text(
     f"""
     SELECT {_COLUMNS} {_JOINS}

@@ -201,10 +201,17 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("provider_uuid"),
-        # The inbound queue's claim (bot/sms/queue.py): a conversation's unfinished texts.
+        # The inbound queue's claim (bot/sms/queue.py): unfinished texts by conversation,
+        # and by arrival.
         Index(
             "ix_messages_inbound_queue",
             "conversation_id",
+            "id",
+            postgresql_where=INBOUND_QUEUE_WHERE,
+            sqlite_where=INBOUND_QUEUE_WHERE,
+        ),
+        Index(
+            "ix_messages_inbound_waiting",
             "id",
             postgresql_where=INBOUND_QUEUE_WHERE,
             sqlite_where=INBOUND_QUEUE_WHERE,

@@ -17,13 +17,16 @@ QUEUE_WHERE = sa.text("direction = 'in' AND status IN ('received', 'processing')
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_messages_inbound_queue",
-        "messages",
-        ["conversation_id", "id"],
-        postgresql_where=QUEUE_WHERE,
-        sqlite_where=QUEUE_WHERE,
-    )
+    # The claim (bot/sms/queue.py): a conversation's oldest unfinished text (by
+    # conversation), and the oldest such texts overall (by id; without it PostgreSQL walks
+    # the primary key through every finished text: 88 ms vs 0.1 ms at 190k finished).
+    for name, columns in (
+        ("ix_messages_inbound_queue", ["conversation_id", "id"]),
+        ("ix_messages_inbound_waiting", ["id"]),
+    ):
+        op.create_index(
+            name, "messages", columns, postgresql_where=QUEUE_WHERE, sqlite_where=QUEUE_WHERE
+        )
     with op.batch_alter_table("booking_requests") as batch:
         batch.add_column(sa.Column("source_message_id", sa.String(length=64), nullable=True))
         batch.create_unique_constraint(
@@ -50,4 +53,5 @@ def downgrade() -> None:
     with op.batch_alter_table("booking_requests") as batch:
         batch.drop_constraint("uq_booking_requests_source_message_id", type_="unique")
         batch.drop_column("source_message_id")
+    op.drop_index("ix_messages_inbound_waiting", table_name="messages")
     op.drop_index("ix_messages_inbound_queue", table_name="messages")
