@@ -57,19 +57,17 @@ train: $(MODEL)
 
 run: seed train
 	@echo "SMS simulator:  http://127.0.0.1:8008/  (local Plivo stand-in)"
-	@echo "SMS gateway:    http://127.0.0.1:5006  (Plivo webhooks: /webhooks/plivo/)"
+	@echo "SMS receiver:   http://127.0.0.1:5006  (Plivo webhooks: /webhooks/plivo/)"
 	@echo "Rasa server:    http://127.0.0.1:5005  (REST: /webhooks/rest/)"
 	@echo "Action server:  http://127.0.0.1:5055"
 	@echo "Agent console:  http://127.0.0.1:8080/  (logins above)"
-	@assistant=$$($(PY) -m bot.cpus assistant) && others=$$($(PY) -m bot.cpus others) || exit 2; \
-	on_assistant=$${assistant:+taskset -c $$assistant}; on_others=$${others:+taskset -c $$others}; \
-	echo "CPUs:           Rasa server $${assistant:-any}, the rest $${others:-any} (ASSISTANT_CPUS)"; \
-	trap 'trap - INT TERM; kill 0' INT TERM; \
-	$$on_others $(PY) -m bot.desk --port 8080 & \
-	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $$on_others $(PY) -m devtools.plivo_standin --port 8008 & ;; esac; \
-	$$on_others $(RASA) run actions --actions actions --port 5055 & \
-	SMS_FRONT_DOOR=gateway $$on_assistant $(PY) -m bot.rasa_ext.server run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
-	$$on_others $(PY) -m bot.sms.gateway --port 5006 --rasa-url http://127.0.0.1:5005 & \
+	@trap 'trap - INT TERM; kill 0' INT TERM; \
+	$(PY) -m bot.desk --port 8080 & \
+	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $(PY) -m devtools.plivo_standin --port 8008 & ;; esac; \
+	$(RASA) run actions --actions actions --port 5055 & \
+	$(PY) -m bot.rasa_ext.server run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
+	$(PY) -m bot.sms.receiver --port 5006 & \
+	$(PY) -m bot.sms.worker --rasa-url http://127.0.0.1:5005 & \
 	wait
 
 # The production topology on this machine (deploy/Procfile, docs/operations.md): PostgreSQL,

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_form import FORM_SLOTS
-from actions.identity import sender_phone
+from actions.identity import sender_phone, turn_id
 from actions.personal import utter_personal
 from actions.safe_action import SafeAction
 from bot.store.bookings import BookingView, create_booking_request
@@ -41,6 +41,7 @@ def store(phone: str, tracker: Tracker) -> Tuple[BookingView, Optional[str]]:
             int(tracker.get_slot("guests")),
             None if room == "any" else room,
             None if notes == "none" else notes,
+            message_id=turn_id(tracker),
         )
         return booking, first_name_for_phone(session, phone)
 

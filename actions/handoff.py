@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identity import conversation_topic, sender_phone
+from actions.identity import conversation_topic, sender_phone, turn_id
 from actions.safe_action import SafeAction
 from bot.desk.notices import HandoffNotice, handoff_notice
 from bot.store.db import run_sync, session_scope
@@ -16,10 +16,12 @@ from bot.store.handoffs import record_handoff, team_for
 from bot.store.ownership import ownership_of
 
 
-def _record(phone: str, reason: str, team: str, detail: Optional[str]) -> HandoffNotice:
+def _record(
+    phone: str, reason: str, team: str, detail: Optional[str], message_id: Optional[str]
+) -> HandoffNotice:
     """Queue the conversation for a person and say what the texter should expect."""
     with session_scope() as session:
-        record_handoff(session, phone, reason, team, detail)
+        record_handoff(session, phone, reason, team, detail, message_id)
         return handoff_notice(session, ownership_of(session, phone))
 
 
@@ -45,9 +47,8 @@ async def hand_off(tracker: Tracker, reason: str) -> Optional[HandoffNotice]:
     if phone is None:
         return None
     detail = customer_words(tracker)[:500]
-    return await run_sync(
-        _record, phone, reason, team_for(reason, conversation_topic(tracker)), detail
-    )
+    team = team_for(reason, conversation_topic(tracker))
+    return await run_sync(_record, phone, reason, team, detail, turn_id(tracker))
 
 
 class ActionHandoff(SafeAction):

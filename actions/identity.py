@@ -12,6 +12,13 @@ def sender_phone(tracker: Tracker) -> Optional[str]:
     return to_e164(tracker.sender_id)
 
 
+def turn_id(tracker: Tracker) -> Optional[str]:
+    """The id of the text this turn answers (its MessageUUID over SMS): writes made for
+    it are recorded under it, so a turn replayed after a crash does not write twice."""
+    message_id = (tracker.latest_message or {}).get("message_id")
+    return str(message_id) if message_id else None
+
+
 def conversation_topic(tracker: Tracker) -> Optional[str]:
     """`orders` or `bookings` when the latest task-related intent points there.
 

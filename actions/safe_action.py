@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identity import conversation_topic, sender_phone
+from actions.identity import conversation_topic, sender_phone, turn_id
 from bot.store.db import run_sync, session_scope
 from bot.store.handoffs import record_handoff, team_for
 
 logger = logging.getLogger(__name__)
 
 
-def _record_error_handoff(phone: str, team: str, detail: str) -> None:
+def _record_error_handoff(
+    phone: str, team: str, detail: str, message_id: Optional[str] = None
+) -> None:
     with session_scope() as session:
-        record_handoff(session, phone, "action_error", team, detail)
+        record_handoff(session, phone, "action_error", team, detail, message_id)
 
 
 class SafeAction(Action, ABC):
@@ -47,7 +49,13 @@ class SafeAction(Action, ABC):
             if phone:
                 try:
                     team = team_for("action_error", conversation_topic(tracker))
-                    await run_sync(_record_error_handoff, phone, team, f"{self.name()}: {error!r}")
+                    await run_sync(
+                        _record_error_handoff,
+                        phone,
+                        team,
+                        f"{self.name()}: {error!r}",
+                        turn_id(tracker),
+                    )
                 except Exception:  # noqa: BLE001
                     logger.exception("could not record handoff after action error")
             return []

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_requests import requested_ref
 from actions.booking_submit import booking_span
-from actions.identity import sender_phone
+from actions.identity import sender_phone, turn_id
 from actions.personal import shorten, utter_personal
 from actions.safe_action import SafeAction
 from bot.store.bookings import BookingView, add_note_for_phone, open_requests_for_phone
@@ -38,7 +38,7 @@ class StayNote:
     first_name: Optional[str]
 
 
-def attach(phone: str, note: str, ref: Optional[int]) -> StayNote:
+def attach(phone: str, note: str, ref: Optional[int], message_id: Optional[str] = None) -> StayNote:
     """Add the note to request `ref`, or to the only open request; else list the choices."""
     with session_scope() as session:
         name = first_name_for_phone(session, phone)
@@ -48,7 +48,8 @@ def attach(phone: str, note: str, ref: Optional[int]) -> StayNote:
             target = requests[0]
         if target is None:
             return StayNote(None, requests, name)
-        return StayNote(add_note_for_phone(session, phone, target.id, note), requests, name)
+        added = add_note_for_phone(session, phone, target.id, note, message_id)
+        return StayNote(added, requests, name)
 
 
 def utter_added(dispatcher: CollectingDispatcher, done: StayNote, note: str) -> None:
@@ -83,7 +84,7 @@ class ActionStayRequest(SafeAction):
         if phone is None or note is None:
             return route("form")
         ref = requested_ref(tracker)
-        done = await run_sync(attach, phone, note, ref)
+        done = await run_sync(attach, phone, note, ref, turn_id(tracker))
         if done.added_to is not None:
             utter_added(dispatcher, done, note)
             return [*route("note"), SlotSet("stay_note", None)]
@@ -110,7 +111,7 @@ class ActionAttachStayNote(SafeAction):
         if not note or not re.fullmatch(r"R\d+", picked) or phone is None:
             dispatcher.utter_message(response="utter_stay_note_not_added")
             return clear
-        done = await run_sync(attach, phone, note, int(picked[1:]))
+        done = await run_sync(attach, phone, note, int(picked[1:]), turn_id(tracker))
         if done.added_to is None:
             dispatcher.utter_message(response="utter_request_not_found", ref=picked)
         else:

@@ -3,9 +3,9 @@
 Usage:
     .venv/bin/python -m bench.assistant_route [--messages 800] [--rounds 4]
 
-The SMS gateway asks the Rasa server for each answer over `POST /webhooks/plivo/process`
-(HMAC-signed, with the text's metadata). This drives that route directly, like the
-gateway does but with nothing else running (no receiver, dispatcher, stand-in), in rounds
+An SMS worker asks the Rasa server for each answer over `POST /webhooks/plivo/process`
+(HMAC-signed with a nonce, with the text's metadata). This drives that route directly, like
+a worker does but with nothing else running (no receiver, worker, stand-in), in rounds
 alternating with the REST channel: 8 customers, one message at a time each, the same
 conversation. Printed per round: messages/s and the Rasa server's CPU time per message on
 each route, and their ratios. It tells the assistant's own cost of an SMS apart from what
@@ -37,7 +37,7 @@ from bot.sms.rasa_asker import PROCESS_PATH
 
 
 async def drive_process_route(url: str, messages: int, senders: Iterator[str]) -> int:
-    """Customers' conversations through the gateway's route; the number of answers."""
+    """Customers' conversations through the workers' route; the number of answers."""
     ids = itertools.count(1)
     sent = 0
 
@@ -107,7 +107,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         stack.stop()
     print_rounds(
         f"Rasa server alone (SQLite), {CUSTOMERS} customers, {args.messages} messages per "
-        "phase: REST channel vs the SMS gateway's route (/webhooks/plivo/process, signed)",
+        "phase: REST channel vs the SMS workers' route (/webhooks/plivo/process, signed)",
         "REST",
         "SMS",
         results,

@@ -6,7 +6,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Awaitable, List, Optional, Set, Tuple
+from typing import Awaitable, List, Tuple
 
 from bench.procstats import cpu_seconds
 from bench.rest_throughput import prepare_our_database
@@ -16,9 +16,8 @@ from bot.settings import PROJECT_ROOT
 CONVERSATION = ["hi", "where is my order A1001", "is there wifi", "thanks"]
 CUSTOMERS = 8
 # The Rasa server needs the SMS channel's settings (credentials.yml) even when only REST is
-# used; the gateway front door keeps the outbox out of it. Nothing is sent anywhere.
+# used. Nothing is sent anywhere.
 ENV = {
-    "SMS_FRONT_DOOR": "gateway",
     "PLIVO_AUTH_ID": "MABENCHCONTROL000000",
     "PLIVO_AUTH_TOKEN": "bench-token-not-a-secret",
     "PLIVO_NUMBER": "+15005550100",
@@ -29,7 +28,7 @@ ENV = {
 Phase = Tuple[float, float]  # (messages/s, Rasa CPU ms per message)
 
 
-def start_rasa_alone(assistant_cpus: Optional[Set[int]] = None) -> RasaStack:
+def start_rasa_alone() -> RasaStack:
     """Rasa + action server on a fresh seeded SQLite database; the caller stops it."""
     work = Path(tempfile.mkdtemp(prefix="rasa-alone-"))
     database_url = f"sqlite:///{work / 'bot.db'}"
@@ -39,7 +38,6 @@ def start_rasa_alone(assistant_cpus: Optional[Set[int]] = None) -> RasaStack:
         env={"DATABASE_URL": database_url, **ENV},
         log_dir=work,
         credentials=PROJECT_ROOT / "credentials.yml",
-        assistant_cpus=assistant_cpus,
     )
 
 

@@ -2,13 +2,12 @@
 
 Usage:
     .venv/bin/python -m bench.sms_throughput                   # 8 customers, 400 messages
-    .venv/bin/python -m bench.sms_throughput --messages 800 --burst 400 --rounds 3 [--no-pin]
+    .venv/bin/python -m bench.sms_throughput --messages 800 --burst 400 --rounds 3
     .venv/bin/python -m bench.sms_throughput --concurrency 8,16,24 --rounds 3 [--postgres]
 
 Measures, against one Rasa server + action server (SQLite, fresh database; `--postgres`:
-PostgreSQL + Redis locks), the SMS gateway in front of it (`--front-door gateway`, the
-default; `rasa` lets the Rasa server take Plivo's webhooks itself) and the Plivo stand-in
-running in this process:
+PostgreSQL + Redis locks), the SMS receiver and `--workers` workers in front of it (the
+topology of `make run`: one worker) and the Plivo stand-in running in this process:
 1. End to end: `--concurrency` customers each run 4-message conversations, one message at
    a time, over (a) the REST channel (latency = request until response) and (b) the SMS
    path: signed webhook -> ack -> background processing -> outbox -> real plivo SDK ->
@@ -49,11 +48,9 @@ import aiohttp
 
 from bench.procstats import cpu_seconds, machine_busy_seconds, runqueue_wait_seconds
 from bench.rest_throughput import LoadResult, drive, percentile, prepare_our_database, sender_ids
-from bot import cpus
 from bot.launcher import (
     DEFAULT_MODEL,
     IN_MEMORY_LOCKS,
-    child_pids,
     free_port,
     redis_locks,
     start_stack,
@@ -366,10 +363,6 @@ async def run(
     return {"levels": levels, "ack_burst": burst, "ack_flood": flood}
 
 
-PINNED = "; Rasa server on a CPU of its own, the rest on the others (bot/cpus.py)"
-NOT_PINNED = "; no CPU split"
-
-
 def level_table(level: Dict[str, Any]) -> List[str]:
     rest, sms = level["rest"], level["sms"]
     rows = [
@@ -402,8 +395,8 @@ def level_table(level: Dict[str, Any]) -> List[str]:
 
 def table(results: Dict[str, Any], meta: Dict[str, Any]) -> str:
     lines = [
-        f"SMS path ({meta['front_door']} front door) vs REST channel, same bot "
-        f"({meta['database']}{PINNED if meta['pinned'] else NOT_PINNED}"
+        f"SMS path ({meta['workers']} worker(s)) vs REST channel, same bot "
+        f"({meta['database']}"
         f"{''.join(f'; {r} nice {n:+d}' for r, n in meta['nice'].items())}"
         f"{''.join(f'; {r} SCHED_RR' for r in meta['realtime'])}"
         f"{''.join(f'; {r} SCHED_IDLE' for r in meta['idle'])}), "
@@ -459,10 +452,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         "32 senders as fast as they are answered)",
     )
     parser.add_argument(
-        "--front-door",
-        choices=["gateway", "rasa"],
-        default="gateway",
-        help="who takes Plivo's webhooks: the SMS gateway process (default) or the Rasa server",
+        "--workers", type=int, default=1, help="SMS worker processes (default 1, as make run)"
     )
     parser.add_argument(
         "--postgres",
@@ -471,14 +461,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         const="postgresql://postgres@127.0.0.1:5432/test",
         help="run on a fresh PostgreSQL database (created via ADMIN_URL, dropped after) "
         "with the Redis lock store, instead of SQLite",
-    )
-    parser.add_argument(
-        "--pin",
-        action=argparse.BooleanOptionalAction,
-        help="split the CPUs (bot/cpus.py): the Rasa server on CPU 0, everything else "
-        "(gateway, action server, this process with the load and the stand-in) on the "
-        "others, in both the REST and the SMS rounds; --no-pin: no split. Default: what "
-        "`make run` does (ASSISTANT_CPUS; the split on SQLite, none on PostgreSQL)",
     )
     parser.add_argument(
         "--outside-nice",
@@ -494,7 +476,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default=[],
         metavar="ROLE=N",
         help="change a stack process's CPU priority by N nice steps (negative: more CPU; "
-        "roles: rasa, gateway, dispatcher, actions); repeatable",
+        "roles: rasa, receiver, worker-1, actions); repeatable",
     )
     parser.add_argument(
         "--realtime",
@@ -530,12 +512,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-def pin(pid: int, allowed: set) -> None:
-    """Every thread of a process (new threads inherit it)."""
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        os.sched_setaffinity(int(task.name), allowed)
-
-
 def renice(pid: int, steps: int) -> None:
     """Every thread of a process (Linux nice is per thread; new threads inherit it)."""
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -553,13 +529,6 @@ def make_idle(pid: int) -> None:
     """Every thread of a process under SCHED_IDLE (new threads inherit it)."""
     for task in Path(f"/proc/{pid}/task").iterdir():
         os.sched_setscheduler(int(task.name), os.SCHED_IDLE, os.sched_param(0))
-
-
-def assistant_layout(pin: Optional[bool], database_url: str) -> Optional[set]:
-    """The Rasa server's CPUs: as asked, else as `make run` would place it."""
-    if pin is None:
-        return cpus.assistant_cpus({**os.environ, "DATABASE_URL": database_url})
-    return cpus.split(cpus.available()) if pin else None
 
 
 def fresh_postgres(admin_url: str) -> tuple:
@@ -592,8 +561,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     prepare_our_database(database_url)
     rasa_port = free_port()
     bot_url = f"http://127.0.0.1:{rasa_port}"
-    gateway_port = free_port() if args.front_door == "gateway" else None
-    front_url = f"http://127.0.0.1:{gateway_port}" if gateway_port else bot_url
+    receiver_port = free_port()
+    front_url = f"http://127.0.0.1:{receiver_port}"
     standin = StandIn(
         AUTH_ID,
         AUTH_TOKEN,
@@ -612,7 +581,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "BUSINESS_HOURS": "00:00-24:00",
         "BUSINESS_DAYS": "mon,tue,wed,thu,fri,sat,sun",
     }
-    assistant = assistant_layout(args.pin, database_url)
     stack = start_stack(
         DEFAULT_MODEL,
         env=env,
@@ -620,17 +588,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         log_dir=work,
         credentials=PROJECT_ROOT / "credentials.yml",
         lock_store=locks,
-        gateway_port=gateway_port,
-        assistant_cpus=assistant,
+        receiver_port=receiver_port,
+        workers=args.workers,
     )
     pids = {role: proc.pid for role, proc in stack.processes.items()}
-    if "gateway" in pids:  # its dispatcher child does most of the SMS work
-        deadline = time.monotonic() + 10
-        while not child_pids(pids["gateway"]) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        pids["dispatcher"] = child_pids(pids["gateway"])[0]
-    if assistant is not None:  # the outside world (this process) beside the gateway
-        pin(os.getpid(), cpus.available() - assistant)
     # The webhook poster of the ack tests: started now, it keeps the stack's priority.
     poster = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     poster.submit(os.getpid).result()
@@ -652,8 +613,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             drop()
     meta = {
         "database": "PostgreSQL + Redis locks" if args.postgres else "SQLite",
-        "front_door": args.front_door,
-        "pinned": assistant is not None,
+        "workers": args.workers,
         "nice": args.nice,
         "realtime": args.realtime,
         "idle": args.idle,

@@ -1,7 +1,8 @@
-"""Start and stop the Rasa server, the action server and the SMS gateway as child processes.
+"""Start and stop the Rasa server, the action server and the SMS receiver and workers as
+child processes.
 
-Used by `python -m bot run`, the end-to-end tests and the benchmarks, so all three run
-the servers exactly the same way.
+Used by the end-to-end tests and the benchmarks, so they run the servers the way
+`make run` does: receiver + worker(s) + Rasa server(s) + action server.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Set
+from typing import Callable, Dict, List, Optional, Sequence
 
-from bot import cpus
 from bot.settings import PROJECT_ROOT
 
 RASA = str(Path(sys.executable).with_name("rasa"))
@@ -69,11 +69,12 @@ def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
 
 @dataclass
 class RasaStack:
-    """A running action server + Rasa server pair (+ the SMS gateway, if asked for)."""
+    """A running action server + Rasa server(s) (+ the SMS receiver and workers, if asked)."""
 
     rasa_port: int
     action_port: int
-    gateway_port: Optional[int] = None
+    receiver_port: Optional[int] = None
+    extra_rasa_ports: List[int] = field(default_factory=list)
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
     workdir: Optional[tempfile.TemporaryDirectory] = None
     spawners: Dict[str, Callable[[], subprocess.Popen]] = field(default_factory=dict)
@@ -100,8 +101,16 @@ class RasaStack:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     @property
-    def gateway_url(self) -> Optional[str]:
-        return f"http://127.0.0.1:{self.gateway_port}" if self.gateway_port else None
+    def receiver_url(self) -> Optional[str]:
+        return f"http://127.0.0.1:{self.receiver_port}" if self.receiver_port else None
+
+    @property
+    def rasa_urls(self) -> List[str]:
+        return [self.url] + [f"http://127.0.0.1:{port}" for port in self.extra_rasa_ports]
+
+    def workers(self) -> List[str]:
+        """Names of the worker processes (worker-1, worker-2 ...)."""
+        return [name for name in self.processes if name.startswith("worker-")]
 
     def stop(self) -> None:
         for proc in reversed(list(self.processes.values())):
@@ -142,8 +151,17 @@ def endpoints_yaml(action_port: int, tracker_store: str, lock_store: str = IN_ME
 BOT_TRACKER_STORE = "  type: bot.rasa_ext.tracker_store.BotSQLTrackerStore"
 
 
-def gateway_command(port: int, rasa_url: str) -> List[str]:
-    return [sys.executable, "-m", "bot.sms.gateway", "--port", str(port), "--rasa-url", rasa_url]
+def receiver_command(port: int) -> List[str]:
+    return [sys.executable, "-m", "bot.sms.receiver", "--port", str(port)]
+
+
+def worker_command(rasa_urls: Sequence[str], concurrency: Optional[int] = None) -> List[str]:
+    command = [sys.executable, "-m", "bot.sms.worker"]
+    for url in rasa_urls:
+        command += ["--rasa-url", url]
+    if concurrency:
+        command += ["--concurrency", str(concurrency)]
+    return command
 
 
 def start_stack(
@@ -157,42 +175,44 @@ def start_stack(
     extra_rasa_args: Optional[List[str]] = None,
     log_dir: Optional[Path] = None,
     actions_package: Optional[str] = "actions",
-    gateway_port: Optional[int] = None,
-    assistant_cpus: Optional[Set[int]] = None,
+    receiver_port: Optional[int] = None,
+    workers: int = 1,
+    worker_concurrency: Optional[int] = None,
+    rasa_servers: int = 1,
     speedups: bool = True,
+    process_env: Optional[Dict[str, Dict[str, str]]] = None,
 ) -> RasaStack:
     """Start the servers and wait until they answer; the caller must stop() them.
 
-    With `gateway_port`, the SMS gateway receives Plivo's webhooks on that port and the
-    Rasa server runs with SMS_FRONT_DOOR=gateway. With `assistant_cpus`, the Rasa server
-    runs on those CPUs and the other servers on the rest (bot/cpus.py). `speedups=False`
-    starts a plain `rasa run` (a stock bot to compare with), without this project's patches.
+    With `receiver_port`, the SMS receiver takes Plivo's webhooks on that port and
+    `workers` worker processes answer them, asking every Rasa server (`rasa_servers`, the
+    first on `rasa_port`). `speedups=False` starts a plain `rasa run` (a stock bot to
+    compare with), without this project's patches. `process_env` adds variables for
+    the processes whose name starts with a key ("worker" for every worker).
     """
-    stack = RasaStack(rasa_port or free_port(), action_port or free_port(), gateway_port)
+    stack = RasaStack(rasa_port or free_port(), action_port or free_port(), receiver_port)
+    stack.extra_rasa_ports = [free_port() for _ in range(rasa_servers - 1)]
     stack.workdir = tempfile.TemporaryDirectory(prefix="rasa-stack-")
     work = Path(stack.workdir.name)
     endpoints = work / "endpoints.yml"
     endpoints.write_text(endpoints_yaml(stack.action_port, tracker_store, lock_store))
     environment = child_env(env)
-    if gateway_port:
-        environment["SMS_FRONT_DOOR"] = "gateway"
     logs = log_dir or work
 
-    # None when nothing is left for them (a caller already pinned): they then run anywhere
-    others = None if assistant_cpus is None else (cpus.available() - assistant_cpus) or None
-
     def spawn(name: str, args: List[str]) -> subprocess.Popen:
-        pinned = cpus.pin_before_exec(assistant_cpus if name == "rasa" else others)
+        own = dict(environment)
+        for prefix, extra in (process_env or {}).items():
+            if name.startswith(prefix):
+                own.update(extra)
 
         def start() -> subprocess.Popen:
             with open(logs / f"{name}.log", "ab") as out:  # the child keeps its own copy
                 return subprocess.Popen(
                     args,
                     cwd=PROJECT_ROOT,
-                    env=environment,
+                    env=own,
                     stdout=out,
                     stderr=subprocess.STDOUT,
-                    preexec_fn=pinned,
                 )
 
         stack.spawners[name] = start
@@ -213,31 +233,39 @@ def start_stack(
                 ],
             )
             stack.processes["actions"] = actions
-        server = spawn(
-            "rasa",
-            [
-                *(RASA_SERVER if speedups else [RASA]),
-                "run",
-                "--model",
-                str(model),
-                "--port",
-                str(stack.rasa_port),
-                "--credentials",
-                str(credentials),
-                "--endpoints",
-                str(endpoints),
-                *(extra_rasa_args or []),
-            ],
-        )
-        stack.processes["rasa"] = server
-        if gateway_port:
-            stack.processes["gateway"] = spawn("gateway", gateway_command(gateway_port, stack.url))
+        servers = {}
+        for index, port in enumerate([stack.rasa_port, *stack.extra_rasa_ports]):
+            name = "rasa" if index == 0 else f"rasa-{index + 1}"
+            servers[name] = stack.processes[name] = spawn(
+                name,
+                [
+                    *(RASA_SERVER if speedups else [RASA]),
+                    "run",
+                    "--model",
+                    str(model),
+                    "--port",
+                    str(port),
+                    "--credentials",
+                    str(credentials),
+                    "--endpoints",
+                    str(endpoints),
+                    *(extra_rasa_args or []),
+                ],
+            )
+        if receiver_port:
+            stack.processes["receiver"] = spawn("receiver", receiver_command(receiver_port))
+            for number in range(1, workers + 1):
+                name = f"worker-{number}"
+                command = worker_command(stack.rasa_urls, worker_concurrency)
+                stack.processes[name] = spawn(name, command)
         if actions_package:
             wait_http(f"http://127.0.0.1:{stack.action_port}/health", proc=actions)
-        wait_http(f"{stack.url}/", proc=server)
-        wait_http(f"{stack.url}/webhooks/rest/", proc=server)
-        if gateway_port:
-            wait_http(f"{stack.gateway_url}/webhooks/plivo/", proc=stack.processes["gateway"])
+        for name, server in servers.items():
+            url = stack.rasa_urls[list(servers).index(name)]
+            wait_http(f"{url}/", proc=server)
+            wait_http(f"{url}/webhooks/rest/", proc=server)
+        if receiver_port:
+            wait_http(f"{stack.receiver_url}/webhooks/plivo/", proc=stack.processes["receiver"])
     except BaseException:
         stack.stop()
         raise

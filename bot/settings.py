@@ -36,13 +36,6 @@ def tracker_database_url() -> str:
     return _sqlite_sibling(database_url(), "tracker") or database_url()
 
 
-def inbox_database_url(url: Optional[str] = None) -> Optional[str]:
-    """The SMS receiver's own file of inbound texts when the database (DATABASE_URL) is an
-    SQLite file (`bot.db` -> `bot-inbox.db`, see bot/sms/inbox.py); None otherwise (PostgreSQL
-    records inbound texts straight into `messages`)."""
-    return _sqlite_sibling(url or database_url(), "inbox")
-
-
 def _sqlite_sibling(url: str, name: str) -> Optional[str]:
     """`sqlite:///dir/bot.db` -> `sqlite:///dir/bot-<name>.db`; None if not an SQLite file."""
     prefix = "sqlite:///"
@@ -75,10 +68,8 @@ class Settings:
     outbox_retry_cap_seconds: float = 300.0
     plivo_timeout_seconds: float = 8.0
     inbound_claim_lease_seconds: float = 30.0
-    sms_processing_concurrency: int = 4
-    # Who receives Plivo's webhooks and runs the outbox: "rasa" (the Rasa server itself)
-    # or "gateway" (python -m bot.sms.gateway, which asks the Rasa server for answers).
-    sms_front_door: str = "rasa"
+    sms_processing_concurrency: int = 8  # an SMS worker's turns at once (--concurrency)
+    sms_poll_seconds: float = 1.0  # a worker's claim poll without LISTEN (SQLite, fallback)
     # Agent desk
     business_hours: str = "09:00-18:00"
     business_days: str = "mon,tue,wed,thu,fri,sat"
@@ -139,7 +130,7 @@ class Settings:
             sms_processing_concurrency=int(
                 env.get("SMS_PROCESSING_CONCURRENCY", defaults.sms_processing_concurrency)
             ),
-            sms_front_door=(env.get("SMS_FRONT_DOOR") or defaults.sms_front_door).lower(),
+            sms_poll_seconds=float(env.get("SMS_POLL_SECONDS", defaults.sms_poll_seconds)),
             business_hours=env.get("BUSINESS_HOURS", defaults.business_hours),
             business_days=env.get("BUSINESS_DAYS", defaults.business_days),
             business_tz=env.get("BUSINESS_TZ", defaults.business_tz),

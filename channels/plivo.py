@@ -1,20 +1,21 @@
 """Plivo SMS connector: `channels.plivo.PlivoInput` in credentials.yml.
 
-Two ways to run it (credentials key `front_door`, else SMS_FRONT_DOOR):
+The Rasa server answers the SMS workers (python -m bot.sms.worker); Plivo's webhooks go
+to the receiver (python -m bot.sms.receiver), not here:
 
-- `rasa` (default): the Rasa server receives Plivo's webhooks itself and sends replies
-  through the outbox (bot/sms/plivo_front_door.py): one process, nothing else to start.
-    POST /webhooks/plivo/webhook   inbound texts (V3-signed)
-    POST /webhooks/plivo/status    delivery reports
+    POST /webhooks/plivo/process   one text from a worker (HMAC over timestamp, nonce and
+                                   body; the nonce recorded where every Rasa server sees
+                                   it) -> the bot messages of that turn
     GET  /webhooks/plivo/          health
-- `gateway`: `python -m bot.sms.gateway` receives the webhooks and runs the outbox in a
-  process of its own, so the Rasa server only runs the assistant:
-    POST /webhooks/plivo/process   one text from the gateway (HMAC-signed) -> bot messages
-    GET  /webhooks/plivo/          health
+
+A turn is idempotent on its message id (the text's MessageUUID): if the tracker already
+holds a user message with that id, the bot messages that followed it are returned and
+nothing is appended. Replies that do not answer a text (get_output_channel) go to the
+outbox, which the workers send.
 
 Credentials (credentials.yml keys, else environment): auth_id (PLIVO_AUTH_ID),
 auth_token (PLIVO_AUTH_TOKEN), number (PLIVO_NUMBER), api_url (PLIVO_API_URL),
-public_url (BOT_PUBLIC_URL: the base URL Plivo calls, used to check signatures).
+public_url (BOT_PUBLIC_URL).
 """
 
 from __future__ import annotations
@@ -30,22 +31,22 @@ from rasa.core.channels.channel import (
     OutputChannel,
     UserMessage,
 )
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy import text
 
+from bot.rasa_ext import call_nonces
 from bot.settings import Settings, get_settings
 from bot.sms import gateway_auth, outbox
-from bot.sms.back_office import SmsBackOffice, wake_worker
-from bot.sms.conversation import AskBot
-from bot.sms.plivo_front_door import PlivoFrontDoor
 from bot.sms.text import join_turn
 from bot.store.db import run_sync, session_scope
 from bot.text.phone import to_e164
 
 logger = logging.getLogger(__name__)
-
-FRONT_DOORS = ("rasa", "gateway")
 
 
 def _enqueue(phone: str, text: str, buttons: List[Dict[str, str]]) -> None:
@@ -80,12 +81,88 @@ class PlivoOutput(OutputChannel):
             logger.error("not sending to %r: not a phone number", recipient_id)
             return
         text, buttons = join_turn(messages)
-        await run_sync(_enqueue, phone, text, buttons)
-        wake_worker()  # in gateway mode the gateway's worker finds it on its next poll
+        await run_sync(_enqueue, phone, text, buttons)  # a worker's sender polls for it
+
+
+def replies_after(tracker: DialogueStateTracker, message_id: str) -> Optional[List[Dict]]:
+    """The bot messages that followed the user message `message_id`, as a collecting
+    channel would have given them; None if the tracker has no such user message."""
+    found, messages = False, []
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            if found:
+                break
+            found = event.message_id == message_id
+        elif found and isinstance(event, BotUttered):
+            messages.extend(_as_sent(tracker.sender_id, event))
+    return messages if found else None
+
+
+def _as_sent(recipient: str, event: BotUttered) -> List[Dict[str, Any]]:
+    """What CollectingOutputChannel records for one bot utterance."""
+    data = event.data or {}
+    out: List[Dict[str, Any]] = []
+    if data.get("buttons"):
+        out.append({"recipient_id": recipient, "text": event.text, "buttons": data["buttons"]})
+    elif event.text:
+        for part in event.text.strip().split("\n\n"):
+            out.append({"recipient_id": recipient, "text": part})
+    if data.get("image"):
+        out.append({"recipient_id": recipient, "image": data["image"]})
+    return out
+
+
+_SEEN = text(
+    "SELECT 1 FROM events WHERE sender_id = :sender AND type_name = 'user' "
+    "AND data LIKE :pattern ESCAPE '!' LIMIT 1"
+)
+
+
+def _seen_in_sql_store(store: SQLTrackerStore, phone: str, message_id: str) -> bool:
+    """A user event with this message id is stored (one indexed query, no tracker load)."""
+    escaped = message_id.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    params = {"sender": phone, "pattern": f'%"message_id": {json.dumps(escaped)}%'}
+    with store.engine.connect() as connection:
+        return connection.execute(_SEEN, params).first() is not None
+
+
+async def _maybe_seen(store: Any, phone: str, message_id: str) -> bool:
+    """False only when the message id was surely not seen (else the tracker is read)."""
+    store = getattr(store, "_tracker_store", store)  # Rasa wraps it (AwaitableTrackerStore)
+    if isinstance(store, SQLTrackerStore):
+        return await run_sync(_seen_in_sql_store, store, phone, message_id)
+    return True
+
+
+async def run_turn(
+    agent: Any, phone: str, text: str, message_id: str, metadata: Dict[str, Any]
+) -> List[Dict[str, Any]]:
+    """One turn under the conversation's lock; a replayed message id runs nothing."""
+    async with agent.lock_store.lock(phone):
+        store = agent.tracker_store
+        seen = await _maybe_seen(store, phone, message_id)
+        tracker = await store.retrieve(phone) if seen else None
+        if tracker is not None:
+            previous = replies_after(tracker, message_id)
+            if previous is not None:
+                logger.info("turn %s of %s was run before: replaying its answer", message_id, phone)
+                return previous
+        collector = CollectingOutputChannel()
+        await agent.processor.handle_message(
+            UserMessage(
+                text,
+                collector,
+                phone,
+                input_channel=PlivoInput.name(),
+                message_id=message_id,
+                metadata=metadata,
+            )
+        )
+        return collector.messages
 
 
 class PlivoInput(InputChannel):
-    """Plivo SMS in, outbox out."""
+    """The workers' route to the assistant; outbox out."""
 
     @classmethod
     def name(cls) -> Text:
@@ -102,16 +179,11 @@ class PlivoInput(InputChannel):
             plivo_number=to_e164(credentials.get("number") or env.plivo_number) or "",
             plivo_api_url=credentials.get("api_url") or env.plivo_api_url,
             bot_public_url=(credentials.get("public_url") or env.bot_public_url).rstrip("/"),
-            sms_front_door=str(credentials.get("front_door") or env.sms_front_door).lower(),
         )
         missing = settings.missing_plivo_settings()
         if missing:
             raise ValueError(
                 f"Plivo channel: set {', '.join(missing)} (environment or credentials.yml)"
-            )
-        if settings.sms_front_door not in FRONT_DOORS:
-            raise ValueError(
-                f"Plivo channel: front_door / SMS_FRONT_DOOR must be one of {FRONT_DOORS}"
             )
         return cls(settings)
 
@@ -121,51 +193,23 @@ class PlivoInput(InputChannel):
     def get_output_channel(self) -> Optional[OutputChannel]:
         return PlivoOutput()
 
-    def asker(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> AskBot:
-        """Runs the assistant on one text in this process and collects its messages."""
-
-        async def ask_bot(
-            phone: str, text: str, message_id: str, metadata: Dict[str, Any]
-        ) -> List[Dict[str, Any]]:
-            collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(
-                    text,
-                    collector,
-                    phone,
-                    input_channel=self.name(),
-                    message_id=message_id,
-                    metadata=metadata,
-                )
-            )
-            return collector.messages
-
-        return ask_bot
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         plivo = Blueprint("plivo_webhook", __name__)
-        ask_bot = self.asker(on_new_message)
-        if self.settings.sms_front_door == "rasa":
-            concurrency = self.settings.sms_processing_concurrency
-            back_office = SmsBackOffice(self.settings, ask_bot, concurrency)
-            PlivoFrontDoor(self.settings, back_office.arrived, back_office).add_routes(plivo)
-            return plivo
-        self._add_gateway_routes(plivo, ask_bot)
-        return plivo
-
-    def _add_gateway_routes(self, plivo: Blueprint, ask_bot: AskBot) -> None:
         auth_token = self.settings.plivo_auth_token
 
         @plivo.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "front_door": "gateway"})
+            return response.json({"status": "ok"})
 
         @plivo.route("/process", methods=["POST"])
         async def process(request: Request) -> HTTPResponse:
             body = request.body or b""
             if not gateway_auth.is_valid(body, request.headers, auth_token):
-                logger.warning("gateway call refused: bad signature from %s", request.ip)
+                logger.warning("worker call refused: bad signature from %s", request.ip)
                 return response.json({"error": "invalid gateway signature"}, status=403)
+            if not await run_sync(call_nonces.remember, gateway_auth.nonce_of(request.headers)):
+                logger.warning("worker call refused: replayed nonce from %s", request.ip)
+                return response.json({"error": "replayed nonce"}, status=403)
             try:
                 payload = json.loads(body)
                 phone, text = str(payload["phone"]), str(payload["text"])
@@ -173,5 +217,10 @@ class PlivoInput(InputChannel):
                 metadata = dict(payload.get("metadata") or {})
             except (ValueError, KeyError, TypeError):
                 return response.json({"error": "expected phone, text, message_id"}, status=400)
-            messages = await ask_bot(phone, text, message_id, metadata)
+            agent = request.app.ctx.agent
+            if agent is None or not agent.is_ready():
+                return response.json({"error": "no model loaded"}, status=503)
+            messages = await run_turn(agent, phone, text, message_id, metadata)
             return response.json({"messages": messages})
+
+        return plivo

@@ -10,8 +10,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.settings import inbox_database_url
-from bot.sms.inbox import ensure_inbox, inbox_nonces, inbox_texts
 from bot.store.db import dispose_engines, session_scope
 from bot.store.migrate import upgrade
 from bot.store.seed import seed
@@ -64,12 +62,6 @@ def _reset(url: str) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             session.execute(table.delete())
         seed(session)
-    inbox_url = inbox_database_url(url)
-    if inbox_url is not None:  # the SMS receiver's inbox beside an SQLite file
-        ensure_inbox(inbox_url)
-        with session_scope(inbox_url) as session:
-            session.execute(inbox_texts.delete())
-            session.execute(inbox_nonces.delete())
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import uuid as uuidlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Set
+from typing import Any, Dict, Iterator, List, Optional
 
 from bot.launcher import IN_MEMORY_LOCKS, RasaStack, free_port, start_stack
 from bot.settings import PROJECT_ROOT
@@ -50,20 +50,23 @@ def post_form(url: str, body: bytes, headers: Dict[str, str], timeout: float = 1
 
 @dataclass
 class SmsSetup:
-    """front_door "gateway": Plivo talks to the SMS gateway process, which asks the Rasa
-    server; "rasa": Plivo talks to the Rasa server itself (see channels/plivo.py)."""
+    """Plivo talks to the SMS receiver; `workers` worker processes ask the Rasa server(s)
+    (the topology of `make run`, which has one worker and one Rasa server)."""
 
     database_url: str
     model: Path
     log_dir: Path
     extra_env: Dict[str, str] = field(default_factory=dict)
     lock_store: str = IN_MEMORY_LOCKS
-    front_door: str = "gateway"
+    workers: int = 1
+    rasa_servers: int = 1
+    worker_concurrency: Optional[int] = None
+    process_env: Dict[str, Dict[str, str]] = field(default_factory=dict)
+    extra_rasa_args: List[str] = field(default_factory=list)
     rasa_port: int = field(default_factory=free_port)
-    gateway_port: int = field(default_factory=free_port)
+    receiver_port: int = field(default_factory=free_port)
     standin: Optional[StandIn] = None
     stack: Optional[RasaStack] = None
-    assistant_cpus: Optional[Set[int]] = None  # the CPU split of `make run` (bot/cpus.py)
 
     @property
     def bot_url(self) -> str:
@@ -72,10 +75,8 @@ class SmsSetup:
 
     @property
     def front_url(self) -> str:
-        """Where Plivo's webhooks go (BOT_PUBLIC_URL)."""
-        if self.front_door == "gateway":
-            return f"http://127.0.0.1:{self.gateway_port}"
-        return self.bot_url
+        """Where Plivo's webhooks go (BOT_PUBLIC_URL): the receiver."""
+        return f"http://127.0.0.1:{self.receiver_port}"
 
     @property
     def webhook_url(self) -> str:
@@ -114,8 +115,12 @@ class SmsSetup:
             log_dir=self.log_dir,
             credentials=PROJECT_ROOT / "credentials.yml",
             lock_store=self.lock_store,
-            gateway_port=self.gateway_port if self.front_door == "gateway" else None,
-            assistant_cpus=self.assistant_cpus,
+            receiver_port=self.receiver_port,
+            workers=self.workers,
+            worker_concurrency=self.worker_concurrency,
+            rasa_servers=self.rasa_servers,
+            process_env=self.process_env,
+            extra_rasa_args=self.extra_rasa_args,
         )
         # the channel's routes answer once the server is up
         deadline = time.monotonic() + 30
@@ -128,7 +133,8 @@ class SmsSetup:
         raise TimeoutError("plivo channel health route not up")
 
     def kill_bot(self, process: str = "rasa") -> None:
-        """SIGKILL one process ("rasa" or "gateway"; no clean shutdown), stop the rest."""
+        """SIGKILL one process ("rasa", "receiver", "worker-1" ...; no clean shutdown),
+        stop the rest."""
         assert self.stack is not None
         self.stack.kill(process)
         self.stack.stop()
@@ -203,7 +209,7 @@ def inbound_params(phone: str, text: str, uuid: Optional[str] = None, **extra: s
 
 
 @contextmanager
-def running_sms_setup(work: Path, model: Path, front_door: str = "gateway") -> Iterator[SmsSetup]:
+def running_sms_setup(work: Path, model: Path) -> Iterator[SmsSetup]:
     """A fresh migrated + seeded SQLite database under `work`, and everything running."""
     from bot.store.db import session_scope
     from bot.store.migrate import upgrade
@@ -213,7 +219,7 @@ def running_sms_setup(work: Path, model: Path, front_door: str = "gateway") -> I
     upgrade(url)
     with session_scope(url) as session:
         seed(session)
-    setup = SmsSetup(url, model, work, front_door=front_door).start()
+    setup = SmsSetup(url, model, work).start()
     try:
         yield setup
     finally:

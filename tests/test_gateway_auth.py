@@ -50,3 +50,18 @@ def test_the_key_is_not_the_plain_auth_token() -> None:
     raw = hmac.new(TOKEN.encode(), b"100." + BODY, hashlib.sha256).hexdigest()
     headers = {gateway_auth.TIMESTAMP_HEADER: "100", gateway_auth.SIGNATURE_HEADER: raw}
     assert not gateway_auth.is_valid(BODY, headers, TOKEN, now=100)
+
+
+def test_the_nonce_is_signed_and_required() -> None:
+    headers = gateway_auth.sign(BODY, TOKEN, now=100, nonce="n-1")
+    assert gateway_auth.nonce_of(headers) == "n-1"
+    assert gateway_auth.is_valid(BODY, headers, TOKEN, now=100)
+    assert not gateway_auth.is_valid(
+        BODY, {**headers, gateway_auth.NONCE_HEADER: "n-2"}, TOKEN, now=100
+    )
+    without = {k: v for k, v in headers.items() if k != gateway_auth.NONCE_HEADER}
+    assert not gateway_auth.is_valid(BODY, without, TOKEN, now=100)
+    assert (
+        gateway_auth.sign(BODY, TOKEN)[gateway_auth.NONCE_HEADER]
+        != gateway_auth.sign(BODY, TOKEN)[gateway_auth.NONCE_HEADER]
+    )  # a fresh random nonce per call

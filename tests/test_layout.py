@@ -98,7 +98,7 @@ def test_every_subpackage_is_read(project_imports: Dict[str, Set[str]]) -> None:
     for package in ("bot.store", "bot.text", "bot.sms", "bot.desk", "bot.rasa_ext.nlu"):
         assert any(within(m, package) for m in project_imports), package
     assert "bot.store.ownership" in project_imports["bot.store.handoffs"]
-    assert "bot.store.db" in project_imports["bot.sms.conversation"]
+    assert "bot.store.db" in project_imports["bot.sms.turns"]
 
 
 @pytest.mark.parametrize(

@@ -26,10 +26,7 @@ from tests.conftest import _reset
 
 pytestmark = pytest.mark.postgres
 
-# After the SMS-path rewrite the receiver is its own module; until then the gateway.
-RECEIVER_MODULE = (
-    "bot.sms.receiver" if (PROJECT_ROOT / "bot/sms/receiver.py").exists() else "bot.sms.gateway"
-)
+RECEIVER_MODULE = "bot.sms.receiver"
 PLIVO_ENV = {
     "PLIVO_AUTH_ID": "MADEVSTANDIN00000000",
     "PLIVO_AUTH_TOKEN": "local-dev-token",
@@ -62,8 +59,8 @@ def receiver(postgres_url: str, tmp_path: Path) -> Iterator[str]:
     """A receiver on a fresh database, with counters another process already wrote."""
     upgrade(postgres_url)
     _reset(postgres_url)
-    # The gateway's dispatcher would answer the texts we add: give it an assistant that
-    # accepts connections and never answers, so rows only move received -> processing.
+    # No worker runs here: the texts we add stay in the queue. The silent socket stands in
+    # for an assistant that never answers.
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(64)

@@ -1,8 +1,8 @@
 """Inbound texts: recorded durably (unique on the provider's id) before anything else.
 
-The `messages` table doubles as the inbound work queue: a row is `received`, claimed as
-`processing`, and ends `processed`, `failed` or `ignored`. Rows left `received` or
-`processing` by a crash are picked up again after a restart.
+The `messages` table doubles as the inbound work queue (bot/sms/queue.py): a row is
+`received`, claimed (on SQLite as `processing`), and ends `processed`, `failed`, `held`
+or `ignored`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.settings import Settings, get_settings
 from bot.store.conversations import conversation_id_for
-from bot.store.models import Conversation, Message, OutboxMessage, utcnow
+from bot.store.models import Conversation, Message, utcnow
 
 RECEIVED, PROCESSING, PROCESSED, FAILED, IGNORED = (
     "received",
@@ -90,10 +90,11 @@ def record_inbound(
     return int(result.inserted_primary_key[0])
 
 
-# PostgreSQL: nonce, conversation and message in one statement (one round trip instead of
-# six to nine: what an acknowledgement waits for on a busy machine). No row back means a
-# repeated MessageUUID or a first text racing another from the same new phone: the caller
-# rolls back and takes the general path, which tells the two apart.
+# PostgreSQL: nonce, conversation, message and the workers' wake-up (delivered at commit)
+# in one statement (one round trip instead of six to nine: what an acknowledgement waits
+# for on a busy machine). No row back means a repeated MessageUUID or a first text racing
+# another from the same new phone: the caller rolls back and takes the general path,
+# which tells the two apart.
 _RECORD_IN_ONE_STATEMENT = text(
     """
     WITH nonce AS (
@@ -107,14 +108,16 @@ _RECORD_IN_ONE_STATEMENT = text(
         RETURNING id
     ), conversation AS (
         SELECT id FROM existing UNION ALL SELECT id FROM created
+    ), inserted AS (
+        INSERT INTO messages (conversation_id, direction, author, text, provider_uuid, kind,
+                              media, provider_intent, status, created_at)
+        SELECT conversation.id, 'in', 'customer', :text, :uuid, :kind, :media, :intent,
+               :status, :now
+        FROM conversation, nonce
+        ON CONFLICT (provider_uuid) DO NOTHING
+        RETURNING id
     )
-    INSERT INTO messages (conversation_id, direction, author, text, provider_uuid, kind,
-                          media, provider_intent, status, created_at)
-    SELECT conversation.id, 'in', 'customer', :text, :uuid, :kind, :media, :intent,
-           :status, :now
-    FROM conversation, nonce
-    ON CONFLICT (provider_uuid) DO NOTHING
-    RETURNING id
+    SELECT id, pg_notify('sms_inbound', id::text) FROM inserted
     """
 )
 
@@ -147,32 +150,8 @@ def record_inbound_in_one_statement(
 
 
 def claim_lease(settings: Optional[Settings] = None) -> dt.timedelta:
-    """A message `processing` for longer than this was left by a process that died."""
+    """SQLite: a text `processing` for longer than this was left by a worker that died."""
     return dt.timedelta(seconds=(settings or get_settings()).inbound_claim_lease_seconds)
-
-
-_CLAIM = (
-    update(Message)
-    .where(
-        Message.id == bindparam("message_id"),
-        (Message.status == RECEIVED)
-        | ((Message.status == PROCESSING) & (Message.claimed_at < bindparam("orphaned_before"))),
-    )
-    .values(status=PROCESSING, claimed_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
-)
-
-
-def claim_inbound(
-    session: Union[Session, Connection], message_id: int, lease: Optional[dt.timedelta] = None
-) -> Optional[InboundView]:
-    """Take a received (or crash-orphaned) inbound message for processing, once."""
-    now = utcnow()
-    orphaned_before = now - (lease or claim_lease())
-    params = {"message_id": message_id, "orphaned_before": orphaned_before, "now": now}
-    if not session.execute(_CLAIM, params).rowcount:
-        return None
-    return get_inbound(session, message_id)
 
 
 _INBOUND_BY_ID = (
@@ -207,35 +186,17 @@ def finish_inbound(
     session.execute(_FINISH, params)
 
 
-_ANSWERED = select(OutboxMessage.id).where(OutboxMessage.in_reply_to == bindparam("id")).limit(1)
-
-
-def already_answered(session: Union[Session, Connection], message_id: int) -> bool:
-    """A reply to this inbound message is in the outbox (it was processed before a crash)."""
-    return session.execute(_ANSWERED, {"id": message_id}).first() is not None
-
-
-def unfinished_inbound(session: Session) -> List[tuple]:
-    """(id, phone) of inbound messages still to process (incl. orphaned claims), oldest first."""
-    now = utcnow()
-    query = (
-        select(Message.id, Conversation.phone)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(
-            Message.direction == "in",
-            (Message.status == RECEIVED)
-            | ((Message.status == PROCESSING) & (Message.claimed_at < now - claim_lease())),
-        )
-        .order_by(Message.id)
-    )
-    return [tuple(row) for row in session.execute(query)]
-
-
-def release_inbound(session: Session, message_id: int) -> None:
-    """Give a claimed message back to the queue (the assistant was unreachable): retried."""
+def release_inbound(
+    session: Union[Session, Connection], message_id: int, claimed_at: Optional[dt.datetime]
+) -> None:
+    """SQLite: give a claimed text back to the queue (the assistant was unreachable)."""
     session.execute(
         update(Message)
-        .where(Message.id == message_id, Message.status == PROCESSING)
+        .where(
+            Message.id == message_id,
+            Message.status == PROCESSING,
+            Message.claimed_at == claimed_at,
+        )
         .values(status=RECEIVED, claimed_at=None)
         .execution_options(synchronize_session=False)
     )

@@ -42,7 +42,7 @@ TURN_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, float("i
 _REGISTRY = CollectorRegistry(auto_describe=True)
 TURN_SECONDS = Histogram(
     "sms_turn_seconds",
-    "Seconds from claiming an inbound text to its reply being queued.",
+    "Seconds from asking the assistant about a claimed text to its reply being queued.",
     buckets=TURN_BUCKETS,
     registry=_REGISTRY,
 )

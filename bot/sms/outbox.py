@@ -94,11 +94,14 @@ def enqueue(
     buttons: Optional[Sequence[Dict[str, str]]] = None,
     segment_budget: Optional[int] = None,
     claim: bool = False,
+    conversation_id: Optional[int] = None,
+    opted_out: Optional[bool] = None,
 ) -> OutboxView:
     """Queue one SMS (trimmed to the segment budget, the rest kept for MORE).
 
     With `claim`, the row is taken for sending at once (status `sending`, for the caller's
     worker to deliver) unless an older row of that phone is still waiting or in flight.
+    `conversation_id` and `opted_out`, when the caller already read them, save a query each.
     """
     overflow = None
     if segment_budget:
@@ -106,7 +109,7 @@ def enqueue(
     info = sms_info(text)
     now = utcnow()
     transcript = {
-        "conversation_id": conversation_id_for(session, phone),
+        "conversation_id": conversation_id or conversation_id_for(session, phone),
         "direction": "out",
         "author": author,
         "text": text,
@@ -114,7 +117,10 @@ def enqueue(
         "created_at": now,
     }
     transcript_id = session.execute(_INSERT_MESSAGE, transcript).inserted_primary_key[0]
-    suppressed = kind not in OPT_OUT_EXEMPT and is_opted_out(session, phone)
+    if kind in OPT_OUT_EXEMPT:
+        suppressed = False
+    else:
+        suppressed = opted_out if opted_out is not None else is_opted_out(session, phone)
     status = SUPPRESSED if suppressed else QUEUED
     if claim and not suppressed:
         if session.execute(_WAITING_OR_IN_FLIGHT, {"phone": phone}).first() is None:

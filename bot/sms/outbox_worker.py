@@ -16,7 +16,7 @@ from bot.settings import Settings
 from bot.sms import metrics, outbox
 from bot.sms.plivo_sender import PlivoSender, SendError
 from bot.sms.rate_limit import RateLimiter
-from bot.store.db import connection_scope, run_sync, session_scope
+from bot.store.db import connection_scope, retry_if_disconnected, run_sync, session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -166,8 +166,11 @@ class OutboxWorker:
 
     @staticmethod
     def _mark(fn, *args) -> None:  # noqa: ANN001
-        with connection_scope(durable=False) as session:
-            fn(session, *args)
+        def mark() -> None:
+            with connection_scope(durable=False) as session:
+                fn(session, *args)
+
+        retry_if_disconnected(mark)
 
     def _retry(self, row: outbox.OutboxView, error: str, ambiguous: bool) -> None:
         delay = backoff(

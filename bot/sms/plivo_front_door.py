@@ -1,24 +1,18 @@
-"""Plivo's side of the SMS path: signed webhooks in, the outbox out.
+"""Plivo's webhooks: verify, record, acknowledge (served by bot/sms/receiver.py).
 
-POST webhook   inbound texts (V3-signed), recorded, acknowledged at once, processed in
-               the background (per phone in order, phones in parallel); on SQLite they
-               are recorded in the receiver's own inbox file (bot/sms/inbox.py)
+POST webhook   inbound texts (V3-signed): the text and its nonce recorded in one
+               transaction (one statement on PostgreSQL, which also wakes the workers
+               with NOTIFY), then 200; the workers (bot/sms/worker.py) answer it
 POST status    delivery reports for the outbox
-GET  /         health (outbox counts; on SQLite also the inbox texts not yet copied)
-
-Hosted either by the Rasa server itself (`channels.plivo`, the default), with the back
-office (bot/sms/back_office.py) in the same process, or by the SMS gateway
-(`python -m bot.sms.gateway`), which hands recorded texts to its dispatcher process; see
-docs/architecture.md.
+GET  /         health (outbox counts, texts waiting)
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -27,12 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from bot.settings import Settings, inbox_database_url
-from bot.sms import outbox
-from bot.sms.back_office import SmsBackOffice
-from bot.sms.group_commit import GroupCommit
-from bot.sms.inbound import record_inbound, record_inbound_in_one_statement
-from bot.sms.inbox import ensure_inbox, prune_copied, record_text, uncopied_count
+from bot.settings import Settings
+from bot.sms import outbox, queue
+from bot.sms.inbound import RECEIVED, record_inbound, record_inbound_in_one_statement
 from bot.sms.plivo_webhook import (
     InboundSms,
     ReplayedNonce,
@@ -43,14 +34,20 @@ from bot.sms.plivo_webhook import (
     remember_nonce,
     signature_is_valid,
 )
-from bot.store.db import connection_scope, get_engine, run_sync, run_sync_in, session_scope
-from bot.store.models import OutboxMessage
+from bot.store.db import (
+    connection_scope,
+    get_engine,
+    retry_if_disconnected,
+    run_sync,
+    run_sync_in,
+    session_scope,
+)
+from bot.store.models import Message, OutboxMessage
 from bot.text.phone import to_e164
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PREFIX = "/webhooks/plivo"
-PRUNE_SECONDS = 5.0  # how often the receiver forgets inbox texts already copied (SQLite)
 # Recording an inbound text is what Plivo waits for: it gets threads of its own.
 _ACK_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="plivo-ack")
 
@@ -79,12 +76,16 @@ def _record_in_one_statement(sms: InboundSms, nonce: str) -> Optional[int]:
 
 
 def _record_in(connection: Connection, sms: InboundSms, nonce: str) -> Optional[int]:
-    """Nonce and message; None for a MessageUUID recorded before (Plivo's retry)."""
+    """Nonce and message (and on PostgreSQL the workers' wake-up); None for a MessageUUID
+    recorded before (Plivo's retry)."""
     if not remember_nonce(connection, nonce):
         raise ReplayedNonce()
-    return record_inbound(
+    message_id = record_inbound(
         connection, sms.phone, sms.text, sms.uuid, sms.kind, sms.media, sms.intent
     )
+    if message_id is not None and connection.dialect.name == "postgresql":
+        queue.notify(connection, message_id)
+    return message_id
 
 
 def _record(sms: InboundSms, nonce: str) -> Optional[int]:
@@ -113,12 +114,15 @@ def _apply_status(nonce: str, uuid: str, status: str, error_code: Optional[str])
         return _apply_status_in(connection, nonce, uuid, status, error_code)
 
 
-def _outbox_counts() -> Dict[str, int]:
+def _counts() -> Dict[str, Any]:
     with session_scope() as session:
         rows = session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         ).all()
-    return {status: count for status, count in rows}
+        waiting = session.execute(
+            select(func.count()).where(Message.direction == "in", Message.status == RECEIVED)
+        ).scalar_one()
+    return {"outbox": {status: count for status, count in rows}, "inbound_waiting": waiting}
 
 
 def plivo_settings(settings: Settings) -> Settings:
@@ -130,70 +134,11 @@ def plivo_settings(settings: Settings) -> Settings:
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class _SqliteWriters:
-    inbox: GroupCommit  # inbound texts, durably, into the receiver's own file
-    reports: GroupCommit  # delivery reports, into bot.db
-
-
 class PlivoFrontDoor:
-    """The webhook routes. `on_recorded(ref, phone)` hands each new text on (ref: its
-    message id, or on SQLite its inbox id); `back_office` (if given) starts and stops with
-    the server."""
+    """The webhook routes; nothing here processes a text."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        on_recorded: Callable[[int, str], None],
-        back_office: Optional[SmsBackOffice] = None,
-    ) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.on_recorded = on_recorded
-        self.back_office = back_office
-        self._writers: Optional[_SqliteWriters] = None
-        self._writers_decided = False
-        self._deciding = asyncio.Lock()
-        self._pruning: Optional[asyncio.Task] = None
-
-    async def sqlite_writers(self) -> Optional[_SqliteWriters]:
-        """Decided on first use: on an SQLite file, the receiver's inbox and group commits;
-        None on PostgreSQL, which commits concurrent transactions together by itself."""
-        if self._writers_decided:
-            return self._writers
-        async with self._deciding:
-            if not self._writers_decided:
-                url = inbox_database_url()
-                if url is not None:
-                    await run_sync(ensure_inbox, url)
-                    inbox, reports = GroupCommit(url), GroupCommit()
-                    self._writers = _SqliteWriters(inbox=inbox, reports=reports)
-                self._writers_decided = True
-        return self._writers
-
-    async def start(self) -> None:
-        if self.back_office is not None:
-            await self.back_office.start()
-        writers = await self.sqlite_writers()
-        if writers is not None:
-            self._pruning = asyncio.create_task(self._prune_inbox(writers))
-
-    async def stop(self) -> None:
-        if self._pruning is not None:
-            self._pruning.cancel()
-            await asyncio.gather(self._pruning, return_exceptions=True)
-        if self.back_office is not None:
-            await self.back_office.stop()
-
-    @staticmethod
-    async def _prune_inbox(writers: _SqliteWriters) -> None:
-        """Every few seconds, forget inbox texts the dispatcher has copied (and old nonces):
-        in the receiver's own writer, so nothing else ever writes the inbox file."""
-        while True:
-            await asyncio.sleep(PRUNE_SECONDS)
-            try:
-                await writers.inbox.write(prune_copied, durable=False)
-            except Exception:  # noqa: BLE001 - retried next time
-                logger.exception("could not prune the inbox")
 
     def url(self, route: str) -> str:
         """The public URL Plivo calls (signatures cover it)."""
@@ -210,14 +155,6 @@ class PlivoFrontDoor:
         """Register the routes and the start/stop listeners (prefix: /webhooks/plivo)."""
 
         # Sanic marks handlers with attributes, which bound methods cannot take.
-        @blueprint.listener("after_server_start")
-        async def start(_app: Any, _loop: Any) -> None:
-            await self.start()
-
-        @blueprint.listener("before_server_stop")
-        async def stop(_app: Any, _loop: Any) -> None:
-            await self.stop()
-
         @blueprint.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return await self.health(request)
@@ -232,10 +169,7 @@ class PlivoFrontDoor:
 
     async def health(self, _request: Request) -> HTTPResponse:
         try:
-            health: Dict[str, Any] = {"status": "ok", "outbox": await run_sync(_outbox_counts)}
-            inbox_url = inbox_database_url()
-            if inbox_url is not None:  # texts recorded but not yet copied into `messages`
-                health["inbox_uncopied"] = await run_sync(uncopied_count, inbox_url)
+            health: Dict[str, Any] = {"status": "ok", **await run_sync(_counts)}
         except Exception:  # noqa: BLE001
             logger.exception("health check: database unavailable")
             return response.json({"status": "degraded", "database": "down"}, status=503)
@@ -246,11 +180,7 @@ class PlivoFrontDoor:
             form = self._verify(request, "webhook")
             sms = inbound_from_form(form, self.settings.plivo_number)
             nonce = request.headers.get("X-Plivo-Signature-V3-Nonce", "")
-            writers = await self.sqlite_writers()
-            if writers is None:
-                message_id = await run_sync_in(_ACK_POOL, _record, sms, nonce)
-            else:
-                message_id = await writers.inbox.write(lambda c: record_text(c, sms, nonce))
+            message_id = await run_sync_in(_ACK_POOL, retry_if_disconnected, _record, sms, nonce)
         except WebhookError as error:
             logger.warning(
                 "plivo webhook refused (%d): %s from %s", error.status, error.reason, request.ip
@@ -262,7 +192,6 @@ class PlivoFrontDoor:
         if message_id is None:
             logger.info("duplicate MessageUUID %s ignored", sms.uuid)
             return _answer(b'{"status":"duplicate"}')
-        self.on_recorded(message_id, sms.phone)
         return _answer(b'{"status":"received"}')
 
     async def delivery_report(self, request: Request) -> HTTPResponse:
@@ -274,13 +203,7 @@ class PlivoFrontDoor:
                 raise WebhookError(400, "missing MessageUUID or Status")
             nonce = request.headers.get("X-Plivo-Signature-V3-Nonce", "")
             code = first(form, "ErrorCode")
-            writers = await self.sqlite_writers()
-            if writers is None:
-                known = await run_sync(_apply_status, nonce, uuid, status, code)
-            else:
-                known = await writers.reports.write(
-                    lambda c: _apply_status_in(c, nonce, uuid, status, code), durable=False
-                )
+            known = await run_sync(retry_if_disconnected, _apply_status, nonce, uuid, status, code)
         except WebhookError as error:
             logger.warning("plivo status callback refused (%d): %s", error.status, error.reason)
             return response.json({"error": error.reason}, status=error.status)

@@ -17,7 +17,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.sms.group_commit import Refused
 from bot.store.models import WebhookNonce, utcnow
 from bot.text.phone import to_e164
 
@@ -72,7 +71,7 @@ def signature_is_valid(
     return any(matches)
 
 
-class ReplayedNonce(WebhookError, Refused):
+class ReplayedNonce(WebhookError):
     """A signature nonce seen before: refused before anything is written."""
 
     def __init__(self) -> None:

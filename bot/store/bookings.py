@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.store.customers import get_or_create_customer
 from bot.store.models import BookingRequest, Customer, utcnow
+from bot.store.turn_writes import first_write
 
 REQUESTED = "requested"
 CANCELLED = "cancelled"
@@ -44,7 +45,16 @@ def create_booking_request(
     guests: int,
     room_type: Optional[str],
     notes: Optional[str],
+    message_id: Optional[str] = None,
 ) -> BookingView:
+    """A new request; with `message_id` (the asking text's MessageUUID), a request already
+    made for that text is returned instead of a second one (a replayed turn)."""
+    if message_id:
+        existing = session.execute(
+            select(BookingRequest).where(BookingRequest.source_message_id == message_id)
+        ).scalar_one_or_none()
+        if existing is not None:
+            return _view(existing)
     customer = get_or_create_customer(session, phone)
     booking = BookingRequest(
         customer_id=customer.id,
@@ -54,6 +64,7 @@ def create_booking_request(
         room_type=room_type,
         notes=notes,
         status=REQUESTED,
+        source_message_id=message_id[:64] if message_id else None,
     )
     session.add(booking)
     session.flush()
@@ -100,12 +111,15 @@ def cancel_request_for_phone(
 
 
 def add_note_for_phone(
-    session: Session, phone: str, request_id: int, note: str
+    session: Session, phone: str, request_id: int, note: str, message_id: Optional[str] = None
 ) -> Optional[BookingView]:
-    """Append a note to one of this phone's open requests; None if not theirs or not open."""
+    """Append a note to one of this phone's open requests; None if not theirs or not open.
+    A note already added for `message_id` (a replayed turn) is not added again."""
     booking = _open_request_of_phone(session, phone, request_id)
     if booking is None:
         return None
+    if not first_write(session, message_id, "stay_note"):
+        return _view(booking)
     booking.notes = "; ".join(part for part in (booking.notes, note.strip()) if part)
     booking.updated_at = utcnow()
     session.flush()

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import functools
-import os
-import threading
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +11,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -22,6 +20,10 @@ from bot.settings import database_url
 T = TypeVar("T")
 
 _engines: Dict[Tuple[str, bool], Engine] = {}
+# PostgreSQL: test a pooled connection before each transaction (a `SELECT 1` round trip,
+# itself a transaction in the server). The SMS receiver and worker turn it off
+# (without_pre_ping): they retry a transaction that met a dead connection instead.
+_pre_ping = True
 _sessionmakers: Dict[Tuple[str, bool], sessionmaker] = {}
 
 
@@ -70,11 +72,33 @@ def get_engine(url: Optional[str] = None, durable: bool = True) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas("FULL" if durable else "NORMAL"))
         else:
             engine = create_engine(
-                url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10
+                url,
+                future=True,
+                pool_pre_ping=_pre_ping,
+                pool_recycle=1800,
+                pool_size=5,
+                max_overflow=10,
             )
         _engines[key] = engine
     _engines[(url, durable)] = engine
     return engine
+
+
+def without_pre_ping() -> None:
+    """For this process's engines created from now on (call at start-up)."""
+    global _pre_ping
+    _pre_ping = False
+
+
+def retry_if_disconnected(fn: Callable[..., T], *args: Any) -> T:
+    """Run a whole transaction `fn`; once more if it failed on a connection that had died
+    in the pool (the pool drops it; nothing was committed)."""
+    try:
+        return fn(*args)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        return fn(*args)
 
 
 def dispose_engines() -> None:
@@ -108,60 +132,12 @@ def session_scope(url: Optional[str] = None, durable: bool = True) -> Iterator[S
         session.close()
 
 
-class _WriterQueue:
-    """Makes SQLite writers wait in line instead of in SQLite's busy handler.
-
-    SQLite lets one connection write at a time; a writer that finds the file locked
-    sleeps 1, 2, 5 ... 100 ms between tries and can lose every race to newcomers, which
-    is what made webhook acks wait up to a second under load. Here a writer blocks on
-    an OS file lock beside the database instead (and on a thread lock first, since an
-    OS lock does not exclude threads of one process), and is woken the moment the
-    previous writer is done.
-    """
-
-    def __init__(self, database: str) -> None:
-        self.path = f"{database}-writers.lock"
-        self.threads = threading.Lock()
-        self.fd: Optional[int] = None
-
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        with self.threads:
-            if self.fd is None:
-                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
-
-
-_writer_queues: Dict[str, _WriterQueue] = {}
-
-
-def _writer_queue(engine: Engine) -> Optional[_WriterQueue]:
-    """The queue of an SQLite file's writers (one per file in a process); None otherwise."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        return None
-    queue = _writer_queues.get(database)
-    if queue is None:
-        queue = _writer_queues[database] = _WriterQueue(database)
-    return queue
-
-
 @contextmanager
 def connection_scope(url: Optional[str] = None, durable: bool = True) -> Iterator[Connection]:
     """A Core write transaction (no ORM session: a fraction of the cost) for the SMS hot
-    path, whose data functions only `execute` statements and so take either. On an
-    SQLite file the writers of every process take turns (see _WriterQueue)."""
-    engine = get_engine(url, durable)
-    queue = _writer_queue(engine)
-    if queue is None:
-        with engine.begin() as connection:
-            yield connection
-        return
-    with queue.turn(), engine.begin() as connection:
+    path, whose data functions only `execute` statements and so take either. SQLite
+    writers of other processes wait in SQLite's busy handler (WAL, busy_timeout 10 s)."""
+    with get_engine(url, durable).begin() as connection:
         yield connection
 
 

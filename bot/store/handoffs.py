@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store.models import HandoffRequest
-from bot.store.ownership import QUEUE, hand_to_queue
+from bot.store.ownership import QUEUE, hand_to_queue, ownership_of
+from bot.store.turn_writes import first_write
 
 DEFAULT_REASON_TEAMS = {
     "asked": "general",
@@ -48,9 +49,18 @@ def team_for(reason: str, topic: Optional[str] = None) -> str:
 
 
 def record_handoff(
-    session: Session, phone: str, reason: str, team: str, detail: Optional[str] = None
+    session: Session,
+    phone: str,
+    reason: str,
+    team: str,
+    detail: Optional[str] = None,
+    message_id: Optional[str] = None,
 ) -> HandoffView:
-    """Ask for a person: the conversation joins the team's queue (once; repeats reuse it)."""
+    """Ask for a person: the conversation joins the team's queue (once; repeats reuse it).
+    A handoff already asked for by the text `message_id` (a replayed turn) is not redone."""
+    if not first_write(session, message_id, "handoff"):
+        current = ownership_of(session, phone)
+        return HandoffView(current.handoff_id or 0, phone, reason, current.team or team, "open")
     ownership = hand_to_queue(session, phone, reason, team, detail)
     row = session.get(HandoffRequest, ownership.handoff_id) if ownership.handoff_id else None
     if row is None:  # already with an agent (no open handoff row to show)

@@ -10,11 +10,13 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import declarative_base, relationship, validates
 
@@ -83,6 +85,7 @@ class BookingRequest(Base):
     room_type = Column(String(30))
     notes = Column(Text)
     status = Column(String(20), nullable=False, default="requested")  # requested|cancelled
+    source_message_id = Column(String(64), unique=True)  # the text that asked (idempotency)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -189,11 +192,31 @@ class DeskEvent(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 
+INBOUND_QUEUE_WHERE = text("direction = 'in' AND status IN ('received', 'processing')")
+
+
 class Message(Base):
     """The transcript: every inbound text (also the inbound work queue) and every reply."""
 
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("provider_uuid"),)
+    __table_args__ = (
+        UniqueConstraint("provider_uuid"),
+        # The inbound queue's claim (bot/sms/queue.py): unfinished texts by conversation,
+        # and by arrival.
+        Index(
+            "ix_messages_inbound_queue",
+            "conversation_id",
+            "id",
+            postgresql_where=INBOUND_QUEUE_WHERE,
+            sqlite_where=INBOUND_QUEUE_WHERE,
+        ),
+        Index(
+            "ix_messages_inbound_waiting",
+            "id",
+            postgresql_where=INBOUND_QUEUE_WHERE,
+            sqlite_where=INBOUND_QUEUE_WHERE,
+        ),
+    )
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
@@ -262,14 +285,15 @@ class WebhookNonce(Base):
     seen_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 
-class InboxProgress(Base):
-    """How far the dispatcher has copied a receiver's inbox file into `messages` (SQLite;
-    see bot/sms/inbox.py); moved in the same transaction as the copied texts."""
+class TurnWrite(Base):
+    """A write an action made for one inbound text (its MessageUUID): a turn replayed after
+    a crash finds it here and does not write again."""
 
-    __tablename__ = "inbox_progress"
+    __tablename__ = "turn_writes"
 
-    name = Column(String(40), primary_key=True)
-    last_id = Column(Integer, nullable=False)
+    message_id = Column(String(64), primary_key=True)
+    action = Column(String(40), primary_key=True)  # stay_note | handoff
+    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class HandoffRequest(Base):

@@ -240,6 +240,13 @@ def take_handback(session: Session, phone: str) -> bool:
     )
 
 
+def take_handback_of(session: Union[Session, Connection], conversation_id: int) -> bool:
+    """take_handback by conversation id (the SMS worker read it with its claim)."""
+    return _conditional(
+        session, conversation_id, Conversation.handback_pending.is_(True), handback_pending=False
+    )
+
+
 def restore_handback(session: Session, phone: str) -> None:
     """Undo take_handback when the assistant could not be told (it is told next time)."""
     _conditional(
