@@ -113,15 +113,21 @@ class RasaStack:
         return [name for name in self.processes if name.startswith("worker-")]
 
     def stop(self) -> None:
-        for proc in reversed(list(self.processes.values())):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.processes.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        """The SMS receiver and workers first (a worker finishes its turns while the
+        assistant and the action server still answer), then the rest."""
+        sms = [n for n in self.processes if n == "receiver" or n.startswith("worker-")]
+        others = [n for n in self.processes if n not in sms]
+        for group in (sms, others):
+            procs = [self.processes[name] for name in group]
+            for proc in reversed(procs):
+                if proc.poll() is None:
+                    proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=25)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
         if self.workdir is not None:
             self.workdir.cleanup()
 

@@ -112,7 +112,11 @@ class InboundWorker:
     async def _claim_round(self, loop: asyncio.AbstractEventLoop) -> None:
         if loop.time() < self._retry_at:
             return
-        while len(self.turns) < self.concurrency and (self.pending > 0 or self.more):
+        while (
+            len(self.turns) < self.concurrency
+            and (self.pending > 0 or self.more)
+            and loop.time() >= self._retry_at  # a turn that just failed may have set it
+        ):
             turn = await run_sync(self._begin)
             if turn is None:
                 self.more = False
