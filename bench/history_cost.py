@@ -1,4 +1,4 @@
-"""Cost of a message as a customer's history grows (issue 13): REST latency, events read.
+"""Cost of a message as a customer's history grows: REST latency, events read.
 
 Usage:
     .venv/bin/python -m bench.history_cost                 # SQLite (embedded default)

@@ -1,11 +1,11 @@
-"""What the NLU's sentence encoder costs: train time, parse time and server memory (issue 12).
+"""What the NLU's sentence encoder costs: train time, parse time and server memory.
 
 Usage:
     .venv/bin/python -m bench.nlu_cost              # ~5 min on 2 cores
     .venv/bin/python -m bench.nlu_cost --texts 400 --json /tmp/nlu_cost.json
 
 Two whole-project models in the same run: `config.yml` ("encoder"), and the same config
-without `SentenceEncoderFeaturizer` ("sparse", the pipeline before issue 12). For each:
+without `SentenceEncoderFeaturizer` ("sparse", the pipeline without the encoder). For each:
 - train: `rasa train` (NLU and core, data validation included) in a subprocess with an
   empty Rasa cache, the two configs in turns, as `make train` does on a fresh clone;
 - parse: `Agent.parse_message` (the whole NLU pipeline, one text at a time, as the server

@@ -55,7 +55,7 @@ FALLBACK_INTENT = "nlu_fallback"
 FAQ_INTENT = "faq"
 ACTION_INTENTS = ("track_order", "book_room", "human_handoff")
 
-# Point estimates on the frozen test set (issue 12).
+# Point estimates on the frozen test set.
 TARGETS = {
     "in_scope_accuracy": 0.92,  # at least
     "faq_topic_accuracy": 0.90,  # at least
