@@ -1,4 +1,4 @@
-"""Flat cost with history (issue 13): the bench's smoke run, and sessions rolling over."""
+"""Flat cost with history: the bench's smoke run, and sessions rolling over."""
 
 from __future__ import annotations
 

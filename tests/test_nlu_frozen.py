@@ -1,4 +1,4 @@
-"""The NLU meets issue 12's targets on the frozen test set (tests/nlu_test/frozen_test.yml).
+"""The NLU meets its targets on the frozen test set (tests/nlu_test/frozen_test.yml).
 
 The set was written before the training data was broadened and is never tuned on; its
 sha256 is pinned here so an edit to it fails loudly. The model is the one `make train`

@@ -1,4 +1,4 @@
-"""The NLU sentence encoder (issue 12) on the real installed weights, offline."""
+"""The NLU sentence encoder on the real installed weights, offline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dense sentence features from a pretrained sentence encoder (issue 12).
+"""Dense sentence features from a pretrained sentence encoder.
 
 Rasa's LanguageModelFeaturizer takes BERT's [CLS] vector as the sentence vector, but
 sentence encoders such as all-MiniLM-L6-v2 were trained on the mean of their token
