@@ -267,7 +267,13 @@ def bench_bot(
 
     print(f"[{name}] starting {model.name} ...", file=sys.stderr)
     started = time.monotonic()
-    stack = start_stack(model, credentials=credentials, log_dir=log_dir, **stack_kwargs)
+    stack = start_stack(
+        model,
+        credentials=credentials,
+        log_dir=log_dir,
+        startup_timeout=600.0,  # the stock model: 30-60 s on a quiet box, minutes on a busy one
+        **stack_kwargs,
+    )
     try:
         startup_s = time.monotonic() - started
         pids = dict(zip(roles, (p.pid for p in stack.processes.values()), strict=True))

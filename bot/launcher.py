@@ -187,6 +187,7 @@ def start_stack(
     rasa_servers: int = 1,
     speedups: bool = True,
     process_env: Optional[Dict[str, Dict[str, str]]] = None,
+    startup_timeout: float = 120.0,
 ) -> RasaStack:
     """Start the servers and wait until they answer; the caller must stop() them.
 
@@ -195,6 +196,8 @@ def start_stack(
     first on `rasa_port`). `speedups=False` starts a plain `rasa run` (a stock bot to
     compare with), without this project's patches. `process_env` adds variables for
     the processes whose name starts with a key ("worker" for every worker).
+    `startup_timeout`: seconds each server may take to answer (loading a model is slow on
+    a busy machine).
     """
     stack = RasaStack(rasa_port or free_port(), action_port or free_port(), receiver_port)
     stack.extra_rasa_ports = [free_port() for _ in range(rasa_servers - 1)]
@@ -268,8 +271,8 @@ def start_stack(
             wait_http(f"http://127.0.0.1:{stack.action_port}/health", proc=actions)
         for name, server in servers.items():
             url = stack.rasa_urls[list(servers).index(name)]
-            wait_http(f"{url}/", proc=server)
-            wait_http(f"{url}/webhooks/rest/", proc=server)
+            wait_http(f"{url}/", startup_timeout, proc=server)
+            wait_http(f"{url}/webhooks/rest/", startup_timeout, proc=server)
         if receiver_port:
             wait_http(f"{stack.receiver_url}/webhooks/plivo/", proc=stack.processes["receiver"])
     except BaseException:
