@@ -239,6 +239,17 @@ def test_pictures_links_and_local_times(stack: Stack, browser) -> None:  # noqa:
     try:
         page.wait_for_selector(queue_item(phone))
         assert page.inner_text(f"{queue_item(phone)} .avatar") == "DO"
+        initials = {
+            "Dana (orders)": "DO",
+            "(Dana)": "D",
+            "O'Brien, Pat": "OP",
+            "josé ñúñez": "JÑ",
+            "😀 Sam": "S",
+            "#": "?",
+            "  ": "?",
+        }
+        shown = page.evaluate("names => names.map(n => Desk.initials(n))", list(initials))
+        assert dict(zip(initials, shown, strict=True)) == initials
         page.click(queue_item(phone))
         page.click("#claim")
         page.wait_for_selector("#resolve:not([hidden])")  # on a phone the lists are hidden
