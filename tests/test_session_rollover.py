@@ -16,9 +16,11 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 
 from bot.rasa_ext import session_rollover as rollover
-from bot.settings import PROJECT_ROOT
+from bot.rasa_ext.tracker_store import BotSQLTrackerStore
+from bot.settings import PROJECT_ROOT, Settings, SettingsError
 
 
 @pytest.fixture(scope="module")
@@ -77,16 +79,18 @@ def test_the_new_session_carries_the_order_over(domain: Domain) -> None:
     assert rollover.carried_slots(tracker(domain, start())) == []
 
 
-def test_the_limit_comes_from_endpoints_then_the_environment(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv(rollover.ENV, raising=False)
+def test_the_limit_comes_from_endpoints_then_the_settings() -> None:
     assert rollover.configured_max_events() == rollover.DEFAULT_MAX_EVENTS
-    monkeypatch.setenv(rollover.ENV, "40")
-    assert rollover.configured_max_events() == 40
     assert rollover.configured_max_events(60) == 60
     with pytest.raises(ValueError):
         rollover.configured_max_events(3)
+    endpoint = EndpointConfig(type="bot.rasa_ext.tracker_store.BotSQLTrackerStore")
+    with_limit = EndpointConfig(session_max_events=60, **endpoint.kwargs)
+    assert BotSQLTrackerStore.session_limit(endpoint, Settings(session_max_events=40)) == 40
+    assert BotSQLTrackerStore.session_limit(with_limit, Settings(session_max_events=40)) == 60
+    assert Settings.from_env({"SESSION_MAX_EVENTS": "40"}).session_max_events == 40
+    with pytest.raises(SettingsError, match="SESSION_MAX_EVENTS"):
+        Settings.from_env({"SESSION_MAX_EVENTS": "lots"})
 
 
 def test_every_rule_starts_from_an_intent_or_an_active_loop() -> None:
