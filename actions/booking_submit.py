@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.settings import action_settings
 from actions.booking_form import FORM_SLOTS
 from actions.identity import sender_phone, turn_id
 from actions.personal import utter_personal
@@ -32,7 +33,7 @@ def store(phone: str, tracker: Tracker) -> Tuple[BookingView, Optional[str]]:
     """The stored request and the customer's first name."""
     notes: Optional[str] = tracker.get_slot("special_requests")
     room = tracker.get_slot("room_type")
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         booking = create_booking_request(
             session,
             phone,

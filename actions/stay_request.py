@@ -16,6 +16,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.settings import action_settings
 from actions.booking_requests import requested_ref
 from actions.booking_submit import booking_span
 from actions.identity import sender_phone, turn_id
@@ -40,7 +41,7 @@ class StayNote:
 
 def attach(phone: str, note: str, ref: Optional[int], message_id: Optional[str] = None) -> StayNote:
     """Add the note to request `ref`, or to the only open request; else list the choices."""
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         name = first_name_for_phone(session, phone)
         requests = open_requests_for_phone(session, phone)
         target = next((b for b in requests if b.id == ref), None)
