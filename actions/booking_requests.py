@@ -8,11 +8,11 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.settings import action_settings
 from actions.booking_submit import booking_span
 from actions.identity import sender_phone
 from actions.personal import utter_personal
 from actions.safe_action import SafeAction
+from actions.settings import action_settings
 from bot.store.bookings import BookingView, cancel_request_for_phone, open_requests_for_phone
 from bot.store.customers import first_name_for_phone
 from bot.store.db import run_sync, session_scope

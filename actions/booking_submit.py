@@ -9,11 +9,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.settings import action_settings
 from actions.booking_form import FORM_SLOTS
 from actions.identity import sender_phone, turn_id
 from actions.personal import utter_personal
 from actions.safe_action import SafeAction
+from actions.settings import action_settings
 from bot.store.bookings import BookingView, create_booking_request
 from bot.store.customers import first_name_for_phone
 from bot.store.db import run_sync, session_scope

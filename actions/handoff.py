@@ -8,9 +8,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.settings import action_settings
 from actions.identity import conversation_topic, sender_phone, turn_id
 from actions.safe_action import SafeAction
+from actions.settings import action_settings
 from bot.desk.notices import HandoffNotice, handoff_notice
 from bot.store.db import run_sync, session_scope
 from bot.store.handoffs import record_handoff, team_for

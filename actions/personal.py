@@ -8,8 +8,8 @@ from typing import Any, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.settings import action_settings
 from actions.identity import sender_phone
+from actions.settings import action_settings
 from bot.store.customers import first_name_for_phone
 from bot.store.db import run_sync, session_scope
 

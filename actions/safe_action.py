@@ -13,8 +13,8 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.settings import action_settings
 from actions.identity import conversation_topic, sender_phone, turn_id
+from actions.settings import action_settings
 from bot.store.db import run_sync, session_scope
 from bot.store.handoffs import record_handoff, team_for
 

@@ -16,12 +16,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.settings import action_settings
 from actions.booking_requests import requested_ref
 from actions.booking_submit import booking_span
 from actions.identity import sender_phone, turn_id
 from actions.personal import shorten, utter_personal
 from actions.safe_action import SafeAction
+from actions.settings import action_settings
 from bot.store.bookings import BookingView, add_note_for_phone, open_requests_for_phone
 from bot.store.customers import first_name_for_phone
 from bot.store.db import run_sync, session_scope

@@ -9,7 +9,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.settings import action_settings
 from actions.identity import sender_phone
 from actions.order_text import (
     carrier_orders_text,
@@ -18,6 +17,7 @@ from actions.order_text import (
     order_status_text,
 )
 from actions.safe_action import SafeAction
+from actions.settings import action_settings
 from bot.store.db import run_sync, session_scope
 from bot.store.orders import (
     OPEN_STATUSES,

@@ -139,9 +139,7 @@ class Settings:
         database_url = read.text("DATABASE_URL", d.database_url)
         return cls(
             database_url=database_url,
-            tracker_database_url=read.text(
-                "TRACKER_DATABASE_URL", tracker_url_for(database_url)
-            ),
+            tracker_database_url=read.text("TRACKER_DATABASE_URL", tracker_url_for(database_url)),
             business_name=read.text("BUSINESS_NAME", d.business_name),
             business_phone=read.text("BUSINESS_PHONE", d.business_phone),
             default_country_code=read.parsed(
@@ -251,9 +249,7 @@ class _Reader:
             raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
         return value
 
-    def parsed(
-        self, name: str, default: T, parse: Callable[[str], T], empty_ok: bool = False
-    ) -> T:
+    def parsed(self, name: str, default: T, parse: Callable[[str], T], empty_ok: bool = False) -> T:
         """`parse(value)`, whose ValueError becomes a SettingsError naming the variable.
         `empty_ok`: a variable set to "" is parsed (e.g. BUSINESS_DAYS="" : never open)."""
         value = self.env.get(name)
@@ -272,7 +268,7 @@ def _country_code(value: str) -> str:
 
 
 def _hours(value: str) -> str:
-    """"HH:MM-HH:MM" (24:00 allowed as the end)."""
+    """ "HH:MM-HH:MM" (24:00 allowed as the end)."""
     import datetime as dt
 
     parts = value.split("-")
@@ -306,7 +302,7 @@ def _time_zone(value: str) -> str:
 
 
 def _handoff_teams(value: str) -> Tuple[Tuple[str, str], ...]:
-    """"asked=general,fallback=orders" over the default reason -> team pairs."""
+    """ "asked=general,fallback=orders" over the default reason -> team pairs."""
     teams = dict(DEFAULT_REASON_TEAMS)
     for pair in value.split(","):
         if not pair.strip():

@@ -152,8 +152,6 @@ def test_closed_hours_notice(database_url: str, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("BUSINESS_DAYS", "")  # never open
     queue_up(ALEX)
     with session_scope() as session:
-        notice = handoff_notice(
-            session, ownership.ownership_of(session, ALEX), Settings.from_env()
-        )
+        notice = handoff_notice(session, ownership.ownership_of(session, ALEX), Settings.from_env())
         conversation = session.query(Conversation).filter_by(phone=ALEX).one()
     assert notice.response == "utter_handoff_closed" and conversation.owner == "queue"

@@ -180,7 +180,9 @@ def misplaced_settings_reads(sources: Dict[str, str]) -> List[str]:
         for read in settings_reads(source):
             name = read.split(":")[0]
             is_env = name in ("environ", "getenv", "environb")
-            allowed = ENVIRONMENT_READERS if is_env else {**SETTINGS_ENTRY_POINTS, "bot.settings": ""}
+            allowed = (
+                ENVIRONMENT_READERS if is_env else {**SETTINGS_ENTRY_POINTS, "bot.settings": ""}
+            )
             if module not in allowed:
                 bad.append(f"{module} reads {'the environment' if is_env else 'settings'} ({read})")
     return bad

@@ -29,7 +29,9 @@ from bot.settings import PROJECT_ROOT, Settings
 @pytest.fixture
 def store(database_url: str) -> Iterator[BotSQLTrackerStore]:
     domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
-    yield BotSQLTrackerStore(domain=domain, url=Settings(database_url=database_url).tracker_database_url)
+    yield BotSQLTrackerStore(
+        domain=domain, url=Settings(database_url=database_url).tracker_database_url
+    )
 
 
 def sender() -> str:

@@ -1,9 +1,9 @@
 """Nonces of the workers' signed calls to /webhooks/plivo/process, shared by Rasa servers.
 
 Kept in the tracker database (Settings.tracker_database_url: TRACKER_DATABASE_URL, else
-DATABASE_URL or on SQLite the file beside it): every Rasa server of a deployment shares it, as it shares the trackers,
-and on SQLite it keeps the Rasa server's writes out of the file the receiver and the
-worker write. Created on first use, like Rasa's own `events` table.
+DATABASE_URL or on SQLite the file beside it): every Rasa server of a deployment shares
+it, as it shares the trackers, and on SQLite it keeps the Rasa server's writes out of the
+file the receiver and the worker write. Created on first use, like Rasa's own `events` table.
 """
 
 from __future__ import annotations

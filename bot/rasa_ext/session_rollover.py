@@ -32,9 +32,9 @@ from typing import Any, List, Optional, Set, Tuple
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-logger = logging.getLogger(__name__)
-
 from bot.settings import DEFAULT_SESSION_MAX_EVENTS, MIN_SESSION_MAX_EVENTS
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_EVENTS = DEFAULT_SESSION_MAX_EVENTS  # about 22 texts (5-6 events each)
 TOPIC_CLOSERS = frozenset({"action_handback", "utter_goodbye"})

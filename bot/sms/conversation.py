@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
+from bot.settings import Settings
 from bot.sms import compliance, inbound, outbox
 from bot.sms.queue import ClaimedText, finish_held
-from bot.settings import Settings
 from bot.sms.text import Button, join_turn, resolve_choice
 from bot.store import ownership
 from bot.store.customers import set_opted_out
@@ -89,7 +89,8 @@ def decide(session: outbox.Executor, message: ClaimedText, settings: Settings) -
             return done(inbound.IGNORED)
         set_opted_out(session, phone, True)
         return done(
-            inbound.PROCESSED, Reply(compliance.opt_out_confirmation(settings), kind="optout_confirmation")
+            inbound.PROCESSED,
+            Reply(compliance.opt_out_confirmation(settings), kind="optout_confirmation"),
         )
     if keyword == compliance.OPT_IN:
         set_opted_out(session, phone, False)

@@ -126,9 +126,7 @@ class _Scrape:
         yield from _gauges(self.figures)
 
 
-def render(
-    figures: Dict[str, Dict[str, Tuple[int, float]]], folder: Optional[str] = None
-) -> bytes:
+def render(figures: Dict[str, Dict[str, Tuple[int, float]]], folder: Optional[str] = None) -> bytes:
     """The Prometheus text exposition of the counters (all processes' with a shared
     counter `folder`, else this process's) and these database figures."""
     return generate_latest(_Scrape(figures, folder))  # type: ignore[arg-type]

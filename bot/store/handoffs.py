@@ -12,6 +12,7 @@ from bot.store.models import HandoffRequest
 from bot.store.ownership import QUEUE, hand_to_queue, ownership_of
 from bot.store.turn_writes import first_write
 
+
 @dataclass(frozen=True)
 class HandoffView:
     id: int

@@ -73,7 +73,9 @@ def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
         errors,
     ):
         module.register(app)
-    metrics.add_routes(app, settings.prometheus_multiproc_dir, ctx_public=True)  # GET /metrics, /health: counts only
+    metrics.add_routes(
+        app, settings.prometheus_multiproc_dir, ctx_public=True
+    )  # GET /metrics, /health: counts only
 
     if maintenance:
 
