@@ -1,7 +1,7 @@
 """Settings read from the environment once, with development defaults.
 
 Entry points (the servers' `main`s, the CLI, the Rasa channel's `from_credentials`, the
-tracker store's `from_endpoint_config`, the actions package's accessor) call
+tracker store's constructor, the actions package's accessor) call
 `get_settings()` once and pass the object, or the values, to what needs them. A bad value
 raises `SettingsError` naming the variable; `settings_or_exit` turns it into a clean exit.
 """

@@ -141,7 +141,7 @@ SETTINGS_ENTRY_POINTS: Dict[str, str] = {
     "bot.scaled_setup": "main of the scaled topology's setup",
     "bot.pidfile": "main of the pid-file wrapper (PIDFILE_DIR)",
     "channels.plivo": "from_credentials: Rasa builds the channel there",
-    "bot.rasa_ext.tracker_store": "from_endpoint_config: Rasa builds the tracker store there",
+    "bot.rasa_ext.tracker_store": "its constructor: Rasa builds the store with endpoints.yml only",
     "actions.settings": "rasa_sdk builds actions without arguments: the package's accessor",
 }
 # Modules that may read the environment itself, with the reason:

@@ -16,10 +16,9 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.utils.endpoints import EndpointConfig
 
 from bot.rasa_ext import session_rollover as rollover
-from bot.rasa_ext.tracker_store import BotSQLTrackerStore
+from bot.rasa_ext.tracker_store import session_limit
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 
 
@@ -84,10 +83,8 @@ def test_the_limit_comes_from_endpoints_then_the_settings() -> None:
     assert rollover.configured_max_events(60) == 60
     with pytest.raises(ValueError):
         rollover.configured_max_events(3)
-    endpoint = EndpointConfig(type="bot.rasa_ext.tracker_store.BotSQLTrackerStore")
-    with_limit = EndpointConfig(session_max_events=60, **endpoint.kwargs)
-    assert BotSQLTrackerStore.session_limit(endpoint, Settings(session_max_events=40)) == 40
-    assert BotSQLTrackerStore.session_limit(with_limit, Settings(session_max_events=40)) == 60
+    assert session_limit({}, Settings(session_max_events=40)) == 40
+    assert session_limit({"session_max_events": 60}, Settings(session_max_events=40)) == 60
     assert Settings.from_env({"SESSION_MAX_EVENTS": "40"}).session_max_events == 40
     with pytest.raises(SettingsError, match="SESSION_MAX_EVENTS"):
         Settings.from_env({"SESSION_MAX_EVENTS": "lots"})

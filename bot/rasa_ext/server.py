@@ -10,7 +10,7 @@ limit or a closed topic (bot/rasa_ext/session_rollover.py).
 The settings are checked here first, so a bad value stops the server at once with a message
 naming the variable; Rasa then builds the components that use them from credentials.yml and
 endpoints.yml (channels.plivo.PlivoInput.from_credentials,
-BotSQLTrackerStore.from_endpoint_config), which read them when they are built.
+the BotSQLTrackerStore constructor), which read them when they are built.
 """
 
 from __future__ import annotations
