@@ -11,8 +11,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import AgentView, list_agents, loads
-from bot.store.models import AgentRead, Conversation, Customer, HandoffRequest, Message, utcnow
 from bot.settings import DEFAULT_REASON_TEAMS
+from bot.store.models import AgentRead, Conversation, Customer, HandoffRequest, Message, utcnow
 from bot.store.ownership import AGENT, QUEUE
 
 PREVIEW_CHARS = 90
