@@ -85,9 +85,8 @@ class PlivoOutput(OutputChannel):
             logger.error("not sending to %r: not a phone number", recipient_id)
             return
         text, buttons = join_turn(messages)
-        await run_sync(
-            _enqueue, self.settings, phone, text, buttons
-        )  # a worker's sender polls for it
+        # a worker's sender polls the outbox for it
+        await run_sync(_enqueue, self.settings, phone, text, buttons)
 
 
 def replies_after(tracker: DialogueStateTracker, message_id: str) -> Optional[List[Dict]]:
