@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List
 
 import pytest
+from rasa.core.tracker_store import create_tracker_store
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -16,10 +18,12 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 
 from bot.rasa_ext import session_rollover as rollover
-from bot.rasa_ext.tracker_store import session_limit
+from bot.rasa_ext.tracker_store import BotSQLTrackerStore, session_limit
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
+from bot.store.db import dispose_engines
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +103,26 @@ def test_every_rule_starts_from_an_intent_or_an_active_loop() -> None:
             in_loop = any("active_loop" in c for c in rule.get("condition", []))
             assert not rule.get("conversation_start"), rule["rule"]
             assert in_loop or "intent" in rule["steps"][0], (path.name, rule["rule"])
+
+
+def test_rasa_builds_the_store_from_endpoints_then_the_settings(
+    domain: Domain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa calls the store's class with endpoints.yml's values only; the rest is Settings."""
+    trackers = f"sqlite:///{tmp_path / 'trackers.db'}"
+    monkeypatch.setenv("TRACKER_DATABASE_URL", trackers)
+    monkeypatch.setenv("SESSION_MAX_EVENTS", "40")
+    config = {"type": "bot.rasa_ext.tracker_store.BotSQLTrackerStore"}
+    try:
+        store = create_tracker_store(EndpointConfig.from_dict(config), domain)
+        assert isinstance(store, BotSQLTrackerStore)
+        assert store.session_max_events == 40 and str(store.engine.url) == trackers
+        given = f"sqlite:///{tmp_path / 'given.db'}"
+        endpoints = {**config, "url": given, "session_max_events": 60}
+        store = create_tracker_store(EndpointConfig.from_dict(endpoints), domain)
+        assert store.session_max_events == 60 and str(store.engine.url) == given
+        monkeypatch.setenv("SESSION_MAX_EVENTS", "lots")
+        with pytest.raises(ValueError, match="SESSION_MAX_EVENTS must be a whole number"):
+            create_tracker_store(EndpointConfig.from_dict(config), domain)
+    finally:
+        dispose_engines()
