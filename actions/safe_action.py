@@ -14,6 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import conversation_topic, sender_phone, turn_id
+from actions.settings import action_settings
 from bot.store.db import run_sync, session_scope
 from bot.store.handoffs import record_handoff, team_for
 
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 def _record_error_handoff(
     phone: str, team: str, detail: str, message_id: Optional[str] = None
 ) -> None:
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         record_handoff(session, phone, "action_error", team, detail, message_id)
 
 
@@ -48,7 +49,11 @@ class SafeAction(Action, ABC):
             phone = sender_phone(tracker)
             if phone:
                 try:
-                    team = team_for("action_error", conversation_topic(tracker))
+                    team = team_for(
+                        "action_error",
+                        conversation_topic(tracker),
+                        action_settings().reason_teams,
+                    )
                     await run_sync(
                         _record_error_handoff,
                         phone,
