@@ -74,6 +74,10 @@ class Settings:
     business_hours: str = "09:00-18:00"
     business_days: str = "mon,tue,wed,thu,fri,sat"
     business_tz: str = "America/New_York"
+    # Outbound texts the business starts (bot/outbound/): none inside this local window
+    # (the customer's timezone, else BUSINESS_TZ); "" turns quiet hours off.
+    quiet_hours: str = "21:00-08:00"
+    outbound_poll_seconds: float = 2.0  # how often a worker releases due scheduled texts
     unclaimed_offer_seconds: float = 300.0  # then offer: continue with the bot, or wait
     agent_heartbeat_timeout_seconds: float = 45.0
     agent_capacity: int = 10
@@ -134,6 +138,10 @@ class Settings:
             business_hours=env.get("BUSINESS_HOURS", defaults.business_hours),
             business_days=env.get("BUSINESS_DAYS", defaults.business_days),
             business_tz=env.get("BUSINESS_TZ", defaults.business_tz),
+            quiet_hours=env.get("QUIET_HOURS", defaults.quiet_hours),
+            outbound_poll_seconds=float(
+                env.get("OUTBOUND_POLL_SECONDS", defaults.outbound_poll_seconds)
+            ),
             unclaimed_offer_seconds=float(
                 env.get("UNCLAIMED_OFFER_SECONDS", defaults.unclaimed_offer_seconds)
             ),
