@@ -120,7 +120,7 @@ def request_text(
     number = _validated(settings, phone, kind, body, idempotency_key)
     existing = find_text(session, kind, idempotency_key)
     if existing is not None:
-        return existing
+        return _same_number(existing, number)
     current = _aware(now or dt.datetime.now(dt.timezone.utc))
     customer = session.execute(
         select(Customer.id, Customer.opted_out, Customer.timezone).where(Customer.phone == number)
@@ -152,7 +152,7 @@ def request_text(
         logger.info("outbound %s %r requested again: kept the first", kind, idempotency_key)
         found = find_text(session, kind, idempotency_key)
         assert found is not None
-        return found
+        return _same_number(found, number)
     text_id = session.execute(
         select(OutboundText.id).where(
             OutboundText.kind == kind, OutboundText.idempotency_key == idempotency_key
@@ -170,6 +170,16 @@ def request_text(
     found = get_text(session, text_id)
     assert found is not None
     return found
+
+
+def _same_number(existing: OutboundView, number: str) -> OutboundView:
+    """A repeated key names the same text; for another number it is a caller's mistake."""
+    if existing.phone != number:
+        raise OutboundRequestError(
+            f"idempotency key {existing.idempotency_key!r} of kind {existing.kind!r} was "
+            "used for another number"
+        )
+    return existing
 
 
 def _insert_once(session: Session, values: Dict[str, object]) -> bool:
