@@ -9,7 +9,7 @@ from typing import List, Optional
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.outbound import service
 from bot.outbound.scheduler import ReleaseLoop
@@ -17,7 +17,7 @@ from bot.settings import Settings
 from bot.sms import outbox
 from bot.store.customers import set_opted_out, set_timezone
 from bot.store.db import session_scope
-from bot.store.models import OutboundText, OutboxMessage
+from bot.store.models import Customer, OutboundText, OutboxMessage
 from bot.store.seed import ALEX, JORDAN, PRIYA, SAM
 
 NY = ZoneInfo("America/New_York")
@@ -242,3 +242,16 @@ def test_batch_progress(database_url: str) -> None:
         "suppressed": 1,
         "total": 4,
     }
+
+
+def test_an_unknown_stored_timezone_falls_back_and_is_logged(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(Customer).where(Customer.phone == ALEX).values(timezone="Mars/Olympus")
+        )
+    with caplog.at_level("WARNING", logger="bot.outbound.service"):
+        text = request(database_url, ALEX, "stay-1", LATE)
+    assert text.status == "scheduled"  # New York's night
+    assert "unknown timezone 'Mars/Olympus'" in caplog.text

@@ -57,7 +57,7 @@ def test_dst_changes_keep_the_local_end() -> None:
     assert autumn == dt.datetime(2026, 11, 1, 13, 0, tzinfo=dt.timezone.utc)  # EST, -5
 
 
-def test_an_end_that_dst_skips_is_the_first_moment_after_the_gap() -> None:
+def test_an_end_that_dst_skips_moves_on_by_the_skipped_hour() -> None:
     window = parse_quiet_hours("01:00-02:30")  # 02:30 does not exist on 8 Mar 2026
     allowed = next_allowed(at("2026-03-08 01:30"), window, NY)
     assert allowed.astimezone(NY).replace(tzinfo=None) == dt.datetime(2026, 3, 8, 3, 30)

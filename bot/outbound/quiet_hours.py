@@ -66,8 +66,8 @@ def is_valid_zone(name: str) -> bool:
 
 def next_allowed(now: dt.datetime, window: Optional[QuietHours], tz: ZoneInfo) -> dt.datetime:
     """`now` (aware) if it is outside quiet hours in `tz`, else the end of the quiet
-    hours (aware, UTC). A wall-clock end that DST skips is taken as the first moment after
-    the gap; a repeated one as its first occurrence."""
+    hours (aware, UTC). A wall-clock end that DST skips moves on by the skipped hour
+    (02:30 -> 03:30); a repeated one is its first occurrence."""
     now = now.astimezone(dt.timezone.utc)
     if window is None:
         return now

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.outbound.quiet_hours import next_allowed, parse_quiet_hours, zone
+from bot.outbound.quiet_hours import is_valid_zone, next_allowed, parse_quiet_hours, zone
 from bot.settings import Settings
 from bot.sms import outbox
 from bot.store.models import Customer, OutboundText, OutboxMessage
@@ -130,7 +130,15 @@ def request_text(
         status, reason, due = SUPPRESSED, OPTED_OUT, None
     else:
         if quiet_hours:
-            tz = zone(customer.timezone if customer else None, settings.business_tz)
+            own = customer.timezone if customer else None
+            if own and not is_valid_zone(own):
+                logger.warning(
+                    "customer %s has an unknown timezone %r: using %s",
+                    number,
+                    own,
+                    settings.business_tz,
+                )
+            tz = zone(own, settings.business_tz)
             earliest = next_allowed(earliest, parse_quiet_hours(settings.quiet_hours), tz)
         status, reason = (SCHEDULED, None) if earliest > current else (QUEUED, None)
         due = _naive_utc(earliest) if status == SCHEDULED else None
