@@ -54,6 +54,9 @@ _FROM_OUTBOX = {
     outbox.SUPPRESSED: SUPPRESSED,
 }
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+# The SMS path's own kinds (answers to the customer, compliance texts that reach opted-out
+# numbers): never a business-started text.
+RESERVED_KINDS = frozenset({"reply", "agent", "system", "compliance"} | outbox.OPT_OUT_EXEMPT)
 
 
 class OutboundRequestError(ValueError):
@@ -82,6 +85,8 @@ def _validated(settings: Settings, phone: str, kind: str, body: str, key: str) -
         raise OutboundRequestError(f"not a phone number: {phone!r}")
     if not _KIND.match(kind or ""):
         raise OutboundRequestError(f"kind must be 1-30 of a-z, 0-9, _ (got {kind!r})")
+    if kind in RESERVED_KINDS:
+        raise OutboundRequestError(f"kind {kind!r} belongs to the SMS path's own replies")
     if not (body or "").strip():
         raise OutboundRequestError("the text is empty")
     if not (key or "").strip() or len(key) > 200:
@@ -319,6 +324,7 @@ def _views(session: Session, *where) -> List[OutboundView]:  # noqa: ANN002
         .outerjoin(OutboxMessage, OutboxMessage.id == OutboundText.outbox_id)
         .where(*where)
         .order_by(OutboundText.id)
+        .execution_options(populate_existing=True)  # rows change by Core UPDATEs
     ).all()
     return [_view(text, status, sent_at, code) for text, status, sent_at, code in rows]
 
