@@ -125,6 +125,7 @@ def test_bad_requests_get_a_clear_error_and_write_nothing(database_url: str) -> 
     bad = [
         {"phone": "not a phone"},
         {"kind": "Survey!"},
+        {"kind": "a" * 21},  # longer than the outbox's kind
         {"kind": "help"},  # the SMS path's own (reaches opted-out numbers)
         {"kind": "agent"},
         {"body": "  "},

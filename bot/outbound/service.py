@@ -53,7 +53,7 @@ _FROM_OUTBOX = {
     outbox.FAILED: FAILED,
     outbox.SUPPRESSED: SUPPRESSED,
 }
-_KIND = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+_KIND = re.compile(r"^[a-z][a-z0-9_]{0,19}$")  # the outbox row's kind too (20 characters)
 # The SMS path's own kinds (answers to the customer, compliance texts that reach opted-out
 # numbers): never a business-started text.
 RESERVED_KINDS = frozenset({"reply", "agent", "system", "compliance"} | outbox.OPT_OUT_EXEMPT)
@@ -84,7 +84,7 @@ def _validated(settings: Settings, phone: str, kind: str, body: str, key: str) -
     if number is None:
         raise OutboundRequestError(f"not a phone number: {phone!r}")
     if not _KIND.match(kind or ""):
-        raise OutboundRequestError(f"kind must be 1-30 of a-z, 0-9, _ (got {kind!r})")
+        raise OutboundRequestError(f"kind must be 1-20 of a-z, 0-9, _ (got {kind!r})")
     if kind in RESERVED_KINDS:
         raise OutboundRequestError(f"kind {kind!r} belongs to the SMS path's own replies")
     if not (body or "").strip():
