@@ -258,3 +258,27 @@ def test_an_unknown_stored_timezone_falls_back_and_is_logged(
         text = request(database_url, ALEX, "stay-1", LATE)
     assert text.status == "scheduled"  # New York's night
     assert "unknown timezone 'Mars/Olympus'" in caplog.text
+
+
+def test_racing_requests_with_one_key_make_one_text(database_url: str) -> None:
+    """Six threads request the same (kind, key) at once: one row, one outbox row, and
+    every caller gets that text."""
+    results: List[int] = []
+    errors: List[BaseException] = []
+    start = threading.Barrier(6)
+
+    def run() -> None:
+        start.wait()
+        try:
+            results.append(request(database_url, ALEX, "race-1", NOON).id)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(results) == 6 and len(set(results)) == 1
+    assert len(outbox_rows(ALEX)) == 1
