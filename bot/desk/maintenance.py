@@ -10,6 +10,7 @@ import logging
 from typing import Dict
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bot.desk.agents import expire_silent_agents
 from bot.desk.notices import WAIT_OFFER
@@ -25,9 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 def offer_bot_to_long_waiters(
-    session,
-    older_than: dt.timedelta,
-    settings: Settings,  # noqa: ANN001
+    session: Session, older_than: dt.timedelta, settings: Settings
 ) -> int:
     """Texters queued longer than `older_than` get the offer once per handoff (BOT or
     WAIT), through the outbound service (consent; no quiet hours: the texter is waiting
