@@ -92,6 +92,10 @@ class Settings:
     business_hours: str = "09:00-18:00"
     business_days: str = "mon,tue,wed,thu,fri,sat"
     business_tz: str = "America/New_York"
+    # Outbound texts the business starts (bot/outbound/): none inside this local window
+    # (the customer's timezone, else BUSINESS_TZ); "" turns quiet hours off.
+    quiet_hours: str = "21:00-08:00"
+    outbound_poll_seconds: float = 2.0  # how often a worker releases due scheduled texts
     unclaimed_offer_seconds: float = 300.0  # then offer: continue with the bot, or wait
     agent_heartbeat_timeout_seconds: float = 45.0
     agent_capacity: int = 10
@@ -174,6 +178,10 @@ class Settings:
             business_hours=read.parsed("BUSINESS_HOURS", d.business_hours, _hours),
             business_days=read.parsed("BUSINESS_DAYS", d.business_days, _days, empty_ok=True),
             business_tz=read.parsed("BUSINESS_TZ", d.business_tz, _time_zone),
+            quiet_hours=read.parsed("QUIET_HOURS", d.quiet_hours, _quiet_hours, empty_ok=True),
+            outbound_poll_seconds=read.number(
+                "OUTBOUND_POLL_SECONDS", d.outbound_poll_seconds, 0.01
+            ),
             unclaimed_offer_seconds=read.number(
                 "UNCLAIMED_OFFER_SECONDS", d.unclaimed_offer_seconds, 0.0
             ),
@@ -265,6 +273,13 @@ def _country_code(value: str) -> str:
     if not value.isdigit() or len(value) > 3:
         raise ValueError("must be 1 to 3 digits")
     return value
+
+
+def _quiet_hours(value: str) -> str:
+    """ "HH:MM-HH:MM" across midnight allowed, or "off"."""
+    if value.strip().lower() in ("", "off", "none"):
+        return value
+    return _hours(value.replace("24:00", "00:00"))
 
 
 def _hours(value: str) -> str:

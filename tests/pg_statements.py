@@ -132,12 +132,14 @@ class Counts:
 
 
 # Periodic probes that run whether or not texts arrive (the worker's claim without LISTEN
-# news, the sender's poll for rows queued elsewhere, its reclaim of dead sends); alone in
-# a transaction they found nothing.
+# news, the sender's poll for rows queued elsewhere, its reclaim of dead sends, the
+# outbound release loop's look for due scheduled texts); alone in a transaction they found
+# nothing.
 _PROBES = (
     "FOR UPDATE OF m SKIP LOCKED",
     "SELECT outbox.id FROM outbox WHERE outbox.status = 'queued'",
     "UPDATE outbox SET status='queued', ambiguous=true",
+    "SELECT outbound_texts.id FROM outbound_texts WHERE outbound_texts.status = 'scheduled'",
 )
 
 

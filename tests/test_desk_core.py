@@ -14,7 +14,7 @@ from bot.desk.notices import handoff_notice
 from bot.settings import Settings
 from bot.store import ownership
 from bot.store.db import session_scope
-from bot.store.models import Conversation, OutboxMessage
+from bot.store.models import Conversation, OutboundText, OutboxMessage
 from bot.store.seed import ALEX, PRIYA, SAM
 
 
@@ -129,8 +129,10 @@ def test_silent_agents_expire_and_long_waiters_get_the_offer(
     assert done["expired_agents"] == 1 and done["offered"] == 1
     with session_scope() as session:
         assert ownership.ownership_by_id(session, chat).owner == "queue"
-        offers = session.query(OutboxMessage).filter_by(phone=ALEX, kind="system").all()
+        offers = session.query(OutboxMessage).filter_by(phone=ALEX, kind="wait_offer").all()
         assert len(offers) == 1 and "Reply BOT" in offers[0].text
+        record = session.query(OutboundText).filter_by(phone=ALEX, kind="wait_offer").one()
+        assert (record.status, record.outbox_id) == ("queued", offers[0].id)
     assert maintain_once(Settings.from_env())["offered"] == 0  # only once
 
 

@@ -20,14 +20,32 @@ PACKAGES = ("bot", "actions", "channels", "devtools")
 
 # (modules under this package, must not import anything under these)
 RULES: List[Tuple[str, Tuple[str, ...]]] = [
-    ("bot.store", ("bot.sms", "bot.desk", "bot.rasa_ext", "actions", "channels", "devtools")),
+    (
+        "bot.store",
+        ("bot.sms", "bot.outbound", "bot.desk", "bot.rasa_ext", "actions", "channels", "devtools"),
+    ),
     (
         "bot.text",
-        ("bot.store", "bot.sms", "bot.desk", "bot.rasa_ext", "actions", "channels", "devtools"),
+        (
+            "bot.store",
+            "bot.sms",
+            "bot.outbound",
+            "bot.desk",
+            "bot.rasa_ext",
+            "actions",
+            "channels",
+            "devtools",
+        ),
     ),
     ("bot.sms", ("bot.desk", "actions", "devtools")),
+    # The outbound service decides and records texts the business starts, on top of the
+    # SMS outbox: the desk (and later callers) use it, never the other way round.
+    ("bot.outbound", ("bot.desk", "bot.rasa_ext", "actions", "channels", "devtools")),
     ("bot", ("devtools",)),
 ]
+# The SMS worker process hosts the outbound release loop: the one module of bot.sms that
+# may use bot.outbound. Everything else in bot.sms must not.
+SMS_MAY_NOT_USE_OUTBOUND = ("bot.sms", "bot.outbound", {"bot.sms.worker"})
 
 
 def module_name(path: Path) -> str:
@@ -68,7 +86,14 @@ def within(module: str, package: str) -> bool:
 
 def violations(imports: Dict[str, Set[str]]) -> List[str]:
     found = []
+    sms, outbound, hosts = SMS_MAY_NOT_USE_OUTBOUND
     for module, names in sorted(imports.items()):
+        if within(module, sms) and module not in hosts:
+            found += [
+                f"{module} imports {name} (only {sorted(hosts)} may use {outbound})"
+                for name in sorted(names)
+                if within(name, outbound)
+            ]
         for package, forbidden in RULES:
             if not within(module, package):
                 continue
@@ -95,7 +120,14 @@ def test_dependencies_point_one_way(project_imports: Dict[str, Set[str]]) -> Non
 
 
 def test_every_subpackage_is_read(project_imports: Dict[str, Set[str]]) -> None:
-    for package in ("bot.store", "bot.text", "bot.sms", "bot.desk", "bot.rasa_ext.nlu"):
+    for package in (
+        "bot.store",
+        "bot.text",
+        "bot.sms",
+        "bot.desk",
+        "bot.outbound",
+        "bot.rasa_ext.nlu",
+    ):
         assert any(within(m, package) for m in project_imports), package
     assert "bot.store.ownership" in project_imports["bot.store.handoffs"]
     assert "bot.store.db" in project_imports["bot.sms.turns"]
@@ -113,6 +145,9 @@ def test_every_subpackage_is_read(project_imports: Dict[str, Set[str]]) -> None:
         ("bot.sms.conversation", "from bot.desk import notices"),
         ("bot.sms.conversation", "from bot.desk.ownership import claim"),
         ("bot.cli", "from devtools.plivo_standin import runner"),
+        ("bot.outbound.service", "from bot.desk.notices import WAIT_OFFER"),
+        ("bot.sms.outbox", "from bot.outbound import service"),
+        ("bot.store.customers", "from bot.outbound.quiet_hours import zone"),
     ],
 )
 def test_a_wrong_way_import_is_caught(module: str, source: str) -> None:
@@ -125,6 +160,10 @@ def test_allowed_imports_pass() -> None:
         "bot.desk.replies": "from bot.sms import outbox\nfrom bot.store import ownership",
         "bot.store.models": "from bot.text.names import first_name_of",
         "devtools.plivo_standin.control": "from bot.sms.segments import segment_count",
+        "bot.outbound.service": "from bot.sms import outbox\nfrom bot.store.models import Customer",
+        "actions.greet": "from bot.store.customers import first_name_for_phone",
+        "bot.desk.maintenance": "from bot.outbound.service import request_text",
+        "bot.sms.worker": "from bot.outbound.scheduler import ReleaseLoop",
     }
     imports = {m: imported_modules(s, m, is_package=False) for m, s in allowed.items()}
     assert violations(imports) == []

@@ -76,6 +76,8 @@ def test_every_variable_is_read() -> None:
         ("BUSINESS_HOURS", "9am-6pm"),
         ("BUSINESS_DAYS", "mon,funday"),
         ("BUSINESS_TZ", "Mars/Olympus"),
+        ("QUIET_HOURS", "9pm-8am"),
+        ("OUTBOUND_POLL_SECONDS", "soon"),
         ("DESK_COOKIE_SECURE", "maybe"),
         ("DESK_MAINTENANCE", "sometimes"),
         ("HANDOFF_TEAMS", "asked"),
@@ -83,6 +85,11 @@ def test_every_variable_is_read() -> None:
         ("DEFAULT_COUNTRY_CODE", "+1"),
     ],
 )
+def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
+    assert Settings.from_env({"QUIET_HOURS": "21:00-08:00"}).quiet_hours == "21:00-08:00"
+    assert Settings.from_env({"QUIET_HOURS": "off"}).quiet_hours == "off"
+
+
 def test_a_bad_value_names_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as raised:
         Settings.from_env({name: value})

@@ -6,7 +6,8 @@ Counted by the processes that do the work (call these, they are cheap):
 
 Read from the database at scrape time, one query each, by whoever serves the routes:
 inbound queue depth (`messages` received/processing) and outbox backlog (queued/sending),
-each with the age of its oldest row.
+each with the age of its oldest row; scheduled outbound texts (`outbound_texts`) and how
+late the most overdue of them is (a few poll intervals at most while a worker runs).
 
 Several processes on one machine (two SMS workers, the receiver, the desk): with
 PROMETHEUS_MULTIPROC_DIR set (deploy/scaled.env: var/run/prometheus, emptied by `make
@@ -33,7 +34,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import func, select
 
 from bot.store.db import run_sync, session_scope
-from bot.store.models import Message, OutboxMessage
+from bot.store.models import Message, OutboundText, OutboxMessage
 
 INBOUND_WAITING = ("received", "processing")
 OUTBOX_WAITING = ("queued", "sending")
@@ -80,11 +81,24 @@ def _waiting(model: Any, statuses: Tuple[str, ...]) -> Dict[str, Tuple[int, floa
     return found
 
 
+def _scheduled() -> Dict[str, Tuple[int, float]]:
+    """{"scheduled": (texts, seconds the most overdue one is late, 0 if none is due)}."""
+    now = dt.datetime.utcnow()
+    query = select(func.count(), func.min(OutboundText.not_before)).where(
+        OutboundText.status == "scheduled"
+    )
+    with session_scope(durable=False) as session:
+        count, earliest = session.execute(query).one()
+    overdue = max(0.0, (now - earliest).total_seconds()) if earliest else 0.0
+    return {"scheduled": (int(count), overdue)}
+
+
 def database_figures() -> Dict[str, Dict[str, Tuple[int, float]]]:
-    """Inbound queue depth and outbox backlog by status (two queries)."""
+    """Inbound queue depth, outbox backlog, scheduled outbound texts (three queries)."""
     return {
         "inbound": _waiting(Message, INBOUND_WAITING),
         "outbox": _waiting(OutboxMessage, OUTBOX_WAITING),
+        "outbound": _scheduled(),
     }
 
 
@@ -108,7 +122,16 @@ def _gauges(figures: Dict[str, Dict[str, Tuple[int, float]]]) -> List[Metric]:
     for status, (count, age) in figures["outbox"].items():
         backlog.add_metric([status], count)
         backlog_age.add_metric([status], age)
-    return [depth, depth_age, backlog, backlog_age]
+    count, overdue = figures.get("outbound", {}).get("scheduled", (0, 0.0))
+    scheduled = GaugeMetricFamily(
+        "sms_outbound_scheduled", "Business-started texts waiting for their time.", value=count
+    )
+    late = GaugeMetricFamily(
+        "sms_outbound_overdue_seconds",
+        "How late the most overdue scheduled text is (0: none is due).",
+        value=overdue,
+    )
+    return [depth, depth_age, backlog, backlog_age, scheduled, late]
 
 
 class _Scrape:
@@ -156,7 +179,8 @@ def health_figures(
     body: Dict[str, Any] = {"status": "ok"}
     for part, by_status in figures.items():
         body[part] = {status: count for status, (count, _age) in by_status.items()}
-        body[f"{part}_oldest_seconds"] = {
+        age_name = "overdue_seconds" if part == "outbound" else "oldest_seconds"
+        body[f"{part}_{age_name}"] = {
             status: round(age, 3) for status, (_count, age) in by_status.items()
         }
     body.update(counter_figures(folder))

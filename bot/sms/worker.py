@@ -6,7 +6,8 @@ N turns at once. Which text may be claimed is decided by the database (bot/sms/q
 never by a lock in this process, so several workers may run side by side on PostgreSQL
 (on SQLite, the embedded default, run one). Woken by PostgreSQL's NOTIFY on `sms_inbound`
 (bot/sms/listener.py); polls every SMS_POLL_SECONDS without it (SQLite, or while the
-listening connection is down). Also runs the outbox sender and forgets old webhook nonces.
+listening connection is down). Also runs the outbox sender, releases due scheduled
+outbound texts into the outbox (bot/outbound/scheduler.py) and forgets old webhook nonces.
 While every Rasa server is unreachable it backs off: texts stay queued, nothing is lost.
 """
 
@@ -19,6 +20,7 @@ import signal
 import time
 from typing import List, Optional, Sequence, Set
 
+from bot.outbound.scheduler import ReleaseLoop
 from bot.settings import Settings, settings_or_exit
 from bot.sms import inbound, metrics
 from bot.sms.conversation import AskBot, BotUnavailable, ask_assistant
@@ -224,6 +226,7 @@ async def serve(settings: Settings, rasa_urls: List[str], concurrency: int) -> N
         settings,
     )
     worker = InboundWorker(settings, asker, concurrency, sender)
+    releaser = ReleaseLoop(settings, sender.take)
     if worker.postgres:
         worker.listener = Listener(
             settings.database_url, worker.notified, worker.listening_restarted
@@ -236,6 +239,7 @@ async def serve(settings: Settings, rasa_urls: List[str], concurrency: int) -> N
     tasks = [
         asyncio.create_task(sender.run()),
         asyncio.create_task(worker.run()),
+        asyncio.create_task(releaser.run()),
         asyncio.create_task(_sweep_nonces()),
     ]
     logger.info(
@@ -247,6 +251,7 @@ async def serve(settings: Settings, rasa_urls: List[str], concurrency: int) -> N
     await stop.wait()
     logger.info("SMS worker stopping")
     await worker.stop()
+    releaser.stop()
     if worker.listener is not None:
         worker.listener.stop()
     await sender.stop()
