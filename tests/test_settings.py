@@ -61,6 +61,11 @@ def test_every_variable_is_read() -> None:
     assert explicit.tracker_database_url == "postgresql://db/trackers"
 
 
+def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
+    assert Settings.from_env({"QUIET_HOURS": "21:00-08:00"}).quiet_hours == "21:00-08:00"
+    assert Settings.from_env({"QUIET_HOURS": "off"}).quiet_hours == "off"
+
+
 @pytest.mark.parametrize(
     "name, value",
     [
@@ -85,11 +90,6 @@ def test_every_variable_is_read() -> None:
         ("DEFAULT_COUNTRY_CODE", "+1"),
     ],
 )
-def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
-    assert Settings.from_env({"QUIET_HOURS": "21:00-08:00"}).quiet_hours == "21:00-08:00"
-    assert Settings.from_env({"QUIET_HOURS": "off"}).quiet_hours == "off"
-
-
 def test_a_bad_value_names_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as raised:
         Settings.from_env({name: value})
