@@ -15,7 +15,7 @@ from typing import List, Optional
 from sqlalchemy.engine import Connection
 
 from bot.sms import inbound, outbox, queue
-from bot.sms.conversation import Decision, Reply, decide, finish, settle
+from bot.sms.conversation import Answer, Decision, decide, finish, settle
 from bot.store.db import connection_scope, get_engine
 from bot.store.ownership import restore_handback, take_handback_of
 
@@ -61,16 +61,15 @@ def begin_postgres(budget: int) -> Optional[Turn]:
         raise
 
 
-def end_postgres(
-    turn: Turn, status: str, replies: List[Reply], error: Optional[str], budget: int
-) -> List[outbox.OutboxView]:
-    """Replies, the handback taken, the processed mark; COMMIT ends the claim."""
+def end_postgres(turn: Turn, answer: Answer, budget: int) -> List[outbox.OutboxView]:
+    """Replies, the handback taken, the processed mark (and a handoff if the assistant
+    failed the text); COMMIT ends the claim."""
     connection = turn.connection
     assert connection is not None
     try:
         if turn.decision.intake.handback:
             take_handback_of(connection, turn.message.ownership.conversation_id)
-        queued = finish(connection, turn.message, status, replies, error, budget)
+        queued = finish(connection, turn.message, answer, budget)
         connection.commit()
         return queued
     except BaseException:
@@ -107,12 +106,10 @@ def begin_sqlite(budget: int, lease: dt.timedelta) -> Optional[Turn]:
         return Turn(decision)
 
 
-def end_sqlite(
-    turn: Turn, status: str, replies: List[Reply], error: Optional[str], budget: int
-) -> List[outbox.OutboxView]:
-    """Replies and the processed mark in one transaction."""
+def end_sqlite(turn: Turn, answer: Answer, budget: int) -> List[outbox.OutboxView]:
+    """Replies and the processed mark (and a handoff) in one transaction."""
     with connection_scope(durable=False) as connection:
-        return finish(connection, turn.message, status, replies, error, budget)
+        return finish(connection, turn.message, answer, budget)
 
 
 def abort_sqlite(turn: Turn) -> None:

@@ -17,6 +17,7 @@ DEFAULT_REASON_TEAMS = {
     "asked": "general",
     "fallback": "general",
     "action_error": "general",
+    "assistant_error": "general",
     "order_issue": "orders",
     "booking_issue": "bookings",
 }
