@@ -4,13 +4,15 @@
 
 Takes the same arguments as `rasa`. `make run`, bot.launcher (tests, benchmarks) and
 production start the Rasa server this way; a bare `rasa run` answers the same, only
-without the speed-ups (bot/rasa_ext/speedups.py) and without sessions that end at a size
-limit or a closed topic (bot/rasa_ext/session_rollover.py).
+without the speed-ups (bot/rasa_ext/speedups.py), without sessions that end at a size
+limit or a closed topic (bot/rasa_ext/session_rollover.py) and without telling the SMS
+worker which custom actions failed (bot/rasa_ext/action_failures.py; it still hands off a
+turn that got no reply).
 """
 
 from __future__ import annotations
 
-from bot.rasa_ext import session_rollover, speedups
+from bot.rasa_ext import action_failures, session_rollover, speedups
 
 
 def main() -> None:
@@ -18,6 +20,7 @@ def main() -> None:
 
     speedups.install()
     session_rollover.install()
+    action_failures.install()
     rasa_main()
 
 

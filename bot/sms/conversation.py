@@ -43,8 +43,18 @@ BACK_TO_BOT = "OK, you're back with our assistant. How can I help? (Text MENU fo
 
 HANDBACK_PAYLOAD = "/agent_resolved"  # tells the assistant a person just resolved the chat
 
-# Runs the assistant on a text: (phone, text, message uuid, metadata) -> bot messages.
-AskBot = Callable[[str, str, str, Dict[str, Any]], Awaitable[List[Dict[str, Any]]]]
+
+@dataclass
+class BotTurn:
+    """The assistant's answer to one text: its bot messages, and the custom actions that
+    failed meanwhile (Rasa carries on without them)."""
+
+    messages: List[Dict[str, Any]]
+    failed_actions: List[str] = field(default_factory=list)
+
+
+# Runs the assistant on a text: (phone, text, message uuid, metadata) -> its answer.
+AskBot = Callable[[str, str, str, Dict[str, Any]], Awaitable[BotTurn]]
 
 
 class BotUnavailable(Exception):
@@ -204,15 +214,16 @@ async def ask_assistant(ask_bot: AskBot, intake: Intake) -> Answer:
 
     The assistant is told of a handback first. Both calls carry ids derived from the
     MessageUUID, so a turn replayed after a crash is answered from the tracker. A turn
-    that fails or yields no bot message (Rasa logs an unreachable action server and
-    carries on without the action's messages) gets ASSISTANT_ERROR_REPLY and a handoff."""
+    that fails, yields no bot message or had custom actions fail (Rasa logs an unreachable
+    action server and carries on without the action's messages) gets
+    ASSISTANT_ERROR_REPLY and a handoff."""
     message = intake.message
     try:
         if intake.handback:
             await ask_bot(message.phone, HANDBACK_PAYLOAD, f"{message.uuid}-handback", {})
         replies = list(intake.replies)
         metadata = {"kind": message.kind, "media": message.media}
-        bot_messages = await ask_bot(message.phone, intake.bot_text, message.uuid, metadata)
+        turn = await ask_bot(message.phone, intake.bot_text, message.uuid, metadata)
     except BotUnavailable:
         raise
     except Exception as failure:  # noqa: BLE001 - the customer still gets an answer
@@ -220,15 +231,17 @@ async def ask_assistant(ask_bot: AskBot, intake: Intake) -> Answer:
         return Answer(
             inbound.FAILED, [Reply(ASSISTANT_ERROR_REPLY, kind="error")], repr(failure), True
         )
-    bot_text, buttons = join_turn(bot_messages)
-    if not bot_text:
+    bot_text, buttons = join_turn(turn.messages)
+    if turn.failed_actions or not bot_text:
+        # Half an answer is not sent: the actions' part of it is missing.
+        error = NO_REPLY
+        if turn.failed_actions:
+            error = f"custom actions failed: {', '.join(dict.fromkeys(turn.failed_actions))}"
         logger.error(
-            "no reply from the assistant to inbound message %s from %s: handing off",
-            message.id,
-            message.phone,
+            "%s for inbound message %s from %s: handing off", error, message.id, message.phone
         )
         replies.append(Reply(ASSISTANT_ERROR_REPLY, kind="error"))
-        return Answer(inbound.PROCESSED, replies, NO_REPLY, True)
+        return Answer(inbound.PROCESSED, replies, error, True)
     replies.append(Reply(bot_text, buttons=buttons))
     return Answer(inbound.PROCESSED, replies)
 
