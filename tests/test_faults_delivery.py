@@ -1,6 +1,7 @@
 """Two failures of the SMS path, through the real servers on PostgreSQL with two workers
-and Redis locks: the SMS API answering 503 for a while, and the action server killed.
-Each prints and asserts the delivery figures (tests/delivery_counts.py)."""
+and Redis locks (the action server's also on SQLite with one worker): the SMS API
+answering 503 for a while, and the action server killed. Each prints and asserts the
+delivery figures (tests/delivery_counts.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Dict, List
 import pytest
 from sqlalchemy import select
 
-from bot.launcher import redis_locks, wait_http
+from bot.launcher import IN_MEMORY_LOCKS, redis_locks, wait_http
 from bot.settings import Settings
 from bot.sms import outbox
 from bot.sms.conversation import ASSISTANT_ERROR_REPLY
@@ -57,13 +58,17 @@ on_postgres = pytest.mark.parametrize("database_url", ["postgres"], indirect=Tru
 
 @pytest.fixture
 def setup_args(database_url: str, trained_model: Path, tmp_path: Path) -> dict:
-    """What SmsSetup needs: two workers, Redis locks (the production topology)."""
+    """What SmsSetup needs: on PostgreSQL two workers and Redis locks (the production
+    topology), on SQLite one worker and in-memory locks (the embedded default)."""
+    postgres = database_url.startswith("postgresql")
     return {
         "database_url": database_url,
         "model": trained_model,
         "log_dir": tmp_path,
-        "lock_store": redis_locks(prefix=f"test{uuid.uuid4().hex[:8]}"),
-        "workers": 2,
+        "lock_store": redis_locks(prefix=f"test{uuid.uuid4().hex[:8]}")
+        if postgres
+        else IN_MEMORY_LOCKS,
+        "workers": 2 if postgres else 1,
     }
 
 
@@ -178,8 +183,6 @@ def _inbound_statuses(database_url: str, phone: str) -> List[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.postgres
-@on_postgres
 def test_action_server_down_gets_a_polite_reply_and_a_handoff(
     setup_args: dict,
 ) -> None:
