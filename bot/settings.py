@@ -25,6 +25,7 @@ DEFAULT_REASON_TEAMS: Tuple[Tuple[str, str], ...] = (
     ("asked", "general"),
     ("fallback", "general"),
     ("action_error", "general"),
+    ("assistant_error", "general"),
     ("order_issue", "orders"),
     ("booking_issue", "bookings"),
 )
@@ -84,6 +85,9 @@ class Settings:
     sms_rate_per_second: float = 0.0  # 0: the number type's carrier limit
     outbox_retry_base_seconds: float = 2.0
     outbox_retry_cap_seconds: float = 300.0
+    # A reply Plivo keeps refusing with a retryable error (429/5xx/timeouts) is retried
+    # until it is this old, then marked failed: an outage of minutes never loses one.
+    outbox_give_up_after_seconds: float = 6 * 3600.0
     plivo_timeout_seconds: float = 8.0
     inbound_claim_lease_seconds: float = 30.0
     sms_processing_concurrency: int = 8  # an SMS worker's turns at once (--concurrency)
@@ -164,6 +168,9 @@ class Settings:
             ),
             outbox_retry_cap_seconds=read.number(
                 "OUTBOX_RETRY_CAP_SECONDS", d.outbox_retry_cap_seconds, 0.0
+            ),
+            outbox_give_up_after_seconds=read.number(
+                "OUTBOX_GIVE_UP_AFTER_SECONDS", d.outbox_give_up_after_seconds, 0.0
             ),
             plivo_timeout_seconds=read.number(
                 "PLIVO_TIMEOUT_SECONDS", d.plivo_timeout_seconds, 0.1

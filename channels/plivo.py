@@ -10,8 +10,10 @@ to the receiver (python -m bot.sms.receiver), not here:
 
 A turn is idempotent on its message id (the text's MessageUUID): if the tracker already
 holds a user message with that id, the bot messages that followed it are returned and
-nothing is appended. Replies that do not answer a text (get_output_channel) go to the
-outbox, which the workers send.
+nothing is appended. The answer also names the custom actions that failed during the turn
+(`failed_actions`, bot/rasa_ext/action_failures.py): Rasa carries on without them, and the
+worker then tells the customer and hands the conversation to a person. Replies that do
+not answer a text (get_output_channel) go to the outbox, which the workers send.
 
 Credentials (credentials.yml keys, else environment): auth_id (PLIVO_AUTH_ID),
 auth_token (PLIVO_AUTH_TOKEN), number (PLIVO_NUMBER), api_url (PLIVO_API_URL),
@@ -24,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
@@ -40,7 +42,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import text
 
-from bot.rasa_ext import call_nonces
+from bot.rasa_ext import action_failures, call_nonces
 from bot.settings import Settings, SettingsError, get_settings
 from bot.sms import gateway_auth, outbox
 from bot.sms.text import join_turn
@@ -141,8 +143,9 @@ async def _maybe_seen(store: Any, phone: str, message_id: str) -> bool:
 
 async def run_turn(
     agent: Any, phone: str, text: str, message_id: str, metadata: Dict[str, Any]
-) -> List[Dict[str, Any]]:
-    """One turn under the conversation's lock; a replayed message id runs nothing."""
+) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """One turn under the conversation's lock: (bot messages, custom actions that failed);
+    a replayed message id runs nothing (its failures are not known then: none)."""
     async with agent.lock_store.lock(phone):
         store = agent.tracker_store
         seen = await _maybe_seen(store, phone, message_id)
@@ -151,8 +154,9 @@ async def run_turn(
             previous = replies_after(tracker, message_id)
             if previous is not None:
                 logger.info("turn %s of %s was run before: replaying its answer", message_id, phone)
-                return previous
+                return previous, []
         collector = CollectingOutputChannel()
+        failed = action_failures.watch()
         await agent.processor.handle_message(
             UserMessage(
                 text,
@@ -163,7 +167,7 @@ async def run_turn(
                 metadata=metadata,
             )
         )
-        return collector.messages
+        return collector.messages, failed
 
 
 class PlivoInput(InputChannel):
@@ -231,7 +235,9 @@ class PlivoInput(InputChannel):
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return response.json({"error": "no model loaded"}, status=503)
-            messages = await run_turn(agent, phone, text, message_id, metadata)
-            return response.json({"messages": messages})
+            messages, failed = await run_turn(agent, phone, text, message_id, metadata)
+            if failed:
+                logger.error("turn %s of %s: custom actions failed: %s", message_id, phone, failed)
+            return response.json({"messages": messages, "failed_actions": failed})
 
         return plivo

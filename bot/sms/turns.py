@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Mapping, Optional
 
 from sqlalchemy.engine import Connection
 
 from bot.settings import Settings
 from bot.sms import inbound, outbox, queue
-from bot.sms.conversation import Decision, Reply, decide, finish, settle
+from bot.sms.conversation import Answer, Decision, decide, finish, settle
 from bot.store.db import connection_scope, get_engine
 from bot.store.ownership import restore_handback, take_handback_of
 
@@ -63,15 +63,16 @@ def begin_postgres(budget: int, settings: Settings) -> Optional[Turn]:
 
 
 def end_postgres(
-    turn: Turn, status: str, replies: List[Reply], error: Optional[str], budget: int
+    turn: Turn, answer: Answer, budget: int, reason_teams: Mapping[str, str]
 ) -> List[outbox.OutboxView]:
-    """Replies, the handback taken, the processed mark; COMMIT ends the claim."""
+    """Replies, the handback taken, the processed mark (and a handoff if the assistant
+    failed the text); COMMIT ends the claim."""
     connection = turn.connection
     assert connection is not None
     try:
         if turn.decision.intake.handback:
             take_handback_of(connection, turn.message.ownership.conversation_id)
-        queued = finish(connection, turn.message, status, replies, error, budget)
+        queued = finish(connection, turn.message, answer, budget, reason_teams)
         connection.commit()
         return queued
     except BaseException:
@@ -109,11 +110,11 @@ def begin_sqlite(budget: int, lease: dt.timedelta, settings: Settings) -> Option
 
 
 def end_sqlite(
-    turn: Turn, status: str, replies: List[Reply], error: Optional[str], budget: int
+    turn: Turn, answer: Answer, budget: int, reason_teams: Mapping[str, str]
 ) -> List[outbox.OutboxView]:
-    """Replies and the processed mark in one transaction."""
+    """Replies and the processed mark (and a handoff) in one transaction."""
     with connection_scope(durable=False) as connection:
-        return finish(connection, turn.message, status, replies, error, budget)
+        return finish(connection, turn.message, answer, budget, reason_teams)
 
 
 def abort_sqlite(turn: Turn) -> None:

@@ -153,7 +153,7 @@ class InboundWorker:
         """The assistant's answer, then the finish; back to the queue if unreachable."""
         started = time.monotonic()
         try:
-            status, replies, error = await ask_assistant(self.ask_bot, turn.decision.intake)
+            answer = await ask_assistant(self.ask_bot, turn.decision.intake)
         except BotUnavailable as failure:
             self._assistant_answered(False)
             logger.warning(
@@ -171,7 +171,7 @@ class InboundWorker:
         self._assistant_answered(True)
         end = end_postgres if self.postgres else end_sqlite
         try:
-            queued = await run_sync(end, turn, status, replies, error, self.budget)
+            queued = await run_sync(end, turn, answer, self.budget, self.settings.reason_teams)
         except Exception:  # noqa: BLE001 - PostgreSQL rolled back; SQLite's lease expires
             logger.exception("could not finish inbound message %s", turn.message.id)
             return
