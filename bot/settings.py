@@ -70,6 +70,9 @@ class Settings:
     inbound_claim_lease_seconds: float = 30.0
     sms_processing_concurrency: int = 8  # an SMS worker's turns at once (--concurrency)
     sms_poll_seconds: float = 1.0  # a worker's claim poll without LISTEN (SQLite, fallback)
+    # The Rasa servers' Redis lock store (deploy/scaled.env); "" without one (make run)
+    redis_host: str = ""
+    redis_port: int = 6379
     # Agent desk
     business_hours: str = "09:00-18:00"
     business_days: str = "mon,tue,wed,thu,fri,sat"
@@ -131,6 +134,8 @@ class Settings:
                 env.get("SMS_PROCESSING_CONCURRENCY", defaults.sms_processing_concurrency)
             ),
             sms_poll_seconds=float(env.get("SMS_POLL_SECONDS", defaults.sms_poll_seconds)),
+            redis_host=env.get("REDIS_HOST", defaults.redis_host),
+            redis_port=int(env.get("REDIS_PORT") or defaults.redis_port),
             business_hours=env.get("BUSINESS_HOURS", defaults.business_hours),
             business_days=env.get("BUSINESS_DAYS", defaults.business_days),
             business_tz=env.get("BUSINESS_TZ", defaults.business_tz),

@@ -10,8 +10,10 @@ to the receiver (python -m bot.sms.receiver), not here:
 
 A turn is idempotent on its message id (the text's MessageUUID): if the tracker already
 holds a user message with that id, the bot messages that followed it are returned and
-nothing is appended. Replies that do not answer a text (get_output_channel) go to the
-outbox, which the workers send.
+nothing is appended. When the lock store (Redis) or the database cannot be reached the
+answer is 503: the worker keeps the text queued and asks again later (safe, as above).
+Replies that do not answer a text (get_output_channel) go to the outbox, which the
+workers send.
 
 Credentials (credentials.yml keys, else environment): auth_id (PLIVO_AUTH_ID),
 auth_token (PLIVO_AUTH_TOKEN), number (PLIVO_NUMBER), api_url (PLIVO_API_URL),
@@ -31,6 +33,7 @@ from rasa.core.channels.channel import (
     OutputChannel,
     UserMessage,
 )
+from rasa.core.lock_store import LockError
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -38,6 +41,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.rasa_ext import call_nonces
 from bot.settings import Settings, get_settings
@@ -47,6 +51,9 @@ from bot.store.db import run_sync, session_scope
 from bot.text.phone import to_e164
 
 logger = logging.getLogger(__name__)
+
+# The database is down or a pooled connection died with a restart: worth asking again.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 def _enqueue(phone: str, text: str, buttons: List[Dict[str, str]]) -> None:
@@ -161,6 +168,13 @@ async def run_turn(
         return collector.messages
 
 
+def _unavailable(part: str, error: Exception, message_id: str = "") -> HTTPResponse:
+    """503 for a worker's call that met an unreachable lock store or database (it asks
+    again later; a turn that ran in part is answered from the tracker then)."""
+    logger.warning("turn %s not run: %s unavailable (%s)", message_id or "-", part, error)
+    return response.json({"error": f"{part} unavailable"}, status=503)
+
+
 class PlivoInput(InputChannel):
     """The workers' route to the assistant; outbox out."""
 
@@ -207,7 +221,12 @@ class PlivoInput(InputChannel):
             if not gateway_auth.is_valid(body, request.headers, auth_token):
                 logger.warning("worker call refused: bad signature from %s", request.ip)
                 return response.json({"error": "invalid gateway signature"}, status=403)
-            if not await run_sync(call_nonces.remember, gateway_auth.nonce_of(request.headers)):
+            nonce = gateway_auth.nonce_of(request.headers)
+            try:
+                fresh = await run_sync(call_nonces.remember, nonce)
+            except DATABASE_UNAVAILABLE as error:
+                return _unavailable("database", error)
+            if not fresh:
                 logger.warning("worker call refused: replayed nonce from %s", request.ip)
                 return response.json({"error": "replayed nonce"}, status=403)
             try:
@@ -220,7 +239,12 @@ class PlivoInput(InputChannel):
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return response.json({"error": "no model loaded"}, status=503)
-            messages = await run_turn(agent, phone, text, message_id, metadata)
+            try:
+                messages = await run_turn(agent, phone, text, message_id, metadata)
+            except LockError as error:
+                return _unavailable("lock store", error, message_id)
+            except DATABASE_UNAVAILABLE as error:
+                return _unavailable("database", error, message_id)
             return response.json({"messages": messages})
 
         return plivo

@@ -13,15 +13,19 @@ PROMETHEUS_MULTIPROC_DIR set (deploy/scaled.env: var/run/prometheus, emptied by 
 run-scaled` before the processes start), every process writes its counters to files there
 and any process serving /metrics sums them all: the workers need no port of their own.
 Without it (`make run`, tests) the counters are those of the serving process.
-`add_routes(app)` puts both routes on a Sanic app (the receiver, the desk).
+`add_routes(app)` puts both routes on a Sanic app (the receiver, the desk). Given the
+Rasa servers' Redis lock store (the receiver, when REDIS_HOST is set), /health also pings
+it: while it does not answer, the status is `degraded` with `"lock_store": "down"`, still
+200 (texts are recorded and wait in the queue; the Rasa servers cannot answer them).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Tuple
 
+import redis
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
@@ -171,16 +175,49 @@ async def metrics_route(_request: Request) -> HTTPResponse:
     return HTTPResponse(render(figures), content_type=CONTENT_TYPE_LATEST)
 
 
-async def health_route(_request: Request) -> HTTPResponse:
-    """GET /health: the same figures as JSON; 503 with status `degraded` if the database is down."""
+def redis_answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    """Whether the Redis server at host:port answers PING within `timeout` seconds."""
+    client = redis.Redis(
+        host=host, port=port, socket_timeout=timeout, socket_connect_timeout=timeout
+    )
     try:
-        figures = await run_sync(database_figures)
-    except Exception:  # noqa: BLE001
-        return response.json({"status": "degraded", "database": "down"}, status=503)
-    return response.json(health_figures(figures))
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
 
 
-def add_routes(app: Sanic, **route_options: Any) -> None:
-    """Serve GET /metrics and GET /health on `app` (options: e.g. the desk's ctx_public)."""
+HealthRoute = Callable[[Request], Awaitable[HTTPResponse]]
+
+
+def health_route(lock_store: Optional[Tuple[str, int]] = None) -> HealthRoute:
+    """GET /health: the same figures as JSON; 503 with status `degraded` if the database is
+    down; status `degraded` (200) if the lock store's Redis (host, port) does not answer."""
+
+    async def health(_request: Request) -> HTTPResponse:
+        try:
+            figures = await run_sync(database_figures)
+        except Exception:  # noqa: BLE001
+            return response.json({"status": "degraded", "database": "down"}, status=503)
+        body = health_figures(figures)
+        if lock_store is not None:
+            up = await run_sync(redis_answers, *lock_store)
+            body["lock_store"] = "ok" if up else "down"
+            if not up:
+                body["status"] = "degraded"
+                body["lock_store_redis"] = f"{lock_store[0]}:{lock_store[1]} unreachable"
+        return response.json(body)
+
+    return health
+
+
+def add_routes(
+    app: Sanic, lock_store: Optional[Tuple[str, int]] = None, **route_options: Any
+) -> None:
+    """Serve GET /metrics and GET /health on `app` (options: e.g. the desk's ctx_public);
+    `lock_store`: the (host, port) of the Redis that /health checks too."""
     app.add_route(metrics_route, "/metrics", methods=["GET"], name="ops_metrics", **route_options)
-    app.add_route(health_route, "/health", methods=["GET"], name="ops_health", **route_options)
+    app.add_route(
+        health_route(lock_store), "/health", methods=["GET"], name="ops_health", **route_options
+    )

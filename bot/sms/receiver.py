@@ -35,7 +35,8 @@ def create_app(settings: Settings) -> Sanic:
     plivo = Blueprint("plivo_receiver")
     PlivoFrontDoor(plivo_settings(settings)).add_routes(plivo)
     app.blueprint(plivo, url_prefix=WEBHOOK_PREFIX)
-    metrics.add_routes(app)
+    lock_store = (settings.redis_host, settings.redis_port) if settings.redis_host else None
+    metrics.add_routes(app, lock_store=lock_store)
     return app
 
 
