@@ -34,26 +34,38 @@ from rasa.core.channels.channel import (
     UserMessage,
 )
 from rasa.core.lock_store import LockError
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import text
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.rasa_ext import call_nonces
 from bot.settings import Settings, get_settings
 from bot.sms import gateway_auth, outbox
 from bot.sms.text import join_turn
-from bot.store.db import run_sync, session_scope
+from bot.store.db import DATABASE_UNAVAILABLE, run_sync, session_scope
 from bot.text.phone import to_e164
 
 logger = logging.getLogger(__name__)
 
-# The database is down or a pooled connection died with a restart: worth asking again.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+def _raise_if_database_unavailable(error: Exception) -> None:
+    """FailSafeTrackerStore's error hook: a database outage fails the turn (503, asked
+    again later) instead of running it on an empty tracker or keeping it in memory only;
+    other errors are logged and fall back as Rasa does."""
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        raise error
+    logger.error("tracker store error, falling back to memory: %r", error)
+
+
+def strict_tracker_store(agent: Any) -> None:
+    """Install that hook on the agent's FailSafeTrackerStore (once; cheap to repeat)."""
+    store = getattr(agent, "tracker_store", None)
+    if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is None:
+        store._on_tracker_store_error = _raise_if_database_unavailable
 
 
 def _enqueue(phone: str, text: str, buttons: List[Dict[str, str]]) -> None:
@@ -239,6 +251,7 @@ class PlivoInput(InputChannel):
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return response.json({"error": "no model loaded"}, status=503)
+            strict_tracker_store(agent)
             try:
                 messages = await run_turn(agent, phone, text, message_id, metadata)
             except LockError as error:

@@ -3,7 +3,8 @@
 Every phone texts "where is order A1001" .. "A1004" (the bot's reply names the order, so
 it tells which text it answers: tests/sms_counts.py). Each phone's texts go one after
 another, each when the previous was acknowledged (as Plivo delivers them); the phones in
-parallel; one phone (`at_once`) posts all its texts at the same moment. A webhook that
+parallel, `gap` seconds apart (so a fault can strike while texts still arrive); one phone
+(`at_once`) posts all its texts at the same moment. A webhook that
 is not acknowledged is posted again with the same MessageUUID until it is, as Plivo
 retries.
 """
@@ -41,6 +42,7 @@ class Burst:
     phones: List[str]
     at_once: Optional[str] = None
     threads: int = 12
+    gap: float = 0.0  # seconds between a phone's texts
     texts: Dict[str, List[SentText]] = field(default_factory=dict)
     acked: int = 0
     retried: int = 0  # webhooks that needed more than one try
@@ -70,7 +72,9 @@ class Burst:
                 with ThreadPoolExecutor(len(self.texts[phone])) as pool:
                     list(pool.map(lambda t: self._deliver(phone, t), self.texts[phone]))
             else:
-                for text in self.texts[phone]:
+                for i, text in enumerate(self.texts[phone]):
+                    if i and self.gap:
+                        time.sleep(self.gap)
                     self._deliver(phone, text)
         except BaseException as error:  # noqa: BLE001 - reported by join()
             self._errors.append(error)

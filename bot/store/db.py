@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -25,6 +25,9 @@ _engines: Dict[Tuple[str, bool], Engine] = {}
 # (without_pre_ping): they retry a transaction that met a dead connection instead.
 _pre_ping = True
 _sessionmakers: Dict[Tuple[str, bool], sessionmaker] = {}
+# The database is down, restarting, or a pooled connection died with a restart: the same
+# work may succeed a moment later.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
