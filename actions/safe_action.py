@@ -18,6 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import conversation_topic, sender_phone, turn_id
+from actions.settings import action_settings
 from bot.store.db import DATABASE_UNAVAILABLE, run_sync, session_scope
 from bot.store.handoffs import record_handoff, team_for
 
@@ -29,7 +30,7 @@ DATABASE_RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0)
 def _record_error_handoff(
     phone: str, team: str, detail: str, message_id: Optional[str] = None
 ) -> None:
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         record_handoff(session, phone, "action_error", team, detail, message_id)
 
 
@@ -74,7 +75,11 @@ class SafeAction(Action, ABC):
         phone = sender_phone(tracker)
         if phone:
             try:
-                team = team_for("action_error", conversation_topic(tracker))
+                team = team_for(
+                    "action_error",
+                    conversation_topic(tracker),
+                    action_settings().reason_teams,
+                )
                 await run_sync(
                     _record_error_handoff,
                     phone,

@@ -17,7 +17,8 @@ workers send.
 
 Credentials (credentials.yml keys, else environment): auth_id (PLIVO_AUTH_ID),
 auth_token (PLIVO_AUTH_TOKEN), number (PLIVO_NUMBER), api_url (PLIVO_API_URL),
-public_url (BOT_PUBLIC_URL).
+public_url (BOT_PUBLIC_URL). `from_credentials` is this process's entry point for the
+channel (Rasa builds it so): it reads the settings once and hands them down.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import text
 
 from bot.rasa_ext import call_nonces
-from bot.settings import Settings, get_settings
+from bot.settings import Settings, SettingsError, get_settings
 from bot.sms import gateway_auth, outbox
 from bot.sms.text import join_turn
 from bot.store.db import DATABASE_UNAVAILABLE, run_sync, session_scope
@@ -68,19 +69,22 @@ def strict_tracker_store(agent: Any) -> None:
         store._on_tracker_store_error = _raise_if_database_unavailable
 
 
-def _enqueue(phone: str, text: str, buttons: List[Dict[str, str]]) -> None:
-    with session_scope() as session:
+def _enqueue(settings: Settings, phone: str, text: str, buttons: List[Dict[str, str]]) -> None:
+    with session_scope(settings.database_url) as session:
         outbox.enqueue(
             session,
             phone,
             text,
             buttons=buttons or None,
-            segment_budget=get_settings().sms_segment_budget,
+            segment_budget=settings.sms_segment_budget,
         )
 
 
 class PlivoOutput(OutputChannel):
     """Sends through the outbox: used for replies that do not answer an inbound text."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
     @classmethod
     def name(cls) -> Text:
@@ -95,12 +99,13 @@ class PlivoOutput(OutputChannel):
         await self._queue(recipient_id, [{"text": text, "buttons": buttons}])
 
     async def _queue(self, recipient_id: Text, messages: List[Dict[str, Any]]) -> None:
-        phone = to_e164(recipient_id)
+        phone = to_e164(recipient_id, self.settings.default_country_code)
         if phone is None:
             logger.error("not sending to %r: not a phone number", recipient_id)
             return
         text, buttons = join_turn(messages)
-        await run_sync(_enqueue, phone, text, buttons)  # a worker's sender polls for it
+        # a worker's sender polls the outbox for it
+        await run_sync(_enqueue, self.settings, phone, text, buttons)
 
 
 def replies_after(tracker: DialogueStateTracker, message_id: str) -> Optional[List[Dict]]:
@@ -197,12 +202,16 @@ class PlivoInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "PlivoInput":
         credentials = credentials or {}
-        env = get_settings()
+        try:
+            env = get_settings()
+        except SettingsError as error:
+            raise ValueError(f"Plivo channel: bad setting: {error}") from None
+        number = credentials.get("number") or env.plivo_number
         settings = dataclasses.replace(
             env,
             plivo_auth_id=credentials.get("auth_id") or env.plivo_auth_id,
             plivo_auth_token=credentials.get("auth_token") or env.plivo_auth_token,
-            plivo_number=to_e164(credentials.get("number") or env.plivo_number) or "",
+            plivo_number=to_e164(number, env.default_country_code) or "",
             plivo_api_url=credentials.get("api_url") or env.plivo_api_url,
             bot_public_url=(credentials.get("public_url") or env.bot_public_url).rstrip("/"),
         )
@@ -217,11 +226,12 @@ class PlivoInput(InputChannel):
         self.settings = settings
 
     def get_output_channel(self) -> Optional[OutputChannel]:
-        return PlivoOutput()
+        return PlivoOutput(self.settings)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         plivo = Blueprint("plivo_webhook", __name__)
         auth_token = self.settings.plivo_auth_token
+        nonces_url = self.settings.tracker_database_url
 
         @plivo.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
@@ -235,7 +245,7 @@ class PlivoInput(InputChannel):
                 return response.json({"error": "invalid gateway signature"}, status=403)
             nonce = gateway_auth.nonce_of(request.headers)
             try:
-                fresh = await run_sync(call_nonces.remember, nonce)
+                fresh = await run_sync(call_nonces.remember, nonce, nonces_url)
             except DATABASE_UNAVAILABLE as error:
                 return _unavailable("database", error)
             if not fresh:

@@ -128,3 +128,99 @@ def test_allowed_imports_pass() -> None:
     }
     imports = {m: imported_modules(s, m, is_package=False) for m, s in allowed.items()}
     assert violations(imports) == []
+
+
+# Settings are read once, by entry points, and passed along. Modules that may read them
+# (call get_settings / settings_or_exit / Settings.from_env), with the reason:
+SETTINGS_ENTRY_POINTS: Dict[str, str] = {
+    "bot.sms.receiver": "main of the SMS receiver",
+    "bot.sms.worker": "main of the SMS worker",
+    "bot.desk.__main__": "main of the agent console",
+    "bot.rasa_ext.server": "main of the Rasa server (checks them before Rasa starts)",
+    "bot.cli": "main of `python -m bot`",
+    "bot.scaled_setup": "main of the scaled topology's setup",
+    "bot.pidfile": "main of the pid-file wrapper (PIDFILE_DIR)",
+    "channels.plivo": "from_credentials: Rasa builds the channel there",
+    "bot.rasa_ext.tracker_store": "its constructor: Rasa builds the store with endpoints.yml only",
+    "actions.settings": "rasa_sdk builds actions without arguments: the package's accessor",
+}
+# Modules that may read the environment itself, with the reason:
+ENVIRONMENT_READERS: Dict[str, str] = {
+    "bot.settings": "the settings themselves",
+    "bot.rasa_ext.nlu.encoders": "NLU_MODELS_DIR inside Rasa's graph, which gets config.yml only",
+    "bot.launcher": "copies the environment for the processes it starts (tests, benchmarks)",
+    "devtools.plivo_standin.__main__": "the stand-in's own small config, read once in main",
+}
+SETTINGS_READERS = {"get_settings", "settings_or_exit", "from_env"}
+
+
+def settings_reads(source: str) -> List[str]:
+    """Each call that reads the settings and each use of the environment, as `name:line`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name in SETTINGS_READERS:
+                found.append(f"{name}:{node.lineno}")
+        elif isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"):
+            found.append(f"{node.attr}:{node.lineno}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "os":
+            for alias in node.names:
+                if alias.name in ("environ", "getenv", "environb"):
+                    found.append(f"{alias.name}:{node.lineno}")
+    return found
+
+
+def misplaced_settings_reads(sources: Dict[str, str]) -> List[str]:
+    """Reads outside the allow-lists: settings outside entry points, the environment
+    outside ENVIRONMENT_READERS."""
+    bad = []
+    for module, source in sorted(sources.items()):
+        for read in settings_reads(source):
+            name = read.split(":")[0]
+            is_env = name in ("environ", "getenv", "environb")
+            allowed = (
+                ENVIRONMENT_READERS if is_env else {**SETTINGS_ENTRY_POINTS, "bot.settings": ""}
+            )
+            if module not in allowed:
+                bad.append(f"{module} reads {'the environment' if is_env else 'settings'} ({read})")
+    return bad
+
+
+def test_settings_are_read_only_by_entry_points() -> None:
+    sources = {module_name(path): path.read_text() for path in python_files()}
+    assert misplaced_settings_reads(sources) == []
+    for module in {**SETTINGS_ENTRY_POINTS, **ENVIRONMENT_READERS}:
+        assert module in sources, f"allow-listed module {module} does not exist"
+    # every entry point does read them (an allow-list entry nobody needs is removed)
+    for module in SETTINGS_ENTRY_POINTS:
+        assert settings_reads(sources[module]), f"{module} is allow-listed but reads nothing"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from bot.settings import get_settings\ndef f():\n    return get_settings().business_name",
+        "import bot.settings\nx = bot.settings.get_settings()",
+        "from bot.settings import Settings\nS = Settings.from_env()",
+        "import os\nurl = os.environ.get('DATABASE_URL')",
+        "import os\nurl = os.getenv('DATABASE_URL')",
+        "from os import environ\nurl = environ['X']",
+    ],
+)
+def test_a_settings_read_in_a_leaf_module_is_caught(source: str) -> None:
+    assert misplaced_settings_reads({"bot.text.phone": source})
+    assert misplaced_settings_reads({"actions.booking_form": source})
+
+
+def test_passed_settings_pass() -> None:
+    source = (
+        "from bot.settings import Settings\n"
+        "def lease(settings: Settings) -> float:\n"
+        "    return settings.inbound_claim_lease_seconds\n"
+    )
+    assert misplaced_settings_reads({"bot.sms.inbound": source}) == []
+    reads_env = "import os\ndirs = [os.environ.get('NLU_MODELS_DIR')]"
+    assert misplaced_settings_reads({"bot.rasa_ext.nlu.encoders": reads_env}) == []
+    assert misplaced_settings_reads({"bot.sms.worker": reads_env})  # settings, not env

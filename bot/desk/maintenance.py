@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from bot.desk.agents import expire_silent_agents
 from bot.desk.notices import WAIT_OFFER
 from bot.desk.routing import auto_assign
-from bot.settings import get_settings
+from bot.settings import Settings
 from bot.sms import outbox
 from bot.store.db import run_sync, session_scope
 from bot.store.events import publish
@@ -53,26 +53,27 @@ def offer_bot_to_long_waiters(session, older_than: dt.timedelta) -> int:  # noqa
     return offered
 
 
-def maintain_once() -> Dict[str, int]:
-    settings = get_settings()
-    with session_scope() as session:
+def maintain_once(settings: Settings) -> Dict[str, int]:
+    """One round on `settings.database_url`; its timeouts come from `settings` too."""
+    url = settings.database_url
+    with session_scope(url) as session:
         expired = expire_silent_agents(
             session, dt.timedelta(seconds=settings.agent_heartbeat_timeout_seconds)
         )
-    with session_scope() as session:
+    with session_scope(url) as session:
         assigned = auto_assign(session)
-    with session_scope() as session:
+    with session_scope(url) as session:
         offered = offer_bot_to_long_waiters(
             session, dt.timedelta(seconds=settings.unclaimed_offer_seconds)
         )
     return {"expired_agents": len(expired), "assigned": len(assigned), "offered": offered}
 
 
-async def maintenance_loop(interval: float = 1.0) -> None:
+async def maintenance_loop(settings: Settings, interval: float = 1.0) -> None:
     """Run forever; a failed round (e.g. database down) is logged and retried."""
     while True:
         try:
-            done = await run_sync(maintain_once)
+            done = await run_sync(maintain_once, settings)
             if any(done.values()):
                 logger.info("desk maintenance: %s", done)
         except Exception:  # noqa: BLE001

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
+from bot.settings import Settings
 from bot.sms import compliance, inbound, outbox
 from bot.sms.queue import ClaimedText, finish_held
 from bot.sms.text import Button, join_turn, resolve_choice
@@ -73,8 +74,9 @@ class Decision:
         return self.intake.replies
 
 
-def decide(session: outbox.Executor, message: ClaimedText) -> Decision:
-    """Settle what needs no bot; writes only when it settles the text (done)."""
+def decide(session: outbox.Executor, message: ClaimedText, settings: Settings) -> Decision:
+    """Settle what needs no bot; writes only when it settles the text (done). `settings`:
+    the business name and phone of the compliance replies."""
 
     def done(status: str, *replies: Reply) -> Decision:
         return Decision(Intake(message, done=True, replies=list(replies)), status)
@@ -87,17 +89,18 @@ def decide(session: outbox.Executor, message: ClaimedText) -> Decision:
             return done(inbound.IGNORED)
         set_opted_out(session, phone, True)
         return done(
-            inbound.PROCESSED, Reply(compliance.opt_out_confirmation(), kind="optout_confirmation")
+            inbound.PROCESSED,
+            Reply(compliance.opt_out_confirmation(settings), kind="optout_confirmation"),
         )
     if keyword == compliance.OPT_IN:
         set_opted_out(session, phone, False)
         decision = done(
-            inbound.PROCESSED, Reply(compliance.opt_in_confirmation(), kind="compliance")
+            inbound.PROCESSED, Reply(compliance.opt_in_confirmation(settings), kind="compliance")
         )
         decision.opted_out = False  # the claim read the state before this text
         return decision
     if keyword == compliance.HELP:
-        return done(inbound.PROCESSED, Reply(compliance.help_text(), kind="help"))
+        return done(inbound.PROCESSED, Reply(compliance.help_text(settings), kind="help"))
     if opted_out:
         return done(inbound.IGNORED)  # recorded, never answered until START
     text = message.text.strip()

@@ -13,17 +13,18 @@ PROMETHEUS_MULTIPROC_DIR set (deploy/scaled.env: var/run/prometheus, emptied by 
 run-scaled` before the processes start), every process writes its counters to files there
 and any process serving /metrics sums them all: the workers need no port of their own.
 Without it (`make run`, tests) the counters are those of the serving process.
-`add_routes(app)` puts both routes on a Sanic app (the receiver, the desk). Given the
-Rasa servers' Redis lock store (the receiver, when REDIS_HOST is set), /health also pings
-it: while it does not answer, the status is `degraded` with `"lock_store": "down"`, still
-200 (texts are recorded and wait in the queue; the Rasa servers cannot answer them).
+`add_routes(app, folder)` puts both routes on a Sanic app (the receiver, the desk); `folder`
+is Settings.prometheus_multiproc_dir (prometheus_client reads the same variable itself to
+write the counter files). Given the Rasa servers' Redis lock store (the receiver, when
+REDIS_HOST is set), /health also pings it: while it does not answer, the status is
+`degraded` with `"lock_store": "down"`, still 200 (texts are recorded and wait in the
+queue; the Rasa servers cannot answer them).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import redis
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
@@ -66,11 +67,6 @@ def observe_turn(seconds: float) -> None:
 def count_send_failure(final: bool = False) -> None:
     """Count one failed send attempt (`final`: it will not be retried)."""
     SEND_FAILURES.labels(outcome="failed" if final else "retry").inc()
-
-
-def multiprocess_dir() -> Optional[str]:
-    """PROMETHEUS_MULTIPROC_DIR (shared counter files), if set."""
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
 def _waiting(model: Any, statuses: Tuple[str, ...]) -> Dict[str, Tuple[int, float]]:
@@ -122,8 +118,9 @@ def _gauges(figures: Dict[str, Dict[str, Tuple[int, float]]]) -> List[Metric]:
 class _Scrape:
     """One scrape's collectors: the counters (this process's or all processes') + gauges."""
 
-    def __init__(self, figures: Dict[str, Dict[str, Tuple[int, float]]]) -> None:
-        folder = multiprocess_dir()
+    def __init__(
+        self, figures: Dict[str, Dict[str, Tuple[int, float]]], folder: Optional[str]
+    ) -> None:
         self.counters: Any = MultiProcessCollector(None, folder) if folder else _REGISTRY
         self.figures = figures
 
@@ -133,14 +130,16 @@ class _Scrape:
         yield from _gauges(self.figures)
 
 
-def render(figures: Dict[str, Dict[str, Tuple[int, float]]]) -> bytes:
-    """The Prometheus text exposition of the counters and these database figures."""
-    return generate_latest(_Scrape(figures))  # type: ignore[arg-type]
+def render(figures: Dict[str, Dict[str, Tuple[int, float]]], folder: Optional[str] = None) -> bytes:
+    """The Prometheus text exposition of the counters (all processes' with a shared
+    counter `folder`, else this process's) and these database figures."""
+    return generate_latest(_Scrape(figures, folder))  # type: ignore[arg-type]
 
 
-def counter_figures() -> Dict[str, Any]:
+def counter_figures(folder: Optional[str] = None) -> Dict[str, Any]:
     """The counters as plain numbers (for /health): turns and send failures."""
-    families = {m.name: m for m in _Scrape({"inbound": {}, "outbox": {}}).counters.collect()}
+    empty: Dict[str, Dict[str, Tuple[int, float]]] = {"inbound": {}, "outbox": {}}
+    families = {m.name: m for m in _Scrape(empty, folder).counters.collect()}
     failures = {"retry": 0.0, "failed": 0.0}
     turns = {"count": 0.0, "sum_seconds": 0.0}
     for sample in getattr(families.get("sms_send_failures"), "samples", []):
@@ -154,7 +153,9 @@ def counter_figures() -> Dict[str, Any]:
     return {"send_failures": failures, "turns": turns}
 
 
-def health_figures(figures: Dict[str, Dict[str, Tuple[int, float]]]) -> Dict[str, Any]:
+def health_figures(
+    figures: Dict[str, Dict[str, Tuple[int, float]]], folder: Optional[str] = None
+) -> Dict[str, Any]:
     """The /health body: the same figures as /metrics, as JSON."""
     body: Dict[str, Any] = {"status": "ok"}
     for part, by_status in figures.items():
@@ -162,17 +163,17 @@ def health_figures(figures: Dict[str, Dict[str, Tuple[int, float]]]) -> Dict[str
         body[f"{part}_oldest_seconds"] = {
             status: round(age, 3) for status, (_count, age) in by_status.items()
         }
-    body.update(counter_figures())
+    body.update(counter_figures(folder))
     return body
 
 
-async def metrics_route(_request: Request) -> HTTPResponse:
+async def metrics_route(folder: Optional[str], _request: Request) -> HTTPResponse:
     """GET /metrics: Prometheus text format; 503 if the database does not answer."""
     try:
         figures = await run_sync(database_figures)
     except Exception:  # noqa: BLE001 - a scrape must say the database is down, not crash
         return response.text("database unavailable\n", status=503)
-    return HTTPResponse(render(figures), content_type=CONTENT_TYPE_LATEST)
+    return HTTPResponse(render(figures, folder), content_type=CONTENT_TYPE_LATEST)
 
 
 def redis_answers(host: str, port: int, timeout: float = 1.0) -> bool:
@@ -188,36 +189,40 @@ def redis_answers(host: str, port: int, timeout: float = 1.0) -> bool:
         client.close()
 
 
-HealthRoute = Callable[[Request], Awaitable[HTTPResponse]]
-
-
-def health_route(lock_store: Optional[Tuple[str, int]] = None) -> HealthRoute:
+async def health_route(
+    folder: Optional[str], lock_store: Optional[Tuple[str, int]], _request: Request
+) -> HTTPResponse:
     """GET /health: the same figures as JSON; 503 with status `degraded` if the database is
     down; status `degraded` (200) if the lock store's Redis (host, port) does not answer."""
-
-    async def health(_request: Request) -> HTTPResponse:
-        try:
-            figures = await run_sync(database_figures)
-        except Exception:  # noqa: BLE001
-            return response.json({"status": "degraded", "database": "down"}, status=503)
-        body = health_figures(figures)
-        if lock_store is not None:
-            up = await run_sync(redis_answers, *lock_store)
-            body["lock_store"] = "ok" if up else "down"
-            if not up:
-                body["status"] = "degraded"
-                body["lock_store_redis"] = f"{lock_store[0]}:{lock_store[1]} unreachable"
-        return response.json(body)
-
-    return health
+    try:
+        figures = await run_sync(database_figures)
+    except Exception:  # noqa: BLE001
+        return response.json({"status": "degraded", "database": "down"}, status=503)
+    body = health_figures(figures, folder)
+    if lock_store is not None:
+        up = await run_sync(redis_answers, *lock_store)
+        body["lock_store"] = "ok" if up else "down"
+        if not up:
+            body["status"] = "degraded"
+            body["lock_store_redis"] = f"{lock_store[0]}:{lock_store[1]} unreachable"
+    return response.json(body)
 
 
 def add_routes(
-    app: Sanic, lock_store: Optional[Tuple[str, int]] = None, **route_options: Any
+    app: Sanic,
+    folder: Optional[str],
+    lock_store: Optional[Tuple[str, int]] = None,
+    **route_options: Any,
 ) -> None:
-    """Serve GET /metrics and GET /health on `app` (options: e.g. the desk's ctx_public);
+    """Serve GET /metrics and GET /health on `app`, counting the counter files of `folder`
+    (Settings.prometheus_multiproc_dir) if set (options: e.g. the desk's ctx_public);
     `lock_store`: the (host, port) of the Redis that /health checks too."""
-    app.add_route(metrics_route, "/metrics", methods=["GET"], name="ops_metrics", **route_options)
-    app.add_route(
-        health_route(lock_store), "/health", methods=["GET"], name="ops_health", **route_options
-    )
+
+    async def metrics(request: Request) -> HTTPResponse:
+        return await metrics_route(folder, request)
+
+    async def health(request: Request) -> HTTPResponse:
+        return await health_route(folder, lock_store, request)
+
+    app.add_route(metrics, "/metrics", methods=["GET"], name="ops_metrics", **route_options)
+    app.add_route(health, "/health", methods=["GET"], name="ops_health", **route_options)

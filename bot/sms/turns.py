@@ -14,6 +14,7 @@ from typing import List, Optional
 
 from sqlalchemy.engine import Connection
 
+from bot.settings import Settings
 from bot.sms import inbound, outbox, queue
 from bot.sms.conversation import Decision, Reply, decide, finish, settle
 from bot.store.db import connection_scope, get_engine
@@ -37,7 +38,7 @@ class Turn:
         return self.decision.done
 
 
-def begin_postgres(budget: int) -> Optional[Turn]:
+def begin_postgres(budget: int, settings: Settings) -> Optional[Turn]:
     """Claim the next text; settle it if no bot is needed (then commit), else keep the
     transaction open for end_postgres/abort_postgres."""
     connection = get_engine().connect()
@@ -48,7 +49,7 @@ def begin_postgres(budget: int) -> Optional[Turn]:
             transaction.rollback()
             connection.close()
             return None
-        decision = decide(connection, claimed)
+        decision = decide(connection, claimed, settings)
         if decision.done:
             queued = settle(connection, decision, budget)
             transaction.commit()
@@ -89,7 +90,7 @@ def abort_postgres(turn: Turn) -> None:
             turn.connection.close()
 
 
-def begin_sqlite(budget: int, lease: dt.timedelta) -> Optional[Turn]:
+def begin_sqlite(budget: int, lease: dt.timedelta, settings: Settings) -> Optional[Turn]:
     """Claim (`processing`, with a lease) and intake in one short transaction."""
     with connection_scope(durable=False) as connection:
         if not queue.has_candidate_sqlite(connection, lease):
@@ -98,7 +99,7 @@ def begin_sqlite(budget: int, lease: dt.timedelta) -> Optional[Turn]:
         claimed = queue.claim_sqlite(connection, lease)
         if claimed is None:
             return None
-        decision = decide(connection, claimed)
+        decision = decide(connection, claimed, settings)
         if decision.done:
             return Turn(decision, queued=settle(connection, decision, budget))
         if decision.intake.handback:  # taken now; given back if the assistant is down

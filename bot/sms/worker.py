@@ -19,7 +19,7 @@ import signal
 import time
 from typing import List, Optional, Sequence, Set
 
-from bot.settings import Settings, get_settings
+from bot.settings import Settings, settings_or_exit
 from bot.sms import inbound, metrics
 from bot.sms.conversation import AskBot, BotUnavailable, ask_assistant
 from bot.sms.listener import Listener
@@ -42,6 +42,7 @@ from bot.store.db import (
     get_engine,
     retry_if_disconnected,
     run_sync,
+    use_database,
     without_pre_ping,
 )
 
@@ -135,8 +136,8 @@ class InboundWorker:
 
     def _begin(self) -> Optional[Turn]:
         if self.postgres:
-            return retry_if_disconnected(begin_postgres, self.budget)
-        return begin_sqlite(self.budget, self.lease)
+            return retry_if_disconnected(begin_postgres, self.budget, self.settings)
+        return begin_sqlite(self.budget, self.lease, self.settings)
 
     def _turn_done(self, task: asyncio.Task) -> None:
         self.turns.discard(task)
@@ -265,10 +266,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = plivo_settings(get_settings())
+    settings = plivo_settings(settings_or_exit("sms worker"))
     missing = settings.missing_plivo_settings()
     if missing:
         raise SystemExit(f"sms worker: set {', '.join(missing)} in the environment")
+    use_database(settings.database_url)
     without_pre_ping()  # transactions are retried (or claimed again) on a dead connection
     concurrency = args.concurrency or settings.sms_processing_concurrency
     asyncio.run(serve(settings, args.rasa_urls, concurrency))

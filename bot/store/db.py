@@ -15,8 +15,6 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from bot.settings import database_url
-
 T = TypeVar("T")
 
 _engines: Dict[Tuple[str, bool], Engine] = {}
@@ -28,6 +26,25 @@ _sessionmakers: Dict[Tuple[str, bool], sessionmaker] = {}
 # The database is down, restarting, or a pooled connection died with a restart: the same
 # work may succeed a moment later.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# The database of scopes and engines asked for without a URL: set once by the process's
+# entry point from Settings.database_url (use_database), never read from the environment.
+_process_url: Optional[str] = None
+
+
+def use_database(url: str) -> None:
+    """Make `url` this process's database for the helpers below called without one."""
+    global _process_url
+    _process_url = url
+
+
+def process_database_url() -> str:
+    """The URL given to use_database; an error if the entry point gave none."""
+    if _process_url is None:
+        raise RuntimeError(
+            "no database configured: the entry point calls "
+            "bot.store.db.use_database(settings.database_url) at start"
+        )
+    return _process_url
 
 
 def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
@@ -50,7 +67,7 @@ def get_engine(url: Optional[str] = None, durable: bool = True) -> Engine:
     lost to a power cut). Only bookkeeping that recovery redoes uses it; PostgreSQL
     ignores the flag.
     """
-    url = url or database_url()
+    url = url or process_database_url()
     engine = _engines.get((url, durable))  # called per transaction: no URL parsing then
     if engine is not None:
         return engine
@@ -113,7 +130,7 @@ def dispose_engines() -> None:
 
 def _sessionmaker(url: Optional[str], durable: bool) -> sessionmaker:
     # sessionmaker() builds a Session subclass: made once per engine, not per transaction.
-    key = (url or database_url(), durable)
+    key = (url or process_database_url(), durable)
     maker = _sessionmakers.get(key)
     if maker is None:
         maker = sessionmaker(bind=get_engine(*key), future=True, expire_on_commit=False)
