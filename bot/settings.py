@@ -92,6 +92,9 @@ class Settings:
     inbound_claim_lease_seconds: float = 30.0
     sms_processing_concurrency: int = 8  # an SMS worker's turns at once (--concurrency)
     sms_poll_seconds: float = 1.0  # a worker's claim poll without LISTEN (SQLite, fallback)
+    # The Rasa servers' Redis lock store (deploy/scaled.env); "" without one (make run)
+    redis_host: str = ""
+    redis_port: int = 6379
     # Agent desk
     business_hours: str = "09:00-18:00"
     business_days: str = "mon,tue,wed,thu,fri,sat"
@@ -182,6 +185,8 @@ class Settings:
                 "SMS_PROCESSING_CONCURRENCY", d.sms_processing_concurrency, 1
             ),
             sms_poll_seconds=read.number("SMS_POLL_SECONDS", d.sms_poll_seconds, 0.01),
+            redis_host=read.text("REDIS_HOST", d.redis_host),
+            redis_port=read.integer("REDIS_PORT", d.redis_port, 1),
             business_hours=read.parsed("BUSINESS_HOURS", d.business_hours, _hours),
             business_days=read.parsed("BUSINESS_DAYS", d.business_days, _days, empty_ok=True),
             business_tz=read.parsed("BUSINESS_TZ", d.business_tz, _time_zone),

@@ -12,8 +12,10 @@ A turn is idempotent on its message id (the text's MessageUUID): if the tracker 
 holds a user message with that id, the bot messages that followed it are returned and
 nothing is appended. The answer also names the custom actions that failed during the turn
 (`failed_actions`, bot/rasa_ext/action_failures.py): Rasa carries on without them, and the
-worker then tells the customer and hands the conversation to a person. Replies that do
-not answer a text (get_output_channel) go to the outbox, which the workers send.
+worker then tells the customer and hands the conversation to a person. When the lock
+store (Redis) or the database cannot be reached the answer is 503: the worker keeps the
+text queued and asks again later (safe, as above). Replies that do not answer a text
+(get_output_channel) go to the outbox, which the workers send.
 
 Credentials (credentials.yml keys, else environment): auth_id (PLIVO_AUTH_ID),
 auth_token (PLIVO_AUTH_TOKEN), number (PLIVO_NUMBER), api_url (PLIVO_API_URL),
@@ -34,7 +36,8 @@ from rasa.core.channels.channel import (
     OutputChannel,
     UserMessage,
 )
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.lock_store import LockError
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
@@ -46,10 +49,26 @@ from bot.rasa_ext import action_failures, call_nonces
 from bot.settings import Settings, SettingsError, get_settings
 from bot.sms import gateway_auth, outbox
 from bot.sms.text import join_turn
-from bot.store.db import run_sync, session_scope
+from bot.store.db import DATABASE_UNAVAILABLE, run_sync, session_scope
 from bot.text.phone import to_e164
 
 logger = logging.getLogger(__name__)
+
+
+def _raise_if_database_unavailable(error: Exception) -> None:
+    """FailSafeTrackerStore's error hook: a database outage fails the turn (503, asked
+    again later) instead of running it on an empty tracker or keeping it in memory only;
+    other errors are logged and fall back as Rasa does."""
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        raise error
+    logger.error("tracker store error, falling back to memory: %r", error)
+
+
+def strict_tracker_store(agent: Any) -> None:
+    """Install that hook on the agent's FailSafeTrackerStore (once; cheap to repeat)."""
+    store = getattr(agent, "tracker_store", None)
+    if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is None:
+        store._on_tracker_store_error = _raise_if_database_unavailable
 
 
 def _enqueue(settings: Settings, phone: str, text: str, buttons: List[Dict[str, str]]) -> None:
@@ -170,6 +189,13 @@ async def run_turn(
         return collector.messages, failed
 
 
+def _unavailable(part: str, error: Exception, message_id: str = "") -> HTTPResponse:
+    """503 for a worker's call that met an unreachable lock store or database (it asks
+    again later; a turn that ran in part is answered from the tracker then)."""
+    logger.warning("turn %s not run: %s unavailable (%s)", message_id or "-", part, error)
+    return response.json({"error": f"{part} unavailable"}, status=503)
+
+
 class PlivoInput(InputChannel):
     """The workers' route to the assistant; outbox out."""
 
@@ -222,7 +248,11 @@ class PlivoInput(InputChannel):
                 logger.warning("worker call refused: bad signature from %s", request.ip)
                 return response.json({"error": "invalid gateway signature"}, status=403)
             nonce = gateway_auth.nonce_of(request.headers)
-            if not await run_sync(call_nonces.remember, nonce, nonces_url):
+            try:
+                fresh = await run_sync(call_nonces.remember, nonce, nonces_url)
+            except DATABASE_UNAVAILABLE as error:
+                return _unavailable("database", error)
+            if not fresh:
                 logger.warning("worker call refused: replayed nonce from %s", request.ip)
                 return response.json({"error": "replayed nonce"}, status=403)
             try:
@@ -235,7 +265,13 @@ class PlivoInput(InputChannel):
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return response.json({"error": "no model loaded"}, status=503)
-            messages, failed = await run_turn(agent, phone, text, message_id, metadata)
+            strict_tracker_store(agent)
+            try:
+                messages, failed = await run_turn(agent, phone, text, message_id, metadata)
+            except LockError as error:
+                return _unavailable("lock store", error, message_id)
+            except DATABASE_UNAVAILABLE as error:
+                return _unavailable("database", error, message_id)
             if failed:
                 logger.error("turn %s of %s: custom actions failed: %s", message_id, phone, failed)
             return response.json({"messages": messages, "failed_actions": failed})

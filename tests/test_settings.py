@@ -47,8 +47,11 @@ def test_every_variable_is_read() -> None:
         "PIDFILE_DIR": "/run/sms-bot",
         "PROMETHEUS_MULTIPROC_DIR": "/run/sms-bot/prometheus",
         "BUSINESS_DAYS": "",  # set but empty: never open
+        "REDIS_HOST": "redis.example",
+        "REDIS_PORT": "6380",
     }
     settings = Settings.from_env(env)
+    assert (settings.redis_host, settings.redis_port) == ("redis.example", 6380)
     assert settings.tracker_database_url == "postgresql://db/bot"  # same database
     assert (settings.sms_poll_seconds, settings.sms_processing_concurrency) == (0.5, 3)
     teams = settings.reason_teams

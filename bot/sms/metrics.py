@@ -16,7 +16,10 @@ and any process serving /metrics sums them all: the workers need no port of thei
 Without it (`make run`, tests) the counters are those of the serving process.
 `add_routes(app, folder)` puts both routes on a Sanic app (the receiver, the desk); `folder`
 is Settings.prometheus_multiproc_dir (prometheus_client reads the same variable itself to
-write the counter files).
+write the counter files). Given the Rasa servers' Redis lock store (the receiver, when
+REDIS_HOST is set), /health also pings it: while it does not answer, the status is
+`degraded` with `"lock_store": "down"`, still 200 (texts are recorded and wait in the
+queue; the Rasa servers cannot answer them).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+import redis
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
@@ -196,24 +200,53 @@ async def metrics_route(folder: Optional[str], _request: Request) -> HTTPRespons
     return HTTPResponse(render(figures, folder), content_type=CONTENT_TYPE_LATEST)
 
 
-async def health_route(folder: Optional[str], _request: Request) -> HTTPResponse:
-    """GET /health: the same figures as JSON; 503 with status `degraded` if the database is down."""
+def redis_answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    """Whether the Redis server at host:port answers PING within `timeout` seconds."""
+    client = redis.Redis(
+        host=host, port=port, socket_timeout=timeout, socket_connect_timeout=timeout
+    )
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+async def health_route(
+    folder: Optional[str], lock_store: Optional[Tuple[str, int]], _request: Request
+) -> HTTPResponse:
+    """GET /health: the same figures as JSON; 503 with status `degraded` if the database is
+    down; status `degraded` (200) if the lock store's Redis (host, port) does not answer."""
     try:
         figures = await run_sync(database_figures)
     except Exception:  # noqa: BLE001
         return response.json({"status": "degraded", "database": "down"}, status=503)
-    return response.json(health_figures(figures, folder))
+    body = health_figures(figures, folder)
+    if lock_store is not None:
+        up = await run_sync(redis_answers, *lock_store)
+        body["lock_store"] = "ok" if up else "down"
+        if not up:
+            body["status"] = "degraded"
+            body["lock_store_redis"] = f"{lock_store[0]}:{lock_store[1]} unreachable"
+    return response.json(body)
 
 
-def add_routes(app: Sanic, folder: Optional[str], **route_options: Any) -> None:
+def add_routes(
+    app: Sanic,
+    folder: Optional[str],
+    lock_store: Optional[Tuple[str, int]] = None,
+    **route_options: Any,
+) -> None:
     """Serve GET /metrics and GET /health on `app`, counting the counter files of `folder`
-    (Settings.prometheus_multiproc_dir) if set (options: e.g. the desk's ctx_public)."""
+    (Settings.prometheus_multiproc_dir) if set (options: e.g. the desk's ctx_public);
+    `lock_store`: the (host, port) of the Redis that /health checks too."""
 
     async def metrics(request: Request) -> HTTPResponse:
         return await metrics_route(folder, request)
 
     async def health(request: Request) -> HTTPResponse:
-        return await health_route(folder, request)
+        return await health_route(folder, lock_store, request)
 
     app.add_route(metrics, "/metrics", methods=["GET"], name="ops_metrics", **route_options)
     app.add_route(health, "/health", methods=["GET"], name="ops_health", **route_options)

@@ -36,7 +36,8 @@ def create_app(settings: Settings) -> Sanic:
     plivo = Blueprint("plivo_receiver")
     PlivoFrontDoor(plivo_settings(settings)).add_routes(plivo)
     app.blueprint(plivo, url_prefix=WEBHOOK_PREFIX)
-    metrics.add_routes(app, settings.prometheus_multiproc_dir)
+    lock_store = (settings.redis_host, settings.redis_port) if settings.redis_host else None
+    metrics.add_routes(app, settings.prometheus_multiproc_dir, lock_store=lock_store)
     return app
 
 

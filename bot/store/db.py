@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -23,6 +23,9 @@ _engines: Dict[Tuple[str, bool], Engine] = {}
 # (without_pre_ping): they retry a transaction that met a dead connection instead.
 _pre_ping = True
 _sessionmakers: Dict[Tuple[str, bool], sessionmaker] = {}
+# The database is down, restarting, or a pooled connection died with a restart: the same
+# work may succeed a moment later.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 # The database of scopes and engines asked for without a URL: set once by the process's
 # entry point from Settings.database_url (use_database), never read from the environment.
 _process_url: Optional[str] = None
