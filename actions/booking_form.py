@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.settings import get_settings
+from actions.settings import action_settings
 from bot.text.booking_parse import (
     is_no_request,
     parse_dates,
@@ -179,7 +179,7 @@ class ValidateBookingForm(FormValidationAction):
         if day < today:
             dispatcher.utter_message(response="utter_date_in_past")
             return {"checkin": None}
-        if day > today + dt.timedelta(days=get_settings().booking_horizon_days):
+        if day > today + dt.timedelta(days=action_settings().booking_horizon_days):
             dispatcher.utter_message(response="utter_date_too_far")
             return {"checkin": None}
         return {"checkin": value}
@@ -199,9 +199,9 @@ class ValidateBookingForm(FormValidationAction):
                 response="utter_checkout_before_checkin", checkin=fmt_day(checkin)
             )
             return {"checkout": None}
-        if nights > get_settings().max_booking_nights:
+        if nights > action_settings().max_booking_nights:
             dispatcher.utter_message(
-                response="utter_stay_too_long", max_nights=get_settings().max_booking_nights
+                response="utter_stay_too_long", max_nights=action_settings().max_booking_nights
             )
             return {"checkout": None}
         return {"checkout": value}
@@ -209,7 +209,7 @@ class ValidateBookingForm(FormValidationAction):
     def validate_guests(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        limit = get_settings().max_booking_guests
+        limit = action_settings().max_booking_guests
         try:
             guests = int(float(value))
         except (TypeError, ValueError):

@@ -12,6 +12,7 @@ from actions.booking_submit import booking_span
 from actions.identity import sender_phone
 from actions.personal import utter_personal
 from actions.safe_action import SafeAction
+from actions.settings import action_settings
 from bot.store.bookings import BookingView, cancel_request_for_phone, open_requests_for_phone
 from bot.store.customers import first_name_for_phone
 from bot.store.db import run_sync, session_scope
@@ -34,7 +35,7 @@ def requested_ref(tracker: Tracker) -> Optional[int]:
 def list_requests(phone: Optional[str]) -> List[BookingView]:
     if phone is None:
         return []
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         return open_requests_for_phone(session, phone)
 
 
@@ -49,7 +50,7 @@ def cancel(
     """(the cancelled request, the open ones when no ref was given, the first name)."""
     if phone is None:
         return None, [], None
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         name = first_name_for_phone(session, phone)
         if ref is None:
             return None, open_requests_for_phone(session, phone), name

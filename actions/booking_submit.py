@@ -13,6 +13,7 @@ from actions.booking_form import FORM_SLOTS
 from actions.identity import sender_phone, turn_id
 from actions.personal import utter_personal
 from actions.safe_action import SafeAction
+from actions.settings import action_settings
 from bot.store.bookings import BookingView, create_booking_request
 from bot.store.customers import first_name_for_phone
 from bot.store.db import run_sync, session_scope
@@ -32,7 +33,7 @@ def store(phone: str, tracker: Tracker) -> Tuple[BookingView, Optional[str]]:
     """The stored request and the customer's first name."""
     notes: Optional[str] = tracker.get_slot("special_requests")
     room = tracker.get_slot("room_type")
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         booking = create_booking_request(
             session,
             phone,

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import conversation_topic, sender_phone, turn_id
 from actions.safe_action import SafeAction
+from actions.settings import action_settings
 from bot.desk.notices import HandoffNotice, handoff_notice
 from bot.store.db import run_sync, session_scope
 from bot.store.handoffs import record_handoff, team_for
@@ -20,9 +21,9 @@ def _record(
     phone: str, reason: str, team: str, detail: Optional[str], message_id: Optional[str]
 ) -> HandoffNotice:
     """Queue the conversation for a person and say what the texter should expect."""
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         record_handoff(session, phone, reason, team, detail, message_id)
-        return handoff_notice(session, ownership_of(session, phone))
+        return handoff_notice(session, ownership_of(session, phone), action_settings())
 
 
 def handoff_reason(tracker: Tracker) -> str:
@@ -47,7 +48,7 @@ async def hand_off(tracker: Tracker, reason: str) -> Optional[HandoffNotice]:
     if phone is None:
         return None
     detail = customer_words(tracker)[:500]
-    team = team_for(reason, conversation_topic(tracker))
+    team = team_for(reason, conversation_topic(tracker), action_settings().reason_teams)
     return await run_sync(_record, phone, reason, team, detail, turn_id(tracker))
 
 

@@ -4,12 +4,13 @@ from typing import Optional
 
 from rasa_sdk import Tracker
 
+from actions.settings import action_settings
 from bot.text.phone import to_e164
 
 
 def sender_phone(tracker: Tracker) -> Optional[str]:
     """The texting customer's E.164 number, or None if the sender id is not a phone."""
-    return to_e164(tracker.sender_id)
+    return to_e164(tracker.sender_id, action_settings().default_country_code)
 
 
 def turn_id(tracker: Tracker) -> Optional[str]:

@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import sender_phone
+from actions.settings import action_settings
 from bot.store.customers import first_name_for_phone
 from bot.store.db import run_sync, session_scope
 
@@ -27,7 +28,7 @@ def lookup_first_name(phone: Optional[str]) -> Optional[str]:
     """The first name on file for this phone, or None."""
     if phone is None:
         return None
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         return first_name_for_phone(session, phone)
 
 

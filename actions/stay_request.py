@@ -21,6 +21,7 @@ from actions.booking_submit import booking_span
 from actions.identity import sender_phone, turn_id
 from actions.personal import shorten, utter_personal
 from actions.safe_action import SafeAction
+from actions.settings import action_settings
 from bot.store.bookings import BookingView, add_note_for_phone, open_requests_for_phone
 from bot.store.customers import first_name_for_phone
 from bot.store.db import run_sync, session_scope
@@ -40,7 +41,7 @@ class StayNote:
 
 def attach(phone: str, note: str, ref: Optional[int], message_id: Optional[str] = None) -> StayNote:
     """Add the note to request `ref`, or to the only open request; else list the choices."""
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         name = first_name_for_phone(session, phone)
         requests = open_requests_for_phone(session, phone)
         target = next((b for b in requests if b.id == ref), None)

@@ -17,6 +17,7 @@ from actions.order_text import (
     order_status_text,
 )
 from actions.safe_action import SafeAction
+from actions.settings import action_settings
 from bot.store.db import run_sync, session_scope
 from bot.store.orders import (
     OPEN_STATUSES,
@@ -56,7 +57,7 @@ def lookup_number(phone: Optional[str], number: str) -> Optional[OrderView]:
     """The sender's order with that number, if it is theirs."""
     if phone is None:
         return None
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         return find_order_for_phone(session, phone, number)
 
 
@@ -64,7 +65,7 @@ def lookup_recent(phone: Optional[str]) -> List[OrderView]:
     """The sender's most recent orders."""
     if phone is None:
         return []
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         return recent_orders_for_phone(session, phone)
 
 
@@ -73,7 +74,7 @@ def lookup_carrier(phone: Optional[str], text: str) -> Optional[CarrierOrders]:
     if phone is None:
         carrier = find_carrier(text)
         return CarrierOrders(carrier, [], []) if carrier else None
-    with session_scope() as session:
+    with session_scope(action_settings().database_url) as session:
         shipped = carrier_orders_for_phone(session, phone)
         carrier = find_carrier(text, known={o.carrier for o in shipped if o.carrier})
         if carrier is None:

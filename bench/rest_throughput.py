@@ -105,8 +105,8 @@ def prepare_our_database(url: str) -> None:
     code = (
         "from bot.store.migrate import upgrade; from bot.store.db import session_scope; "
         "from bot.store.seed import seed\n"
-        "upgrade()\n"
-        "with session_scope() as s: seed(s)\n"
+        f"upgrade({url!r})\n"
+        f"with session_scope({url!r}) as s: seed(s)\n"
     )
     subprocess.run(
         [sys.executable, "-c", code],

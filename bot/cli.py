@@ -6,13 +6,14 @@ import argparse
 import logging
 from typing import List, Optional
 
-from bot.store.db import session_scope
+from bot.settings import settings_or_exit
+from bot.store.db import session_scope, use_database
 from bot.store.migrate import upgrade
 from bot.store.seed import seed
 
 
-def cmd_migrate(_args: argparse.Namespace) -> int:
-    upgrade()
+def cmd_migrate(args: argparse.Namespace) -> int:
+    upgrade(args.settings.database_url)
     print("database migrated")
     return 0
 
@@ -110,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    args.settings = settings_or_exit("python -m bot")
+    use_database(args.settings.database_url)  # the commands' session_scope()
     try:
         return args.func(args)
     except ValueError as error:

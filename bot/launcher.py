@@ -187,6 +187,7 @@ def start_stack(
     rasa_servers: int = 1,
     speedups: bool = True,
     process_env: Optional[Dict[str, Dict[str, str]]] = None,
+    assistant: bool = True,
     startup_timeout: float = 120.0,
 ) -> RasaStack:
     """Start the servers and wait until they answer; the caller must stop() them.
@@ -196,8 +197,9 @@ def start_stack(
     first on `rasa_port`). `speedups=False` starts a plain `rasa run` (a stock bot to
     compare with), without this project's patches. `process_env` adds variables for
     the processes whose name starts with a key ("worker" for every worker).
-    `startup_timeout`: seconds each server may take to answer (loading a model is slow on
-    a busy machine).
+    `assistant=False` starts no Rasa or action server (the workers' Rasa URLs answer
+    nothing): for what needs only the SMS side, e.g. outbound texts. `startup_timeout`:
+    seconds each server may take to answer (loading a model is slow on a busy machine).
     """
     stack = RasaStack(rasa_port or free_port(), action_port or free_port(), receiver_port)
     stack.extra_rasa_ports = [free_port() for _ in range(rasa_servers - 1)]
@@ -228,6 +230,8 @@ def start_stack(
         return start()
 
     try:
+        if not assistant:
+            actions_package = None
         if actions_package:
             actions = spawn(
                 "actions",
@@ -243,7 +247,8 @@ def start_stack(
             )
             stack.processes["actions"] = actions
         servers = {}
-        for index, port in enumerate([stack.rasa_port, *stack.extra_rasa_ports]):
+        ports = [stack.rasa_port, *stack.extra_rasa_ports] if assistant else []
+        for index, port in enumerate(ports):
             name = "rasa" if index == 0 else f"rasa-{index + 1}"
             servers[name] = stack.processes[name] = spawn(
                 name,

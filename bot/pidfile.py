@@ -5,7 +5,8 @@
 runs MODULE as `python -m MODULE ARGS...` in this same process (so the file holds the
 server's own pid) after writing the file; deploy/Procfile starts every role this way, so
 the servers themselves need no pid-file code. `write_pidfile()` is the same for an entry
-point that wants to call it itself. The folder is PIDFILE_DIR, else var/run.
+point that wants to call it itself. The folder is Settings.pidfile_dir (PIDFILE_DIR, else
+var/run), read by `main`.
 """
 
 from __future__ import annotations
@@ -20,23 +21,18 @@ from pathlib import Path
 from types import FrameType
 from typing import List, Optional, Sequence
 
-from bot.settings import VAR_DIR
+from bot.settings import settings_or_exit
 
 ROLE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def run_dir() -> Path:
-    """Where pid files go: PIDFILE_DIR, else var/run in the project."""
-    return Path(os.environ.get("PIDFILE_DIR") or VAR_DIR / "run")
-
-
-def pidfile_path(role: str, index: int, folder: Optional[Path] = None) -> Path:
+def pidfile_path(role: str, index: int, folder: Path) -> Path:
     """`<folder>/<role>-<index>.pid` (role: lower-case letters, digits, `_`; index >= 1)."""
     if not ROLE_PATTERN.match(role):
         raise ValueError(f"role must match {ROLE_PATTERN.pattern}: {role!r}")
     if index < 1:
         raise ValueError(f"index must be at least 1: {index}")
-    return (folder or run_dir()) / f"{role}-{index}.pid"
+    return folder / f"{role}-{index}.pid"
 
 
 def remove_pidfile(path: Path, pid: Optional[int] = None) -> bool:
@@ -56,7 +52,7 @@ def _exit_on_sigterm(signum: int, _frame: Optional[FrameType]) -> None:
     raise SystemExit(128 + signum)
 
 
-def write_pidfile(role: str, index: int, folder: Optional[Path] = None) -> Path:
+def write_pidfile(role: str, index: int, folder: Path) -> Path:
     """Write this process's pid to `<role>-<index>.pid` and remove it again at exit."""
     path = pidfile_path(role, index, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,9 +65,9 @@ def write_pidfile(role: str, index: int, folder: Optional[Path] = None) -> Path:
     return path
 
 
-def run_module(role: str, index: int, module: str, args: Sequence[str]) -> None:
+def run_module(role: str, index: int, module: str, args: Sequence[str], folder: Path) -> None:
     """Write the pid file, then run `module` as __main__ with `args` in this process."""
-    write_pidfile(role, index)
+    write_pidfile(role, index, folder)
     sys.argv = [module, *args]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
@@ -82,11 +78,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     if len(argv) < 3 or not argv[1].isdigit():
         raise SystemExit("usage: python -m bot.pidfile ROLE INDEX MODULE [ARGS...]")
     role, index, module, *args = argv
+    folder = settings_or_exit("bot.pidfile").pidfile_dir
     try:
-        pidfile_path(role, int(index))
+        pidfile_path(role, int(index), folder)
     except ValueError as error:
         raise SystemExit(f"bot.pidfile: {error}") from None
-    run_module(role, int(index), module, args)
+    run_module(role, int(index), module, args, folder)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 With the environment of deploy/scaled.env: creates the PostgreSQL database of DATABASE_URL
 (and TRACKER_DATABASE_URL) if missing, migrates and seeds it, and empties
 PROMETHEUS_MULTIPROC_DIR (counter files of processes from an earlier run) and the stale pid
-files of PIDFILE_DIR (var/run).
+files of PIDFILE_DIR (var/run): all read once, as Settings.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from typing import List, Optional
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.pidfile import run_dir
-from bot.settings import database_url, tracker_database_url
+from bot.settings import settings_or_exit
 
 
 def ensure_database(url: str) -> bool:
@@ -69,20 +68,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.scaled_setup", description=__doc__)
     parser.add_argument("--no-seed", action="store_true", help="do not load the demo data")
     args = parser.parse_args(argv)
-    for url in dict.fromkeys([database_url(), tracker_database_url()]):
+    settings = settings_or_exit("scaled setup")
+    for url in dict.fromkeys([settings.database_url, settings.tracker_database_url]):
         if ensure_database(url):
             print(f"created database {make_url(url).database}")
     from bot.store.db import session_scope
     from bot.store.migrate import upgrade
     from bot.store.seed import seed
 
-    upgrade(database_url())
+    upgrade(settings.database_url)
     print("database migrated")
     if not args.no_seed:
-        with session_scope() as session:
+        with session_scope(settings.database_url) as session:
             seed(session)
         print("demo data seeded")
-    clear_run_state(os.environ.get("PROMETHEUS_MULTIPROC_DIR"), run_dir())
+    clear_run_state(settings.prometheus_multiproc_dir, settings.pidfile_dir)
     return 0
 
 

@@ -1,11 +1,18 @@
-"""Settings read from the environment once, with development defaults."""
+"""Settings read from the environment once, with development defaults.
+
+Entry points (the servers' `main`s, the CLI, the Rasa channel's `from_credentials`, the
+tracker store's constructor, the actions package's accessor) call
+`get_settings()` once and pass the object, or the values, to what needs them. A bad value
+raises `SettingsError` naming the variable; `settings_or_exit` turns it into a clean exit.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, Dict, List, Mapping, Optional, Tuple, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
@@ -13,27 +20,37 @@ VAR_DIR = PROJECT_ROOT / "var"
 
 # Carrier throughput per sending number (messages/second).
 NUMBER_TYPE_RATES = {"long_code": 1.0, "toll_free": 25.0, "short_code": 100.0}
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_REASON_TEAMS: Tuple[Tuple[str, str], ...] = (
+    ("asked", "general"),
+    ("fallback", "general"),
+    ("action_error", "general"),
+    ("assistant_error", "general"),
+    ("order_issue", "orders"),
+    ("booking_issue", "bookings"),
+)
+# A session also ends after this many events (bot/rasa_ext/session_rollover.py).
+DEFAULT_SESSION_MAX_EVENTS = 120
+MIN_SESSION_MAX_EVENTS = 10
+
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the product cannot use."""
 
 
 def default_database_url() -> str:
     return f"sqlite:///{VAR_DIR / 'bot.db'}"
 
 
-def database_url() -> str:
-    """DATABASE_URL, else the embedded SQLite file (read alone: it is needed per transaction)."""
-    return os.environ.get("DATABASE_URL") or default_database_url()
-
-
-def tracker_database_url() -> str:
-    """Where Rasa's tracker store keeps its events: TRACKER_DATABASE_URL, else DATABASE_URL,
-    except that an SQLite DATABASE_URL gets a file of its own beside it (`bot.db` ->
-    `bot-tracker.db`). SQLite lets one connection write to a file at a time, and Rasa
-    writes its trackers from its event loop: sharing the file with the SMS bookkeeping
-    would stall the assistant whenever another process is writing."""
-    explicit = os.environ.get("TRACKER_DATABASE_URL")
-    if explicit:
-        return explicit
-    return _sqlite_sibling(database_url(), "tracker") or database_url()
+def tracker_url_for(database_url: str) -> str:
+    """Where Rasa's tracker store keeps its events when TRACKER_DATABASE_URL is unset:
+    DATABASE_URL, except that an SQLite DATABASE_URL gets a file of its own beside it
+    (`bot.db` -> `bot-tracker.db`). SQLite lets one connection write to a file at a time,
+    and Rasa writes its trackers from its event loop: sharing the file with the SMS
+    bookkeeping would stall the assistant whenever another process is writing."""
+    return _sqlite_sibling(database_url, "tracker") or database_url
 
 
 def _sqlite_sibling(url: str, name: str) -> Optional[str]:
@@ -49,6 +66,8 @@ def _sqlite_sibling(url: str, name: str) -> Optional[str]:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)
+    # "": derived from database_url (tracker_url_for); set in __post_init__
+    tracker_database_url: str = ""
     business_name: str = "Harborview Hotel & Store"
     business_phone: str = "+15005550100"
     default_country_code: str = "1"
@@ -66,19 +85,41 @@ class Settings:
     sms_rate_per_second: float = 0.0  # 0: the number type's carrier limit
     outbox_retry_base_seconds: float = 2.0
     outbox_retry_cap_seconds: float = 300.0
+    # A reply Plivo keeps refusing with a retryable error (429/5xx/timeouts) is retried
+    # until it is this old, then marked failed: an outage of minutes never loses one.
+    outbox_give_up_after_seconds: float = 6 * 3600.0
     plivo_timeout_seconds: float = 8.0
     inbound_claim_lease_seconds: float = 30.0
     sms_processing_concurrency: int = 8  # an SMS worker's turns at once (--concurrency)
     sms_poll_seconds: float = 1.0  # a worker's claim poll without LISTEN (SQLite, fallback)
+    # The Rasa servers' Redis lock store (deploy/scaled.env); "" without one (make run)
+    redis_host: str = ""
+    redis_port: int = 6379
     # Agent desk
     business_hours: str = "09:00-18:00"
     business_days: str = "mon,tue,wed,thu,fri,sat"
     business_tz: str = "America/New_York"
+    # Outbound texts the business starts (bot/outbound/): none inside this local window
+    # (the customer's timezone, else BUSINESS_TZ); "" turns quiet hours off.
+    quiet_hours: str = "21:00-08:00"
+    outbound_poll_seconds: float = 2.0  # how often a worker releases due scheduled texts
     unclaimed_offer_seconds: float = 300.0  # then offer: continue with the bot, or wait
     agent_heartbeat_timeout_seconds: float = 45.0
     agent_capacity: int = 10
     desk_session_hours: float = 12.0
     desk_cookie_secure: bool = True
+    desk_maintenance: bool = True  # run the maintenance loop in this console process
+    # reason -> team of a handoff (HANDOFF_TEAMS overrides single reasons)
+    handoff_teams: Tuple[Tuple[str, str], ...] = DEFAULT_REASON_TEAMS
+    # Rasa sessions end after this many events (endpoints.yml's session_max_events wins)
+    session_max_events: int = DEFAULT_SESSION_MAX_EVENTS
+    # Operations: pid files of the scaled topology; shared Prometheus counter files
+    pidfile_dir: Path = VAR_DIR / "run"
+    prometheus_multiproc_dir: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if not self.tracker_database_url:
+            object.__setattr__(self, "tracker_database_url", tracker_url_for(self.database_url))
 
     def missing_plivo_settings(self) -> List[str]:
         """Names of the Plivo settings the SMS path cannot run without, if unset."""
@@ -96,56 +137,218 @@ class Settings:
             return self.sms_rate_per_second
         return NUMBER_TYPE_RATES.get(self.sms_number_type, 1.0)
 
+    @property
+    def reason_teams(self) -> Dict[str, str]:
+        """Reason -> team of a handoff."""
+        return dict(self.handoff_teams)
+
     @classmethod
-    def from_env(cls) -> "Settings":
-        env = os.environ
-        defaults = cls()
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+        """Read and check every variable; SettingsError names the first bad one."""
+        read = _Reader(os.environ if env is None else env)
+        d = cls()
+        database_url = read.text("DATABASE_URL", d.database_url)
         return cls(
-            database_url=database_url(),
-            business_name=env.get("BUSINESS_NAME", defaults.business_name),
-            business_phone=env.get("BUSINESS_PHONE", defaults.business_phone),
-            default_country_code=env.get("DEFAULT_COUNTRY_CODE", defaults.default_country_code),
-            max_booking_guests=int(env.get("MAX_BOOKING_GUESTS", defaults.max_booking_guests)),
-            max_booking_nights=int(env.get("MAX_BOOKING_NIGHTS", defaults.max_booking_nights)),
-            plivo_auth_id=env.get("PLIVO_AUTH_ID", ""),
-            plivo_auth_token=env.get("PLIVO_AUTH_TOKEN", ""),
-            plivo_number=env.get("PLIVO_NUMBER", ""),
-            plivo_api_url=env.get("PLIVO_API_URL") or defaults.plivo_api_url,
-            bot_public_url=env.get("BOT_PUBLIC_URL") or defaults.bot_public_url,
-            sms_segment_budget=int(env.get("SMS_SEGMENT_BUDGET", defaults.sms_segment_budget)),
-            sms_number_type=env.get("SMS_NUMBER_TYPE", defaults.sms_number_type),
-            sms_rate_per_second=float(env.get("SMS_RATE_PER_SECOND", 0) or 0),
-            outbox_retry_base_seconds=float(
-                env.get("OUTBOX_RETRY_BASE_SECONDS", defaults.outbox_retry_base_seconds)
+            database_url=database_url,
+            tracker_database_url=read.text("TRACKER_DATABASE_URL", tracker_url_for(database_url)),
+            business_name=read.text("BUSINESS_NAME", d.business_name),
+            business_phone=read.text("BUSINESS_PHONE", d.business_phone),
+            default_country_code=read.parsed(
+                "DEFAULT_COUNTRY_CODE", d.default_country_code, _country_code
             ),
-            outbox_retry_cap_seconds=float(
-                env.get("OUTBOX_RETRY_CAP_SECONDS", defaults.outbox_retry_cap_seconds)
+            max_booking_guests=read.integer("MAX_BOOKING_GUESTS", d.max_booking_guests, 1),
+            max_booking_nights=read.integer("MAX_BOOKING_NIGHTS", d.max_booking_nights, 1),
+            plivo_auth_id=read.text("PLIVO_AUTH_ID", ""),
+            plivo_auth_token=read.text("PLIVO_AUTH_TOKEN", ""),
+            plivo_number=read.text("PLIVO_NUMBER", ""),
+            plivo_api_url=read.text("PLIVO_API_URL", d.plivo_api_url),
+            bot_public_url=read.text("BOT_PUBLIC_URL", d.bot_public_url),
+            sms_segment_budget=read.integer("SMS_SEGMENT_BUDGET", d.sms_segment_budget, 1),
+            sms_number_type=read.choice("SMS_NUMBER_TYPE", d.sms_number_type, NUMBER_TYPE_RATES),
+            sms_rate_per_second=read.number("SMS_RATE_PER_SECOND", 0.0, 0.0),
+            outbox_retry_base_seconds=read.number(
+                "OUTBOX_RETRY_BASE_SECONDS", d.outbox_retry_base_seconds, 0.0
             ),
-            plivo_timeout_seconds=float(
-                env.get("PLIVO_TIMEOUT_SECONDS", defaults.plivo_timeout_seconds)
+            outbox_retry_cap_seconds=read.number(
+                "OUTBOX_RETRY_CAP_SECONDS", d.outbox_retry_cap_seconds, 0.0
             ),
-            inbound_claim_lease_seconds=float(
-                env.get("INBOUND_CLAIM_LEASE_SECONDS", defaults.inbound_claim_lease_seconds)
+            outbox_give_up_after_seconds=read.number(
+                "OUTBOX_GIVE_UP_AFTER_SECONDS", d.outbox_give_up_after_seconds, 0.0
             ),
-            sms_processing_concurrency=int(
-                env.get("SMS_PROCESSING_CONCURRENCY", defaults.sms_processing_concurrency)
+            plivo_timeout_seconds=read.number(
+                "PLIVO_TIMEOUT_SECONDS", d.plivo_timeout_seconds, 0.1
             ),
-            sms_poll_seconds=float(env.get("SMS_POLL_SECONDS", defaults.sms_poll_seconds)),
-            business_hours=env.get("BUSINESS_HOURS", defaults.business_hours),
-            business_days=env.get("BUSINESS_DAYS", defaults.business_days),
-            business_tz=env.get("BUSINESS_TZ", defaults.business_tz),
-            unclaimed_offer_seconds=float(
-                env.get("UNCLAIMED_OFFER_SECONDS", defaults.unclaimed_offer_seconds)
+            inbound_claim_lease_seconds=read.number(
+                "INBOUND_CLAIM_LEASE_SECONDS", d.inbound_claim_lease_seconds, 1.0
             ),
-            agent_heartbeat_timeout_seconds=float(
-                env.get("AGENT_HEARTBEAT_TIMEOUT_SECONDS", defaults.agent_heartbeat_timeout_seconds)
+            sms_processing_concurrency=read.integer(
+                "SMS_PROCESSING_CONCURRENCY", d.sms_processing_concurrency, 1
             ),
-            agent_capacity=int(env.get("AGENT_CAPACITY", defaults.agent_capacity)),
-            desk_session_hours=float(env.get("DESK_SESSION_HOURS", defaults.desk_session_hours)),
-            desk_cookie_secure=env.get("DESK_COOKIE_SECURE", "1") not in ("0", "false", "no"),
+            sms_poll_seconds=read.number("SMS_POLL_SECONDS", d.sms_poll_seconds, 0.01),
+            redis_host=read.text("REDIS_HOST", d.redis_host),
+            redis_port=read.integer("REDIS_PORT", d.redis_port, 1),
+            business_hours=read.parsed("BUSINESS_HOURS", d.business_hours, _hours),
+            business_days=read.parsed("BUSINESS_DAYS", d.business_days, _days, empty_ok=True),
+            business_tz=read.parsed("BUSINESS_TZ", d.business_tz, _time_zone),
+            quiet_hours=read.parsed("QUIET_HOURS", d.quiet_hours, _quiet_hours, empty_ok=True),
+            outbound_poll_seconds=read.number(
+                "OUTBOUND_POLL_SECONDS", d.outbound_poll_seconds, 0.01
+            ),
+            unclaimed_offer_seconds=read.number(
+                "UNCLAIMED_OFFER_SECONDS", d.unclaimed_offer_seconds, 0.0
+            ),
+            agent_heartbeat_timeout_seconds=read.number(
+                "AGENT_HEARTBEAT_TIMEOUT_SECONDS", d.agent_heartbeat_timeout_seconds, 0.0
+            ),
+            agent_capacity=read.integer("AGENT_CAPACITY", d.agent_capacity, 1),
+            desk_session_hours=read.number("DESK_SESSION_HOURS", d.desk_session_hours, 0.01),
+            desk_cookie_secure=read.flag("DESK_COOKIE_SECURE", d.desk_cookie_secure),
+            desk_maintenance=read.flag("DESK_MAINTENANCE", d.desk_maintenance),
+            handoff_teams=read.parsed(
+                "HANDOFF_TEAMS", d.handoff_teams, _handoff_teams, empty_ok=True
+            ),
+            session_max_events=read.integer(
+                "SESSION_MAX_EVENTS", d.session_max_events, MIN_SESSION_MAX_EVENTS
+            ),
+            pidfile_dir=Path(read.text("PIDFILE_DIR", str(d.pidfile_dir))),
+            prometheus_multiproc_dir=read.text("PROMETHEUS_MULTIPROC_DIR", "") or None,
         )
 
 
+class _Reader:
+    """Typed reads of environment variables; an empty value means the default."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def raw(self, name: str) -> Optional[str]:
+        value = self.env.get(name)
+        return None if value is None or value.strip() == "" else value.strip()
+
+    def text(self, name: str, default: str) -> str:
+        value = self.raw(name)
+        return default if value is None else value
+
+    def integer(self, name: str, default: int, minimum: int) -> int:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
+        if number < minimum:
+            raise SettingsError(f"{name} must be at least {minimum}, got {value!r}")
+        return number
+
+    def number(self, name: str, default: float, minimum: float) -> float:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, got {value!r}") from None
+        if not minimum <= number < float("inf"):
+            raise SettingsError(f"{name} must be a number of at least {minimum}, got {value!r}")
+        return number
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name} must be 1/true/yes or 0/false/no, got {value!r}")
+
+    def choice(self, name: str, default: str, choices: Mapping[str, object]) -> str:
+        value = self.text(name, default)
+        if value not in choices:
+            raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def parsed(self, name: str, default: T, parse: Callable[[str], T], empty_ok: bool = False) -> T:
+        """`parse(value)`, whose ValueError becomes a SettingsError naming the variable.
+        `empty_ok`: a variable set to "" is parsed (e.g. BUSINESS_DAYS="" : never open)."""
+        value = self.env.get(name)
+        if value is None or (value.strip() == "" and not empty_ok):
+            return default
+        try:
+            return parse(value.strip())
+        except ValueError as error:
+            raise SettingsError(f"{name}: {error}, got {value!r}") from None
+
+
+def _country_code(value: str) -> str:
+    if not value.isdigit() or len(value) > 3:
+        raise ValueError("must be 1 to 3 digits")
+    return value
+
+
+def _quiet_hours(value: str) -> str:
+    """ "HH:MM-HH:MM" across midnight allowed, or "off"."""
+    if value.strip().lower() in ("", "off", "none"):
+        return value
+    return _hours(value.replace("24:00", "00:00"))
+
+
+def _hours(value: str) -> str:
+    """ "HH:MM-HH:MM" (24:00 allowed as the end)."""
+    import datetime as dt
+
+    parts = value.split("-")
+    if len(parts) != 2:
+        raise ValueError("must look like 09:00-18:00")
+    start, end = (part.strip() for part in parts)
+    try:
+        dt.time.fromisoformat(start)
+        if end != "24:00":
+            dt.time.fromisoformat(end)
+    except ValueError:
+        raise ValueError("must look like 09:00-18:00") from None
+    return value
+
+
+def _days(value: str) -> str:
+    """Comma-separated day names (mon..sun; longer names are cut to three letters)."""
+    days = [d.strip()[:3].lower() for d in value.split(",") if d.strip()]
+    unknown = [d for d in days if d not in DAY_NAMES]
+    if unknown:
+        raise ValueError(f"unknown day {unknown[0]!r} (use {','.join(DAY_NAMES)})")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not a known time zone (e.g. America/New_York)") from None
+    return value
+
+
+def _handoff_teams(value: str) -> Tuple[Tuple[str, str], ...]:
+    """ "asked=general,fallback=orders" over the default reason -> team pairs."""
+    teams = dict(DEFAULT_REASON_TEAMS)
+    for pair in value.split(","):
+        if not pair.strip():
+            continue
+        reason, sep, team = pair.partition("=")
+        if not sep or not reason.strip() or not team.strip():
+            raise ValueError(f"expected reason=team pairs separated by commas, not {pair!r}")
+        teams[reason.strip()] = team.strip()
+    return tuple(teams.items())
+
+
 def get_settings() -> Settings:
-    """Current settings (read from the environment on every call; cheap)."""
+    """The settings of this process, read from the environment (call it once, at start)."""
     return Settings.from_env()
+
+
+def settings_or_exit(program: str) -> Settings:
+    """get_settings() for a process's main: a bad value exits non-zero, naming it."""
+    try:
+        return get_settings()
+    except SettingsError as error:
+        raise SystemExit(f"{program}: bad setting: {error}") from None

@@ -10,12 +10,17 @@ to the receiver (python -m bot.sms.receiver), not here:
 
 A turn is idempotent on its message id (the text's MessageUUID): if the tracker already
 holds a user message with that id, the bot messages that followed it are returned and
-nothing is appended. Replies that do not answer a text (get_output_channel) go to the
-outbox, which the workers send.
+nothing is appended. The answer also names the custom actions that failed during the turn
+(`failed_actions`, bot/rasa_ext/action_failures.py): Rasa carries on without them, and the
+worker then tells the customer and hands the conversation to a person. When the lock
+store (Redis) or the database cannot be reached the answer is 503: the worker keeps the
+text queued and asks again later (safe, as above). Replies that do not answer a text
+(get_output_channel) go to the outbox, which the workers send.
 
 Credentials (credentials.yml keys, else environment): auth_id (PLIVO_AUTH_ID),
 auth_token (PLIVO_AUTH_TOKEN), number (PLIVO_NUMBER), api_url (PLIVO_API_URL),
-public_url (BOT_PUBLIC_URL).
+public_url (BOT_PUBLIC_URL). `from_credentials` is this process's entry point for the
+channel (Rasa builds it so): it reads the settings once and hands them down.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
@@ -31,7 +36,8 @@ from rasa.core.channels.channel import (
     OutputChannel,
     UserMessage,
 )
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.lock_store import LockError
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
@@ -39,29 +45,48 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import text
 
-from bot.rasa_ext import call_nonces
-from bot.settings import Settings, get_settings
+from bot.rasa_ext import action_failures, call_nonces
+from bot.settings import Settings, SettingsError, get_settings
 from bot.sms import gateway_auth, outbox
 from bot.sms.text import join_turn
-from bot.store.db import run_sync, session_scope
+from bot.store.db import DATABASE_UNAVAILABLE, run_sync, session_scope
 from bot.text.phone import to_e164
 
 logger = logging.getLogger(__name__)
 
 
-def _enqueue(phone: str, text: str, buttons: List[Dict[str, str]]) -> None:
-    with session_scope() as session:
+def _raise_if_database_unavailable(error: Exception) -> None:
+    """FailSafeTrackerStore's error hook: a database outage fails the turn (503, asked
+    again later) instead of running it on an empty tracker or keeping it in memory only;
+    other errors are logged and fall back as Rasa does."""
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        raise error
+    logger.error("tracker store error, falling back to memory: %r", error)
+
+
+def strict_tracker_store(agent: Any) -> None:
+    """Install that hook on the agent's FailSafeTrackerStore (once; cheap to repeat)."""
+    store = getattr(agent, "tracker_store", None)
+    if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is None:
+        store._on_tracker_store_error = _raise_if_database_unavailable
+
+
+def _enqueue(settings: Settings, phone: str, text: str, buttons: List[Dict[str, str]]) -> None:
+    with session_scope(settings.database_url) as session:
         outbox.enqueue(
             session,
             phone,
             text,
             buttons=buttons or None,
-            segment_budget=get_settings().sms_segment_budget,
+            segment_budget=settings.sms_segment_budget,
         )
 
 
 class PlivoOutput(OutputChannel):
     """Sends through the outbox: used for replies that do not answer an inbound text."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
     @classmethod
     def name(cls) -> Text:
@@ -76,12 +101,13 @@ class PlivoOutput(OutputChannel):
         await self._queue(recipient_id, [{"text": text, "buttons": buttons}])
 
     async def _queue(self, recipient_id: Text, messages: List[Dict[str, Any]]) -> None:
-        phone = to_e164(recipient_id)
+        phone = to_e164(recipient_id, self.settings.default_country_code)
         if phone is None:
             logger.error("not sending to %r: not a phone number", recipient_id)
             return
         text, buttons = join_turn(messages)
-        await run_sync(_enqueue, phone, text, buttons)  # a worker's sender polls for it
+        # a worker's sender polls the outbox for it
+        await run_sync(_enqueue, self.settings, phone, text, buttons)
 
 
 def replies_after(tracker: DialogueStateTracker, message_id: str) -> Optional[List[Dict]]:
@@ -136,8 +162,9 @@ async def _maybe_seen(store: Any, phone: str, message_id: str) -> bool:
 
 async def run_turn(
     agent: Any, phone: str, text: str, message_id: str, metadata: Dict[str, Any]
-) -> List[Dict[str, Any]]:
-    """One turn under the conversation's lock; a replayed message id runs nothing."""
+) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """One turn under the conversation's lock: (bot messages, custom actions that failed);
+    a replayed message id runs nothing (its failures are not known then: none)."""
     async with agent.lock_store.lock(phone):
         store = agent.tracker_store
         seen = await _maybe_seen(store, phone, message_id)
@@ -146,8 +173,9 @@ async def run_turn(
             previous = replies_after(tracker, message_id)
             if previous is not None:
                 logger.info("turn %s of %s was run before: replaying its answer", message_id, phone)
-                return previous
+                return previous, []
         collector = CollectingOutputChannel()
+        failed = action_failures.watch()
         await agent.processor.handle_message(
             UserMessage(
                 text,
@@ -158,7 +186,14 @@ async def run_turn(
                 metadata=metadata,
             )
         )
-        return collector.messages
+        return collector.messages, failed
+
+
+def _unavailable(part: str, error: Exception, message_id: str = "") -> HTTPResponse:
+    """503 for a worker's call that met an unreachable lock store or database (it asks
+    again later; a turn that ran in part is answered from the tracker then)."""
+    logger.warning("turn %s not run: %s unavailable (%s)", message_id or "-", part, error)
+    return response.json({"error": f"{part} unavailable"}, status=503)
 
 
 class PlivoInput(InputChannel):
@@ -171,12 +206,16 @@ class PlivoInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "PlivoInput":
         credentials = credentials or {}
-        env = get_settings()
+        try:
+            env = get_settings()
+        except SettingsError as error:
+            raise ValueError(f"Plivo channel: bad setting: {error}") from None
+        number = credentials.get("number") or env.plivo_number
         settings = dataclasses.replace(
             env,
             plivo_auth_id=credentials.get("auth_id") or env.plivo_auth_id,
             plivo_auth_token=credentials.get("auth_token") or env.plivo_auth_token,
-            plivo_number=to_e164(credentials.get("number") or env.plivo_number) or "",
+            plivo_number=to_e164(number, env.default_country_code) or "",
             plivo_api_url=credentials.get("api_url") or env.plivo_api_url,
             bot_public_url=(credentials.get("public_url") or env.bot_public_url).rstrip("/"),
         )
@@ -191,11 +230,12 @@ class PlivoInput(InputChannel):
         self.settings = settings
 
     def get_output_channel(self) -> Optional[OutputChannel]:
-        return PlivoOutput()
+        return PlivoOutput(self.settings)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         plivo = Blueprint("plivo_webhook", __name__)
         auth_token = self.settings.plivo_auth_token
+        nonces_url = self.settings.tracker_database_url
 
         @plivo.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
@@ -207,7 +247,12 @@ class PlivoInput(InputChannel):
             if not gateway_auth.is_valid(body, request.headers, auth_token):
                 logger.warning("worker call refused: bad signature from %s", request.ip)
                 return response.json({"error": "invalid gateway signature"}, status=403)
-            if not await run_sync(call_nonces.remember, gateway_auth.nonce_of(request.headers)):
+            nonce = gateway_auth.nonce_of(request.headers)
+            try:
+                fresh = await run_sync(call_nonces.remember, nonce, nonces_url)
+            except DATABASE_UNAVAILABLE as error:
+                return _unavailable("database", error)
+            if not fresh:
                 logger.warning("worker call refused: replayed nonce from %s", request.ip)
                 return response.json({"error": "replayed nonce"}, status=403)
             try:
@@ -220,7 +265,15 @@ class PlivoInput(InputChannel):
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return response.json({"error": "no model loaded"}, status=503)
-            messages = await run_turn(agent, phone, text, message_id, metadata)
-            return response.json({"messages": messages})
+            strict_tracker_store(agent)
+            try:
+                messages, failed = await run_turn(agent, phone, text, message_id, metadata)
+            except LockError as error:
+                return _unavailable("lock store", error, message_id)
+            except DATABASE_UNAVAILABLE as error:
+                return _unavailable("database", error, message_id)
+            if failed:
+                logger.error("turn %s of %s: custom actions failed: %s", message_id, phone, failed)
+            return response.json({"messages": messages, "failed_actions": failed})
 
         return plivo

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.store.db import dispose_engines, session_scope
+from bot.store.db import dispose_engines, session_scope, use_database
 from bot.store.migrate import upgrade
 from bot.store.seed import seed
 
@@ -71,7 +71,8 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated, freshly seeded database; DATABASE_URL points at it for the test."""
+    """A migrated, freshly seeded database; DATABASE_URL points at it for the test, and it
+    is the database of session_scope() without a URL (as an entry point would set it)."""
     if request.param == "sqlite":
         url = request.getfixturevalue("sqlite_url")
     else:
@@ -79,8 +80,20 @@ def database_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     upgrade(url)
     _reset(url)
     monkeypatch.setenv("DATABASE_URL", url)
+    use_database(url)
     yield url
     dispose_engines()
+
+
+@pytest.fixture(autouse=True)
+def fresh_action_settings() -> Iterator[None]:
+    """The action server reads its settings once per process; each test is a new 'process'
+    whose environment (e.g. monkeypatched variables) is read on first use."""
+    from actions.settings import action_settings
+
+    action_settings.cache_clear()
+    yield
+    action_settings.cache_clear()
 
 
 def _model_inputs_newest_mtime() -> float:

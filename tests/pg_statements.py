@@ -2,7 +2,8 @@
 
 For counting the SMS path's transactions and statements (pg_stat_statements is not loaded
 on the shared server). Each process connects with its own application_name and Rasa's
-trackers with a role of their own, so the log tells who ran what.
+trackers with a role of their own, so the log tells who ran what. Fault tests use it
+without statement logging and restart it (tests/scaled_topology.py): never the shared one.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ def _as_postgres(args: List[str]) -> List[str]:
 
 @dataclass
 class PrivatePostgres:
-    """initdb + pg_ctl in a temp dir, on a free port, with log_statement=all."""
+    """initdb + pg_ctl in a temp dir, on a free port, with log_statement=all (unless
+    `log_statements` is off); it can be stopped, started and restarted on the same port."""
 
     port: int = field(default_factory=free_port)
     workdir: Optional[Path] = None
+    log_statements: bool = True
 
     @property
     def log(self) -> Path:
@@ -63,19 +66,37 @@ class PrivatePostgres:
             check=True,
             capture_output=True,
         )
-        options = (
+        self.start_server()
+        return self
+
+    def _options(self) -> str:
+        logging = "all" if self.log_statements else "none"
+        return (
             f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 "
-            f"-c log_statement=all -c log_line_prefix='{PREFIX}' -c fsync=off"
+            f"-c log_statement={logging} -c log_line_prefix='{PREFIX}' -c fsync=off"
         )
+
+    def _pg_ctl(self, *args: str) -> None:
+        assert BIN is not None and self.workdir is not None
+        data = str(self.workdir / "data")
         subprocess.run(
-            _as_postgres(
-                [str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.log), "-w"]
-                + ["start"]
-            ),
+            _as_postgres([str(BIN / "pg_ctl"), "-D", data, "-l", str(self.log), "-w", *args]),
             check=True,
             capture_output=True,
+            timeout=120,
         )
-        return self
+
+    def start_server(self) -> None:
+        """Start the (initialised) server; returns when it accepts connections."""
+        self._pg_ctl("-o", self._options(), "start")
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server (`fast`: sessions are ended; `immediate`: no shutdown checkpoint)."""
+        self._pg_ctl("-m", mode, "stop")
+
+    def restart(self, mode: str = "fast") -> None:
+        """Restart on the same port: every connection is cut, as in a real restart."""
+        self._pg_ctl("-m", mode, "-o", self._options(), "restart")
 
     def sql(self, statement: str, database: str = "postgres") -> None:
         from sqlalchemy import create_engine, text
@@ -132,12 +153,14 @@ class Counts:
 
 
 # Periodic probes that run whether or not texts arrive (the worker's claim without LISTEN
-# news, the sender's poll for rows queued elsewhere, its reclaim of dead sends); alone in
-# a transaction they found nothing.
+# news, the sender's poll for rows queued elsewhere, its reclaim of dead sends, the
+# outbound release loop's look for due scheduled texts); alone in a transaction they found
+# nothing.
 _PROBES = (
     "FOR UPDATE OF m SKIP LOCKED",
     "SELECT outbox.id FROM outbox WHERE outbox.status = 'queued'",
     "UPDATE outbox SET status='queued', ambiguous=true",
+    "SELECT outbound_texts.id FROM outbound_texts WHERE outbound_texts.status = 'scheduled'",
 )
 
 

@@ -63,6 +63,7 @@ class SmsSetup:
     worker_concurrency: Optional[int] = None
     process_env: Dict[str, Dict[str, str]] = field(default_factory=dict)
     extra_rasa_args: List[str] = field(default_factory=list)
+    assistant: bool = True  # False: no Rasa or action server (the SMS side only)
     rasa_port: int = field(default_factory=free_port)
     receiver_port: int = field(default_factory=free_port)
     standin: Optional[StandIn] = None
@@ -121,6 +122,7 @@ class SmsSetup:
             rasa_servers=self.rasa_servers,
             process_env=self.process_env,
             extra_rasa_args=self.extra_rasa_args,
+            assistant=self.assistant,
         )
         # the channel's routes answer once the server is up
         deadline = time.monotonic() + 30

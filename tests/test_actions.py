@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from actions import safe_action
 from actions.booking_requests import ActionCancelRequest, ActionListRequests
 from actions.booking_submit import ActionSubmitBooking
 from actions.faq import ActionAnswerFaq
@@ -199,6 +201,7 @@ async def test_faq_answer_from_selector_and_from_button_entity(database_url: str
 async def test_database_down_gives_polite_reply_and_log(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    monkeypatch.setattr(safe_action, "DATABASE_RETRY_SECONDS", (0.01, 0.01))
     dispose_engines()
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
     tracker = make_tracker(ALEX, "A1001", "track_order", order_entity("A1001"))
@@ -207,3 +210,27 @@ async def test_database_down_gives_polite_reply_and_log(
     assert [m.get("response") for m in messages] == ["utter_trouble"]
     assert events == []
     assert any("action_track_order failed" in r.getMessage() for r in caplog.records)
+    assert sum("database unavailable" in r.getMessage() for r in caplog.records) == 2
+
+
+async def test_a_database_back_within_seconds_gets_the_real_answer(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart (the first tries fail to connect) is waited out: the real answer, no
+    apology, no handoff."""
+    monkeypatch.setattr(safe_action, "DATABASE_RETRY_SECONDS", (0.01, 0.01, 0.01))
+    real_act, tries = ActionTrackOrder.act, []
+
+    async def act_after_a_restart(self, dispatcher, tracker, domain):  # type: ignore[no-untyped-def]
+        tries.append(1)
+        if len(tries) < 3:
+            raise OperationalError("SELECT", {}, Exception("the database system is starting up"))
+        return await real_act(self, dispatcher, tracker, domain)
+
+    monkeypatch.setattr(ActionTrackOrder, "act", act_after_a_restart)
+    tracker = make_tracker(ALEX, "A1001", "track_order", order_entity("A1001"))
+    messages, _ = await run_action(ActionTrackOrder(), tracker)
+    assert len(tries) == 3
+    assert "A1001" in texts(messages)[0] and "UPS" in texts(messages)[0], messages
+    with session_scope(database_url) as session:
+        assert open_handoffs(session) == []

@@ -14,7 +14,7 @@ from bot.desk.notices import handoff_notice
 from bot.settings import Settings
 from bot.store import ownership
 from bot.store.db import session_scope
-from bot.store.models import Conversation, OutboxMessage
+from bot.store.models import Conversation, OutboundText, OutboxMessage
 from bot.store.seed import ALEX, PRIYA, SAM
 
 
@@ -41,7 +41,7 @@ def test_handoff_queues_once_and_tells_the_position(database_url: str) -> None:
     with session_scope() as session:
         assert routing.queue_position(session, first.conversation_id) == 1
         assert routing.queue_position(session, second.conversation_id) == 2
-        notice = handoff_notice(session, ownership.ownership_of(session, SAM))
+        notice = handoff_notice(session, ownership.ownership_of(session, SAM), Settings.from_env())
     assert notice.response == "utter_handoff_queued" and notice.values["position"] == "2"
     assert notice.values["wait"] == "a few minutes"  # no history yet
 
@@ -125,13 +125,15 @@ def test_silent_agents_expire_and_long_waiters_get_the_offer(
         ownership.claim(session, chat, ann.id)
     monkeypatch.setenv("AGENT_HEARTBEAT_TIMEOUT_SECONDS", "0")
     monkeypatch.setenv("UNCLAIMED_OFFER_SECONDS", "0")
-    done = maintain_once()
+    done = maintain_once(Settings.from_env())
     assert done["expired_agents"] == 1 and done["offered"] == 1
     with session_scope() as session:
         assert ownership.ownership_by_id(session, chat).owner == "queue"
-        offers = session.query(OutboxMessage).filter_by(phone=ALEX, kind="system").all()
+        offers = session.query(OutboxMessage).filter_by(phone=ALEX, kind="wait_offer").all()
         assert len(offers) == 1 and "Reply BOT" in offers[0].text
-    assert maintain_once()["offered"] == 0  # only once
+        record = session.query(OutboundText).filter_by(phone=ALEX, kind="wait_offer").one()
+        assert (record.status, record.outbox_id) == ("queued", offers[0].id)
+    assert maintain_once(Settings.from_env())["offered"] == 0  # only once
 
 
 def test_business_hours() -> None:
@@ -152,6 +154,6 @@ def test_closed_hours_notice(database_url: str, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("BUSINESS_DAYS", "")  # never open
     queue_up(ALEX)
     with session_scope() as session:
-        notice = handoff_notice(session, ownership.ownership_of(session, ALEX))
+        notice = handoff_notice(session, ownership.ownership_of(session, ALEX), Settings.from_env())
         conversation = session.query(Conversation).filter_by(phone=ALEX).one()
     assert notice.response == "utter_handoff_closed" and conversation.owner == "queue"

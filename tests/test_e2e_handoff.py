@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.desk import agents
-from bot.settings import tracker_database_url
+from bot.settings import Settings
 from bot.sms import outbox
 from bot.store import ownership
 from bot.store.db import session_scope
@@ -38,7 +38,7 @@ def test_person_owns_the_chat_and_the_bot_is_silent(
         sent_before = len(setup.sent(phone))
         setup.text(phone, "my order never came")
         # Rasa would start a new session (and forget a pause) after 60 idle minutes:
-        with session_scope(tracker_database_url()) as session:
+        with session_scope(Settings.from_env().tracker_database_url) as session:
             session.execute(
                 text("UPDATE events SET timestamp = timestamp - 7200 WHERE sender_id = :p"),
                 {"p": phone},
@@ -70,7 +70,7 @@ def test_person_owns_the_chat_and_the_bot_is_silent(
         with session_scope() as session:
             assert ownership.resolve(session, current.conversation_id, agent.id)
         assert setup.ask(phone, "hi").startswith("Hi!")  # the bot again
-        with session_scope(tracker_database_url()) as session:
+        with session_scope(Settings.from_env().tracker_database_url) as session:
             slots = (
                 session.execute(
                     text("SELECT data FROM events WHERE sender_id = :p AND type_name = 'slot'"),
@@ -97,7 +97,7 @@ def test_waiting_texter_can_go_back_to_the_bot(
         monkeypatch.setenv("UNCLAIMED_OFFER_SECONDS", "0")
         from bot.desk.maintenance import maintain_once
 
-        assert maintain_once()["offered"] == 1
+        assert maintain_once(Settings.from_env())["offered"] == 1
         offer = setup.wait_replies(phone, 2)[-1]
         assert "Reply BOT" in offer and "WAIT" in offer
         assert "keep your place" in setup.ask(phone, "wait")

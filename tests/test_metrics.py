@@ -21,7 +21,7 @@ from bot.settings import PROJECT_ROOT
 from bot.sms import metrics
 from bot.store.db import session_scope
 from bot.store.migrate import upgrade
-from bot.store.models import Conversation, Message, OutboxMessage
+from bot.store.models import Conversation, Message, OutboundText, OutboxMessage
 from tests.conftest import _reset
 
 pytestmark = pytest.mark.postgres
@@ -100,7 +100,8 @@ def receiver(postgres_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 def add_rows(url: str) -> None:
-    """Two texts waiting, one being answered; outbox: one queued, one sending, one sent."""
+    """Two texts waiting, one being answered; outbox: one queued, one sending, one sent;
+    two scheduled outbound texts, one of them 30 s overdue."""
     now = dt.datetime.utcnow()
     later = now + dt.timedelta(hours=1)  # not due: the outbox leaves it alone
     with session_scope(url) as session:
@@ -119,6 +120,17 @@ def add_rows(url: str) -> None:
                     status=status,
                     claimed_at=now if status == "processing" else None,
                     created_at=now - dt.timedelta(seconds=30),
+                )
+            )
+        for due in (now - dt.timedelta(seconds=30), later):  # overdue (no worker), not due
+            session.add(
+                OutboundText(
+                    phone="+15005550999",
+                    kind="survey",
+                    body="How was it?",
+                    idempotency_key=f"metrics-{due.isoformat()}",
+                    status="scheduled",
+                    not_before=due,
                 )
             )
         for status in ("queued", "sending", "sent"):
@@ -159,8 +171,13 @@ def test_metrics_follow_the_database_and_sum_every_process(
     assert after[("sms_outbox_backlog", (("status", "queued"),))] == 1
     assert after[("sms_outbox_backlog", (("status", "sending"),))] == 1
 
+    assert after[("sms_outbound_scheduled", ())] == 2
+    assert after[("sms_outbound_overdue_seconds", ())] >= 25  # one due 30 s ago
+
     body = health(receiver)
     assert body["status"] == "ok"
+    assert body["outbound"] == {"scheduled": 2}
+    assert body["outbound_overdue_seconds"]["scheduled"] >= 25
     assert sum(body["inbound"].values()) == 3
     assert body["outbox"] == {"queued": 1, "sending": 1}
     assert body["send_failures"] == {"retry": 1, "failed": 1}

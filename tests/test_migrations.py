@@ -77,3 +77,26 @@ def test_upgrade_keeps_existing_rows(empty_database: str) -> None:
     assert tuple(owner) in (("bot", False), ("bot", 0))
     assert tuple(message) == ("hi", "processed", "sms")
     assert {"outbox", "agents", "desk_events", "delivery_reports", "webhook_nonces"} <= tables
+    assert "outbound_texts" in tables
+
+
+def test_head_matches_the_models(empty_database: str) -> None:
+    """The migrated schema is what bot/store/models.py declares (columns, indexes,
+    constraints), e.g. outbound_texts and customers.timezone."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.store.models import Base
+
+    command.upgrade(alembic_config(empty_database), "head")
+    engine = create_engine(empty_database, future=True)
+    try:
+        with engine.connect() as conn:
+            differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            columns = {c["name"] for c in inspect(conn).get_columns("customers")}
+            unique = inspect(conn).get_unique_constraints("outbound_texts")
+    finally:
+        engine.dispose()
+    assert differences == []
+    assert "timezone" in columns
+    assert [u["column_names"] for u in unique] == [["kind", "idempotency_key"]]

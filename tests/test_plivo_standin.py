@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import json
 import re
@@ -551,6 +552,51 @@ async def test_inbound_mms_intent_and_retry(bot_standin: StandIn, receiver: Rece
     assert receiver.calls[1].single()["MessageUUID"] == body["message_uuid"]
     conversation = await _get(bot_standin.url + "/_standin/conversation?phone=%2B15005550002")
     assert len(conversation["messages"]) == 1
+
+
+async def test_inbound_pictures_are_stored_and_served(
+    bot_standin: StandIn, receiver: Receiver
+) -> None:
+    picture = b"\x89PNG\r\n\x1a\n not really a png, but bytes the stand-in keeps"
+    attachment = {"content_type": "image/png", "data": base64.b64encode(picture).decode()}
+    payload = {"from": ALEX, "text": "this one", "attachments": [attachment]}
+    status, body = await _post(bot_standin.url + "/_standin/inbound", payload)
+    assert status == 200
+    form = receiver.calls[0].single()
+    assert form["Type"] == "mms"
+    url = form["Media0"]
+    prefix = f"{bot_standin.url}/Account/{AUTH_ID}/Message/{body['message_uuid']}/Media/"
+    assert url.startswith(prefix) and "Media1" not in form
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"] == "image/png"
+            assert await response.read() == picture
+        other = url.replace(body["message_uuid"], "someone-elses-message")
+        async with session.get(other) as response:
+            assert response.status == 404
+    # Plivo's retry carries the same picture URL; the record shows it too
+    await _post(
+        bot_standin.url + "/_standin/inbound", {**payload, "message_uuid": body["message_uuid"]}
+    )
+    assert receiver.calls[1].single()["Media0"] == url
+    conversation = await _get(bot_standin.url + "/_standin/conversation?phone=%2B15005550001")
+    assert [m["media"] for m in conversation["messages"]] == [[url]]
+    for bad in (
+        [{"content_type": "text/html", "data": attachment["data"]}],
+        [{"content_type": "image/png", "data": "not base64!"}],
+        [{"content_type": "image/png", "data": ""}],
+        {"content_type": "image/png"},
+    ):
+        code, error = await _post(
+            bot_standin.url + "/_standin/inbound", {"from": ALEX, "attachments": bad}
+        )
+        assert code == 400 and "attachment" in error["error"]
+    async with aiohttp.ClientSession() as session:
+        async with session.post(bot_standin.url + "/_standin/reset") as response:
+            assert response.status == 200
+        async with session.get(url) as response:
+            assert response.status == 404
 
 
 async def test_inbound_reports_bot_errors(bot_standin: StandIn, receiver: Receiver) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List
 
 import pytest
+from rasa.core.tracker_store import create_tracker_store
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -16,9 +18,12 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 
 from bot.rasa_ext import session_rollover as rollover
-from bot.settings import PROJECT_ROOT
+from bot.rasa_ext.tracker_store import BotSQLTrackerStore, session_limit
+from bot.settings import PROJECT_ROOT, Settings, SettingsError
+from bot.store.db import dispose_engines
 
 
 @pytest.fixture(scope="module")
@@ -77,16 +82,16 @@ def test_the_new_session_carries_the_order_over(domain: Domain) -> None:
     assert rollover.carried_slots(tracker(domain, start())) == []
 
 
-def test_the_limit_comes_from_endpoints_then_the_environment(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv(rollover.ENV, raising=False)
+def test_the_limit_comes_from_endpoints_then_the_settings() -> None:
     assert rollover.configured_max_events() == rollover.DEFAULT_MAX_EVENTS
-    monkeypatch.setenv(rollover.ENV, "40")
-    assert rollover.configured_max_events() == 40
     assert rollover.configured_max_events(60) == 60
     with pytest.raises(ValueError):
         rollover.configured_max_events(3)
+    assert session_limit({}, Settings(session_max_events=40)) == 40
+    assert session_limit({"session_max_events": 60}, Settings(session_max_events=40)) == 60
+    assert Settings.from_env({"SESSION_MAX_EVENTS": "40"}).session_max_events == 40
+    with pytest.raises(SettingsError, match="SESSION_MAX_EVENTS"):
+        Settings.from_env({"SESSION_MAX_EVENTS": "lots"})
 
 
 def test_every_rule_starts_from_an_intent_or_an_active_loop() -> None:
@@ -98,3 +103,26 @@ def test_every_rule_starts_from_an_intent_or_an_active_loop() -> None:
             in_loop = any("active_loop" in c for c in rule.get("condition", []))
             assert not rule.get("conversation_start"), rule["rule"]
             assert in_loop or "intent" in rule["steps"][0], (path.name, rule["rule"])
+
+
+def test_rasa_builds_the_store_from_endpoints_then_the_settings(
+    domain: Domain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa calls the store's class with endpoints.yml's values only; the rest is Settings."""
+    trackers = f"sqlite:///{tmp_path / 'trackers.db'}"
+    monkeypatch.setenv("TRACKER_DATABASE_URL", trackers)
+    monkeypatch.setenv("SESSION_MAX_EVENTS", "40")
+    config = {"type": "bot.rasa_ext.tracker_store.BotSQLTrackerStore"}
+    try:
+        store = create_tracker_store(EndpointConfig.from_dict(config), domain)
+        assert isinstance(store, BotSQLTrackerStore)
+        assert store.session_max_events == 40 and str(store.engine.url) == trackers
+        given = f"sqlite:///{tmp_path / 'given.db'}"
+        endpoints = {**config, "url": given, "session_max_events": 60}
+        store = create_tracker_store(EndpointConfig.from_dict(endpoints), domain)
+        assert store.session_max_events == 60 and str(store.engine.url) == given
+        monkeypatch.setenv("SESSION_MAX_EVENTS", "lots")
+        with pytest.raises(ValueError, match="SESSION_MAX_EVENTS must be a whole number"):
+            create_tracker_store(EndpointConfig.from_dict(config), domain)
+    finally:
+        dispose_engines()

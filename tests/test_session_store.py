@@ -23,12 +23,15 @@ from sqlalchemy import text
 
 from bot.rasa_ext.session_store import INDEXES, LATEST_SESSION_START, latest_session_start
 from bot.rasa_ext.tracker_store import BotSQLTrackerStore
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, Settings
 
 
 @pytest.fixture
 def store(database_url: str) -> Iterator[BotSQLTrackerStore]:
-    yield BotSQLTrackerStore(domain=Domain.load(str(PROJECT_ROOT / "domain.yml")))
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    yield BotSQLTrackerStore(
+        domain=domain, url=Settings(database_url=database_url).tracker_database_url
+    )
 
 
 def sender() -> str:

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.desk.views import AgentBrief, QueueItem, directory, waiting_items
-from bot.settings import get_settings
 from bot.store.models import Conversation, HandoffRequest, Message, utcnow
 
 
@@ -104,14 +103,12 @@ def team_queues(
     return result
 
 
-def today_figures(
-    session: Session, now: Optional[dt.datetime] = None, tz: Optional[str] = None
-) -> TodayFigures:
+def today_figures(session: Session, now: Optional[dt.datetime], tz: str) -> TodayFigures:
     """Containment = share of today's conversations (phones that texted today) without a
     handoff today; rates per reason; first human reply (handoffs created today); handling
-    time (handoffs resolved today, claimed to resolved)."""
+    time (handoffs resolved today, claimed to resolved). `tz`: the business's time zone."""
     now = now or utcnow()
-    since = day_start(now, tz or get_settings().business_tz)
+    since = day_start(now, tz)
     phones = set(
         session.execute(
             select(Conversation.phone)
@@ -170,13 +167,13 @@ def today_figures(
     )
 
 
-def overview(session: Session, now: Optional[dt.datetime] = None) -> Overview:
-    """Queues, agents and today's figures in one read."""
+def overview(session: Session, tz: str, now: Optional[dt.datetime] = None) -> Overview:
+    """Queues, agents and today's figures (days in the time zone `tz`) in one read."""
     now = now or utcnow()
     people = directory(session)
     return Overview(
         team_queues(session, people.teams, now),
         people.agents,
-        today_figures(session, now),
+        today_figures(session, now, tz),
         waiting_items(session, None, now),
     )

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Optional, Tuple
 from zoneinfo import ZoneInfo
 
-from bot.settings import Settings, get_settings
+from bot.settings import Settings
 
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -20,18 +20,15 @@ def _parse(settings: Settings) -> Tuple[dt.time, dt.time, set, ZoneInfo]:
     return start, end, days, ZoneInfo(settings.business_tz)
 
 
-def is_open(now: Optional[dt.datetime] = None, settings: Optional[Settings] = None) -> bool:
-    settings = settings or get_settings()
+def is_open(now: Optional[dt.datetime], settings: Settings) -> bool:
+    """Is the desk open at `now` (default: now)?"""
     start, end, days, zone = _parse(settings)
     local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(zone)
     return DAYS[local.weekday()] in days and start <= local.time() <= end
 
 
-def next_opening(
-    now: Optional[dt.datetime] = None, settings: Optional[Settings] = None
-) -> dt.datetime:
+def next_opening(now: Optional[dt.datetime], settings: Settings) -> dt.datetime:
     """The next local datetime the desk opens (today or a following day)."""
-    settings = settings or get_settings()
     start, _end, days, zone = _parse(settings)
     local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(zone)
     for offset in range(0, 8):

@@ -10,12 +10,13 @@ import logging
 from typing import Dict
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bot.desk.agents import expire_silent_agents
 from bot.desk.notices import WAIT_OFFER
 from bot.desk.routing import auto_assign
-from bot.settings import get_settings
-from bot.sms import outbox
+from bot.outbound.service import request_text
+from bot.settings import Settings
 from bot.store.db import run_sync, session_scope
 from bot.store.events import publish
 from bot.store.models import Conversation, utcnow
@@ -24,18 +25,24 @@ from bot.store.ownership import QUEUE
 logger = logging.getLogger(__name__)
 
 
-def offer_bot_to_long_waiters(session, older_than: dt.timedelta) -> int:  # noqa: ANN001
-    """Texters queued longer than `older_than` get the offer once (BOT or WAIT)."""
+def offer_bot_to_long_waiters(
+    session: Session, older_than: dt.timedelta, settings: Settings
+) -> int:
+    """Texters queued longer than `older_than` get the offer once per handoff (BOT or
+    WAIT), through the outbound service (consent; no quiet hours: the texter is waiting
+    for an answer right now, and a late offer would be stale)."""
     cutoff = utcnow() - older_than
     candidates = session.execute(
-        select(Conversation.id, Conversation.phone, Conversation.team).where(
+        select(
+            Conversation.id, Conversation.phone, Conversation.team, Conversation.handoff_id
+        ).where(
             Conversation.owner == QUEUE,
             Conversation.wait_offer_sent_at.is_(None),
             Conversation.queued_at < cutoff,
         )
     ).all()
     offered = 0
-    for conversation_id, phone, team in candidates:
+    for conversation_id, phone, team, handoff_id in candidates:
         won = session.execute(
             update(Conversation)
             .where(
@@ -47,32 +54,41 @@ def offer_bot_to_long_waiters(session, older_than: dt.timedelta) -> int:  # noqa
             .execution_options(synchronize_session=False)
         ).rowcount
         if won:
-            outbox.enqueue(session, phone, WAIT_OFFER, kind="system", author="system")
+            request_text(
+                session,
+                settings,
+                phone=phone,
+                kind="wait_offer",
+                body=WAIT_OFFER,
+                idempotency_key=f"handoff-{handoff_id or f'conversation-{conversation_id}'}",
+                quiet_hours=False,
+            )
             publish(session, "wait_offer", conversation_id, team=team)
             offered += 1
     return offered
 
 
-def maintain_once() -> Dict[str, int]:
-    settings = get_settings()
-    with session_scope() as session:
+def maintain_once(settings: Settings) -> Dict[str, int]:
+    """One round on `settings.database_url`; its timeouts come from `settings` too."""
+    url = settings.database_url
+    with session_scope(url) as session:
         expired = expire_silent_agents(
             session, dt.timedelta(seconds=settings.agent_heartbeat_timeout_seconds)
         )
-    with session_scope() as session:
+    with session_scope(url) as session:
         assigned = auto_assign(session)
-    with session_scope() as session:
+    with session_scope(url) as session:
         offered = offer_bot_to_long_waiters(
-            session, dt.timedelta(seconds=settings.unclaimed_offer_seconds)
+            session, dt.timedelta(seconds=settings.unclaimed_offer_seconds), settings
         )
     return {"expired_agents": len(expired), "assigned": len(assigned), "offered": offered}
 
 
-async def maintenance_loop(interval: float = 1.0) -> None:
+async def maintenance_loop(settings: Settings, interval: float = 1.0) -> None:
     """Run forever; a failed round (e.g. database down) is logged and retried."""
     while True:
         try:
-            done = await run_sync(maintain_once)
+            done = await run_sync(maintain_once, settings)
             if any(done.values()):
                 logger.info("desk maintenance: %s", done)
         except Exception:  # noqa: BLE001

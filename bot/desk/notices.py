@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.desk.hours import describe_opening, is_open, next_opening
 from bot.desk.routing import queue_position, typical_wait
+from bot.settings import Settings
 from bot.store.ownership import AGENT, Ownership
 
 # The SMS conversation answers BOT and WAIT (bot.sms.conversation.BACK_TO_BOT, KEEP_WAITING).
@@ -32,12 +33,13 @@ class HandoffNotice:
     values: Dict[str, str]
 
 
-def handoff_notice(session: Session, ownership: Ownership) -> HandoffNotice:
+def handoff_notice(session: Session, ownership: Ownership, settings: Settings) -> HandoffNotice:
+    """What to tell a texter just queued (`settings`: the desk's business hours)."""
     if ownership.owner == AGENT:
         return HandoffNotice("utter_handoff_with_agent", {})
     position = queue_position(session, ownership.conversation_id) or 1
-    if not is_open():
-        opening = describe_opening(next_opening())
+    if not is_open(None, settings):
+        opening = describe_opening(next_opening(None, settings))
         return HandoffNotice(
             "utter_handoff_closed", {"opening": opening, "position": str(position)}
         )

@@ -4,14 +4,19 @@ each reply), internal notes, ownership changes, and the handoff that brought it 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+import logging
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import list_agents
 from bot.store.models import Conversation, DeskEvent, HandoffRequest, Message, Note, OutboxMessage
+
+logger = logging.getLogger(__name__)
 
 MAX_MESSAGES = 500
 ACTIVITY_KINDS = ("queued", "claimed", "transferred", "resolved", "requeued", "returned_to_bot")
@@ -33,6 +38,7 @@ class Entry:
     segments: Optional[int] = None
     encoding: Optional[str] = None
     error: Optional[str] = None
+    media: List[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,27 @@ def _activity_text(event: DeskEvent, names: Dict[int, str]) -> str:
     }.get(event.kind, event.kind)
 
 
+def safe_media_urls(raw: Optional[str], message_id: int = 0) -> List[str]:
+    """The http(s) picture URLs stored with a text; anything else is dropped and logged."""
+    if not raw:
+        return []
+    try:
+        urls = json.loads(raw)
+    except ValueError:
+        urls = None
+    if not isinstance(urls, list):
+        logger.warning("message %s: media is not a JSON list; not shown", message_id)
+        return []
+    safe = []
+    for url in urls:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is not None and parts.scheme in ("http", "https") and parts.netloc:
+            safe.append(url)
+        else:
+            logger.warning("message %s: media URL %.80r is not http(s); not shown", message_id, url)
+    return safe
+
+
 def _handoff_info(row: HandoffRequest, names: Dict[int, str]) -> HandoffInfo:
     return HandoffInfo(
         row.id,
@@ -119,7 +146,8 @@ def _messages(session: Session, conversation_id: int, names: Dict[int, str]) -> 
     ).all()
     entries = []
     for message, out in reversed(rows):
-        text = message.text or ("[picture]" if message.kind == "mms" else "")
+        media = safe_media_urls(message.media, message.id)
+        text = message.text or ("[picture]" if message.kind == "mms" and not media else "")
         entries.append(
             Entry(
                 "message",
@@ -134,6 +162,7 @@ def _messages(session: Session, conversation_id: int, names: Dict[int, str]) -> 
                 segments=out.segments if out is not None else None,
                 encoding=out.encoding if out is not None else None,
                 error=(out.error if out is not None else message.error) or None,
+                media=media,
             )
         )
     return entries

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import AgentView, list_agents, loads
-from bot.store.handoffs import DEFAULT_REASON_TEAMS
+from bot.settings import DEFAULT_REASON_TEAMS
 from bot.store.models import AgentRead, Conversation, Customer, HandoffRequest, Message, utcnow
 from bot.store.ownership import AGENT, QUEUE
 
@@ -198,7 +198,7 @@ def my_chats(session: Session, agent_id: int) -> List[MyChat]:
 
 def known_teams(session: Session, agents: Optional[List[AgentView]] = None) -> List[str]:
     """Every team anyone works in or any conversation is routed to."""
-    teams = set(DEFAULT_REASON_TEAMS.values())
+    teams = {team for _reason, team in DEFAULT_REASON_TEAMS}
     for agent in agents if agents is not None else list_agents(session):
         teams.update(agent.teams)
     teams.update(t for t in session.execute(select(Conversation.team).distinct()).scalars() if t)

@@ -1,9 +1,9 @@
 """Nonces of the workers' signed calls to /webhooks/plivo/process, shared by Rasa servers.
 
-Kept in the tracker database (TRACKER_DATABASE_URL, else DATABASE_URL or on SQLite the
-file beside it): every Rasa server of a deployment shares it, as it shares the trackers,
-and on SQLite it keeps the Rasa server's writes out of the file the receiver and the
-worker write. Created on first use, like Rasa's own `events` table.
+Kept in the tracker database (Settings.tracker_database_url: TRACKER_DATABASE_URL, else
+DATABASE_URL or on SQLite the file beside it): every Rasa server of a deployment shares
+it, as it shares the trackers, and on SQLite it keeps the Rasa server's writes out of the
+file the receiver and the worker write. Created on first use, like Rasa's own `events` table.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from typing import Dict, Optional
+from typing import Dict
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from bot.settings import tracker_database_url
 from bot.store.db import get_engine
 from bot.store.models import utcnow
 
@@ -38,8 +37,7 @@ _creating = threading.Lock()
 _last_prune = 0.0
 
 
-def _engine(url: Optional[str]) -> Engine:
-    url = url or tracker_database_url()
+def _engine(url: str) -> Engine:
     engine = get_engine(url, durable=False)
     if not _created.get(url):
         with _creating:  # the route's calls run in threads; another server may race too
@@ -52,8 +50,9 @@ def _engine(url: Optional[str]) -> Engine:
     return engine
 
 
-def remember(nonce: str, url: Optional[str] = None) -> bool:
-    """Record a call's nonce; False if any Rasa server saw it before (a replay)."""
+def remember(nonce: str, url: str) -> bool:
+    """Record a call's nonce in the database `url`; False if any Rasa server saw it before
+    (a replay)."""
     global _last_prune
     engine = _engine(url)
     now = utcnow()

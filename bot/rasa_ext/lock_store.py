@@ -20,6 +20,10 @@ clock, the same for every process and host. A lock key expires with its last tic
 One difference: a waiter whose own ticket expired in the queue gets `LockError` at once
 (Rasa's store keeps polling until the whole lock is gone).
 
+Redis unreachable: taking or waiting for a ticket raises `LockError` (the Plivo channel
+answers 503 and the SMS worker tries again later); giving a ticket back only logs a
+warning, so a turn that ran is still answered (its ticket expires by itself).
+
 endpoints.yml::
 
     lock_store:
@@ -40,6 +44,7 @@ from typing import Any, List, Optional, Text
 from rasa.core.lock import NO_TICKET_ISSUED, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -190,9 +195,12 @@ class AtomicRedisLockStore(RedisLockStore):
         """Poll until `ticket` is first in the queue; `LockError` if it or the lock expired."""
         logger.debug(f"Acquiring lock for conversation '{conversation_id}'.")
         while True:
-            answer: List[Any] = self._acquire(
-                keys=[self._key(conversation_id)], args=[conversation_id, ticket]
-            )
+            try:
+                answer: List[Any] = self._acquire(
+                    keys=[self._key(conversation_id)], args=[conversation_id, ticket]
+                )
+            except RedisError as e:
+                raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
             status = int(answer[0])
             if status == 0:
                 logger.debug(f"Acquired lock for conversation '{conversation_id}'.")
@@ -221,5 +229,12 @@ class AtomicRedisLockStore(RedisLockStore):
         self._release(keys=[self._key(conversation_id)], args=[conversation_id, ticket_number])
 
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
-        """Give the ticket back (and delete the lock if no one else waits), in one step."""
-        self.finish_serving(conversation_id, ticket_number)
+        """Give the ticket back (and delete the lock if no one else waits), in one step;
+        if Redis does not answer, the ticket expires by itself (the turn stands)."""
+        try:
+            self.finish_serving(conversation_id, ticket_number)
+        except RedisError as e:
+            logger.warning(
+                f"Could not return ticket {ticket_number} of conversation "
+                f"'{conversation_id}' ({e}); it expires by itself."
+            )

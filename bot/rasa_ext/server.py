@@ -4,20 +4,30 @@
 
 Takes the same arguments as `rasa`. `make run`, bot.launcher (tests, benchmarks) and
 production start the Rasa server this way; a bare `rasa run` answers the same, only
-without the speed-ups (bot/rasa_ext/speedups.py) and without sessions that end at a size
-limit or a closed topic (bot/rasa_ext/session_rollover.py).
+without the speed-ups (bot/rasa_ext/speedups.py), without sessions that end at a size
+limit or a closed topic (bot/rasa_ext/session_rollover.py) and without telling the SMS
+worker which custom actions failed (bot/rasa_ext/action_failures.py; it still hands off a
+turn that got no reply).
+
+The settings are checked here first, so a bad value stops the server at once with a message
+naming the variable; Rasa then builds the components that use them from credentials.yml and
+endpoints.yml (channels.plivo.PlivoInput.from_credentials,
+the BotSQLTrackerStore constructor), which read them when they are built.
 """
 
 from __future__ import annotations
 
-from bot.rasa_ext import session_rollover, speedups
+from bot.rasa_ext import action_failures, session_rollover, speedups
+from bot.settings import settings_or_exit
 
 
 def main() -> None:
     from rasa.__main__ import main as rasa_main
 
+    settings_or_exit("rasa server")
     speedups.install()
     session_rollover.install()
+    action_failures.install()
     rasa_main()
 
 

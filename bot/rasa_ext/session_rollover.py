@@ -7,7 +7,8 @@ per process at start-up (`install()`, from bot/rasa_ext/server.py), start a new 
 the start of a message when:
 
 - the session holds `max_events` events or more (the size limit: `session_max_events` of the
-  tracker store in endpoints.yml, else SESSION_MAX_EVENTS, else DEFAULT_MAX_EVENTS), or
+  tracker store in endpoints.yml, else Settings.session_max_events (SESSION_MAX_EVENTS),
+  which BotSQLTrackerStore reads when Rasa builds it; DEFAULT_MAX_EVENTS otherwise), or
 - the last turn closed a topic: a person resolved the chat (`action_handback`) or the bot
   said goodbye (`utter_goodbye`),
 
@@ -26,16 +27,16 @@ table (bot/desk/transcript.py), which sessions do not touch.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, List, Optional, Set, Tuple
 
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.settings import DEFAULT_SESSION_MAX_EVENTS, MIN_SESSION_MAX_EVENTS
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_EVENTS = 120  # about 22 texts of this assistant (5-6 events each)
-ENV = "SESSION_MAX_EVENTS"
+DEFAULT_MAX_EVENTS = DEFAULT_SESSION_MAX_EVENTS  # about 22 texts (5-6 events each)
 TOPIC_CLOSERS = frozenset({"action_handback", "utter_goodbye"})
 CARRIED_SLOTS = ("order_number",)  # "where is it now?" after a roll-over still knows the order
 LISTEN = "action_listen"
@@ -92,10 +93,12 @@ def with_carried_slots(events: List[Event], carried: List[Tuple[str, Any]]) -> L
 
 
 def configured_max_events(given: Optional[int] = None) -> int:
-    """The size limit: `given` (endpoints.yml), else SESSION_MAX_EVENTS, else the default."""
-    value = given if given is not None else int(os.environ.get(ENV, DEFAULT_MAX_EVENTS))
-    if value < 10:
-        raise ValueError(f"session_max_events must be at least 10, got {value}")
+    """The size limit: `given` (endpoints.yml or the settings), else the default."""
+    value = given if given is not None else DEFAULT_MAX_EVENTS
+    if value < MIN_SESSION_MAX_EVENTS:
+        raise ValueError(
+            f"session_max_events must be at least {MIN_SESSION_MAX_EVENTS}, got {value}"
+        )
     return value
 
 
@@ -108,7 +111,7 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    default_max_events = configured_max_events()
+    default_max_events = DEFAULT_MAX_EVENTS
     from rasa.core.actions.action import ActionSessionStart
     from rasa.core.processor import MessageProcessor
 

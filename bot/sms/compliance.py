@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from bot.settings import get_settings
+from bot.settings import Settings
 
 OPT_OUT_WORDS = {
     "STOP",
@@ -49,18 +49,17 @@ def compliance_keyword(
     return None
 
 
-def opt_out_confirmation() -> str:
-    name = get_settings().business_name
+def opt_out_confirmation(settings: Settings) -> str:
+    name = settings.business_name
     return f"{name}: you're unsubscribed and will get no more texts. Reply START to resubscribe."
 
 
-def opt_in_confirmation() -> str:
-    name = get_settings().business_name
+def opt_in_confirmation(settings: Settings) -> str:
+    name = settings.business_name
     return f"{name}: you're resubscribed. Reply HELP for help, STOP to opt out."
 
 
-def help_text() -> str:
-    settings = get_settings()
+def help_text(settings: Settings) -> str:
     return (
         f"{settings.business_name}: text your question here, or AGENT for a person. "
         f"Call {settings.business_phone}. Reply STOP to opt out. Msg&data rates may apply."

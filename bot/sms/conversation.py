@@ -3,20 +3,28 @@
 Compliance words first (STOP/START/HELP), then the ownership gate, MORE and numbered
 choices, then the assistant. Every reply goes to the outbox in the same transaction that
 marks the inbound text done, so a crash can neither lose the reply nor send it twice.
+A turn the assistant could not answer (it failed, or gave no reply: e.g. the action server
+is down) gets one polite text and the conversation is handed to the agent queue, in that
+same transaction.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
 
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from bot.settings import Settings
 from bot.sms import compliance, inbound, outbox
 from bot.sms.queue import ClaimedText, finish_held
 from bot.sms.text import Button, join_turn, resolve_choice
 from bot.store import ownership
 from bot.store.customers import set_opted_out
 from bot.store.events import publish
+from bot.store.handoffs import record_handoff, team_for
 
 logger = logging.getLogger(__name__)
 
@@ -24,15 +32,30 @@ MAX_NLU_CHARS = 1600  # Plivo's own maximum for one text
 EMPTY_REPLY = "Your text was empty. Text MENU to see what I can do, or AGENT for a person."
 MMS_REPLY = "Thanks, we got your picture. I can only read text, so please tell me what you need."
 NOTHING_MORE = "That's all for now. Text MENU to see what I can do."
-TROUBLE_REPLY = "Sorry, we're having trouble right now. We'll get back to you by text soon."
+# The assistant failed a text (or gave no reply); a person takes the conversation over.
+ASSISTANT_ERROR_REPLY = (
+    "Sorry, I can't look that up right now. A teammate will text you back shortly."
+)
+ASSISTANT_ERROR = "assistant_error"  # the handoff's reason
+NO_REPLY = "the assistant gave no reply"
 # Answers to BOT / WAIT from a texter in the queue (the offer: bot.desk.notices.WAIT_OFFER).
 KEEP_WAITING = "OK, you keep your place in line. A person will text you here."
 BACK_TO_BOT = "OK, you're back with our assistant. How can I help? (Text MENU for options.)"
 
 HANDBACK_PAYLOAD = "/agent_resolved"  # tells the assistant a person just resolved the chat
 
-# Runs the assistant on a text: (phone, text, message uuid, metadata) -> bot messages.
-AskBot = Callable[[str, str, str, Dict[str, Any]], Awaitable[List[Dict[str, Any]]]]
+
+@dataclass
+class BotTurn:
+    """The assistant's answer to one text: its bot messages, and the custom actions that
+    failed meanwhile (Rasa carries on without them)."""
+
+    messages: List[Dict[str, Any]]
+    failed_actions: List[str] = field(default_factory=list)
+
+
+# Runs the assistant on a text: (phone, text, message uuid, metadata) -> its answer.
+AskBot = Callable[[str, str, str, Dict[str, Any]], Awaitable[BotTurn]]
 
 
 class BotUnavailable(Exception):
@@ -73,8 +96,9 @@ class Decision:
         return self.intake.replies
 
 
-def decide(session: outbox.Executor, message: ClaimedText) -> Decision:
-    """Settle what needs no bot; writes only when it settles the text (done)."""
+def decide(session: outbox.Executor, message: ClaimedText, settings: Settings) -> Decision:
+    """Settle what needs no bot; writes only when it settles the text (done). `settings`:
+    the business name and phone of the compliance replies."""
 
     def done(status: str, *replies: Reply) -> Decision:
         return Decision(Intake(message, done=True, replies=list(replies)), status)
@@ -87,17 +111,18 @@ def decide(session: outbox.Executor, message: ClaimedText) -> Decision:
             return done(inbound.IGNORED)
         set_opted_out(session, phone, True)
         return done(
-            inbound.PROCESSED, Reply(compliance.opt_out_confirmation(), kind="optout_confirmation")
+            inbound.PROCESSED,
+            Reply(compliance.opt_out_confirmation(settings), kind="optout_confirmation"),
         )
     if keyword == compliance.OPT_IN:
         set_opted_out(session, phone, False)
         decision = done(
-            inbound.PROCESSED, Reply(compliance.opt_in_confirmation(), kind="compliance")
+            inbound.PROCESSED, Reply(compliance.opt_in_confirmation(settings), kind="compliance")
         )
         decision.opted_out = False  # the claim read the state before this text
         return decision
     if keyword == compliance.HELP:
-        return done(inbound.PROCESSED, Reply(compliance.help_text(), kind="help"))
+        return done(inbound.PROCESSED, Reply(compliance.help_text(settings), kind="help"))
     if opted_out:
         return done(inbound.IGNORED)  # recorded, never answered until START
     text = message.text.strip()
@@ -177,41 +202,88 @@ def settle(session: outbox.Executor, decision: Decision, budget: int) -> List[ou
     return queued
 
 
-async def ask_assistant(ask_bot: AskBot, intake: Intake) -> Tuple[str, List[Reply], Optional[str]]:
-    """(status, replies, error) of one turn; raises BotUnavailable (nothing was decided).
+@dataclass
+class Answer:
+    """What the assistant's turn produced for one text."""
+
+    status: str
+    replies: List[Reply]
+    error: Optional[str] = None
+    hand_off: bool = False  # the assistant failed the customer: queue for a person
+
+
+async def ask_assistant(ask_bot: AskBot, intake: Intake) -> Answer:
+    """The answer of one turn; raises BotUnavailable (nothing was decided).
 
     The assistant is told of a handback first. Both calls carry ids derived from the
-    MessageUUID, so a turn replayed after a crash is answered from the tracker."""
+    MessageUUID, so a turn replayed after a crash is answered from the tracker. A turn
+    that fails, yields no bot message or had custom actions fail (Rasa logs an unreachable
+    action server and carries on without the action's messages) gets
+    ASSISTANT_ERROR_REPLY and a handoff."""
     message = intake.message
     try:
         if intake.handback:
             await ask_bot(message.phone, HANDBACK_PAYLOAD, f"{message.uuid}-handback", {})
         replies = list(intake.replies)
         metadata = {"kind": message.kind, "media": message.media}
-        bot_messages = await ask_bot(message.phone, intake.bot_text, message.uuid, metadata)
+        turn = await ask_bot(message.phone, intake.bot_text, message.uuid, metadata)
     except BotUnavailable:
         raise
     except Exception as failure:  # noqa: BLE001 - the customer still gets an answer
         logger.exception("could not answer inbound message %s from %s", message.id, message.phone)
-        return inbound.FAILED, [Reply(TROUBLE_REPLY, kind="error")], repr(failure)
-    bot_text, buttons = join_turn(bot_messages)
-    if bot_text:
-        replies.append(Reply(bot_text, buttons=buttons))
-    return inbound.PROCESSED, replies, None
+        return Answer(
+            inbound.FAILED, [Reply(ASSISTANT_ERROR_REPLY, kind="error")], repr(failure), True
+        )
+    bot_text, buttons = join_turn(turn.messages)
+    if turn.failed_actions or not bot_text:
+        # Half an answer is not sent: the actions' part of it is missing.
+        error = NO_REPLY
+        if turn.failed_actions:
+            error = f"custom actions failed: {', '.join(dict.fromkeys(turn.failed_actions))}"
+        logger.error(
+            "%s for inbound message %s from %s: handing off", error, message.id, message.phone
+        )
+        replies.append(Reply(ASSISTANT_ERROR_REPLY, kind="error"))
+        return Answer(inbound.PROCESSED, replies, error, True)
+    replies.append(Reply(bot_text, buttons=buttons))
+    return Answer(inbound.PROCESSED, replies)
+
+
+def hand_off_failed_turn(
+    connection: Connection, message: ClaimedText, error: str, team: str
+) -> None:
+    """Queue the conversation for a person (`team`), inside the turn's transaction.
+    Once per text (keyed by its MessageUUID); nothing changes if a person already has it."""
+    session = Session(bind=connection, future=True)  # joins the open transaction
+    try:
+        record_handoff(
+            session,
+            message.phone,
+            ASSISTANT_ERROR,
+            team,
+            f"{error}; customer wrote: {message.text[:400]}",
+            message.uuid,
+        )
+        session.flush()
+    finally:
+        session.close()  # the connection's transaction stays open for the caller
 
 
 def finish(
-    session: outbox.Executor,
+    session: Connection,
     message: ClaimedText,
-    status: str,
-    replies: List[Reply],
-    error: Optional[str],
+    answer: Answer,
     budget: int,
+    reason_teams: Mapping[str, str],
 ) -> List[outbox.OutboxView]:
-    """The text marked done and the turn's replies into the outbox (one transaction); on
-    SQLite only while this worker's claim still holds the text (else LostClaim)."""
+    """The text marked done, the turn's replies into the outbox and, if the assistant
+    failed it, the handoff (one transaction); on SQLite only while this worker's claim
+    still holds the text (else LostClaim)."""
     if message.claimed_at is not None:
-        finish_held(session, message, status, error)  # first: nothing written if lost
+        finish_held(session, message, answer.status, answer.error)  # first: nothing if lost
     else:
-        inbound.finish_inbound(session, message.id, status, error)
-    return queue_replies(session, message, replies, budget)
+        inbound.finish_inbound(session, message.id, answer.status, answer.error)
+    if answer.hand_off:
+        team = team_for(ASSISTANT_ERROR, None, reason_teams)
+        hand_off_failed_turn(session, message, answer.error or NO_REPLY, team)
+    return queue_replies(session, message, answer.replies, budget)

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings, get_settings
+from bot.settings import Settings
 from bot.store.conversations import conversation_id_for
 from bot.store.models import Conversation, Message, utcnow
 
@@ -149,9 +149,9 @@ def record_inbound_in_one_statement(
     return int(row[0]) if row else None
 
 
-def claim_lease(settings: Optional[Settings] = None) -> dt.timedelta:
+def claim_lease(settings: Settings) -> dt.timedelta:
     """SQLite: a text `processing` for longer than this was left by a worker that died."""
-    return dt.timedelta(seconds=(settings or get_settings()).inbound_claim_lease_seconds)
+    return dt.timedelta(seconds=settings.inbound_claim_lease_seconds)
 
 
 _INBOUND_BY_ID = (

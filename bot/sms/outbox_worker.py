@@ -1,7 +1,10 @@
 """The outbox worker: sends queued SMS through Plivo, paced, retried, never twice.
 
-Runs as a background task in the Rasa server process (started by the SMS channel). It
-claims rows atomically, so several processes may run one each.
+Runs as a background task of each SMS worker process (bot/sms/worker.py). It claims rows
+atomically, so several processes may run one each. A phone's rows go out one at a time in
+the order they were queued: a row waiting for a retry holds back the later ones. A
+retryable failure (429, 5xx, timeouts) is retried with backoff until the row is
+OUTBOX_GIVE_UP_AFTER_SECONDS old.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
+from collections import Counter
 from typing import List, Optional, Set
 
 from bot.settings import Settings
@@ -17,6 +21,7 @@ from bot.sms import metrics, outbox
 from bot.sms.plivo_sender import PlivoSender, SendError
 from bot.sms.rate_limit import RateLimiter
 from bot.store.db import connection_scope, retry_if_disconnected, run_sync, session_scope
+from bot.store.models import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +49,7 @@ class OutboxWorker:
         self.limiter = RateLimiter(settings.send_rate_per_second)
         self.slots = asyncio.Semaphore(concurrency)
         self.poll_interval = poll_interval
-        self.in_flight: Set[str] = set()
+        self.in_flight: Counter = Counter()  # phone -> rows being delivered
         # Phones with a row queued behind one in flight: claimed when that one is done.
         self.waiting: Set[str] = set()
         self._wake = asyncio.Event()
@@ -58,14 +63,16 @@ class OutboxWorker:
         """Rows this process just queued: those it claimed (`sending`) go out at once
         (no claim round trip); the rest wait for the claim loop."""
         for row in rows:
-            if row.status == outbox.SENDING and row.phone not in self.in_flight:
+            # `sending` means nothing older of that phone waits or is in flight (checked
+            # in the enqueuing transaction): the previous row may still be finishing here.
+            if row.status == outbox.SENDING:
                 self._start(row)
             elif row.status == outbox.QUEUED:
                 self.waiting.add(row.phone)
                 self.wake()
 
     def _start(self, row: outbox.OutboxView) -> None:
-        self.in_flight.add(row.phone)
+        self.in_flight[row.phone] += 1
         task = asyncio.create_task(self._deliver(row))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -122,7 +129,9 @@ class OutboxWorker:
             logger.exception("delivering outbox row %s failed; it stays queued", row.id)
             await run_sync(self._retry, row, "internal error", False)
         finally:
-            self.in_flight.discard(row.phone)
+            self.in_flight[row.phone] -= 1
+            if self.in_flight[row.phone] <= 0:
+                del self.in_flight[row.phone]
             if row.phone in self.waiting:  # else the claim loop has nothing new to find
                 self.waiting.discard(row.phone)
                 self.wake()
@@ -140,17 +149,32 @@ class OutboxWorker:
                 self.sender.send, self.src, row.phone, row.text, self.callback_url
             )
         except SendError as error:
-            metrics.count_send_failure(final=not error.retryable)
-            if error.retryable:
+            too_old = self._too_old(row)
+            metrics.count_send_failure(final=too_old or not error.retryable)
+            if error.retryable and not too_old:
                 logger.warning(
                     "outbox %s attempt %d failed (%s); will retry", row.id, row.attempts, error
                 )
                 await run_sync(self._retry, row, str(error), error.ambiguous)
             else:
+                if too_old:
+                    error = SendError(
+                        f"given up after {self.settings.outbox_give_up_after_seconds:.0f} s "
+                        f"and {row.attempts} attempts: {error}",
+                        retryable=False,
+                        code=error.code,
+                    )
                 logger.error("outbox %s failed for good: %s", row.id, error)
                 await run_sync(self._mark, outbox.mark_failed, row.id, str(error), error.code)
             return
         await run_sync(self._mark, outbox.mark_sent, row.id, uuid)
+
+    def _too_old(self, row: outbox.OutboxView) -> bool:
+        """Retried long enough (OUTBOX_GIVE_UP_AFTER_SECONDS since it was queued)."""
+        if row.created_at is None:
+            return False
+        age = (utcnow() - row.created_at).total_seconds()
+        return age >= self.settings.outbox_give_up_after_seconds
 
     def _find_accepted(self, row: outbox.OutboxView) -> Optional[str]:
         since = (row.created_at or dt.datetime.utcnow()) - dt.timedelta(minutes=1)

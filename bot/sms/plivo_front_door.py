@@ -129,7 +129,7 @@ def plivo_settings(settings: Settings) -> Settings:
     """The business number in E.164 and the public URL without a trailing slash."""
     return dataclasses.replace(
         settings,
-        plivo_number=to_e164(settings.plivo_number) or "",
+        plivo_number=to_e164(settings.plivo_number, settings.default_country_code) or "",
         bot_public_url=settings.bot_public_url.rstrip("/"),
     )
 
@@ -178,7 +178,9 @@ class PlivoFrontDoor:
     async def receive(self, request: Request) -> HTTPResponse:
         try:
             form = self._verify(request, "webhook")
-            sms = inbound_from_form(form, self.settings.plivo_number)
+            sms = inbound_from_form(
+                form, self.settings.plivo_number, self.settings.default_country_code
+            )
             nonce = request.headers.get("X-Plivo-Signature-V3-Nonce", "")
             message_id = await run_sync_in(_ACK_POOL, retry_if_disconnected, _record, sms, nonce)
         except WebhookError as error:

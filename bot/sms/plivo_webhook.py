@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.store.models import WebhookNonce, utcnow
-from bot.text.phone import to_e164
+from bot.text.phone import DEFAULT_COUNTRY_CODE, to_e164
 
 MAX_BODY_BYTES = 64 * 1024
 NONCE_TTL = dt.timedelta(hours=24)
@@ -115,16 +115,19 @@ class InboundSms:
     media: List[str] = field(default_factory=list)
 
 
-def inbound_from_form(form: Dict[str, List[str]], business_number: str) -> InboundSms:
-    """Validate an inbound-message form; WebhookError(400) says what is wrong."""
+def inbound_from_form(
+    form: Dict[str, List[str]], business_number: str, country_code: str = DEFAULT_COUNTRY_CODE
+) -> InboundSms:
+    """Validate an inbound-message form; WebhookError(400) says what is wrong
+    (`country_code`: of national numbers, Settings.default_country_code)."""
     missing = [k for k in ("From", "To", "MessageUUID") if not first(form, k)]
     if missing:
         raise WebhookError(400, f"missing fields: {', '.join(missing)}")
-    phone = to_e164(first(form, "From"))
-    to = to_e164(first(form, "To"))
+    phone = to_e164(first(form, "From"), country_code)
+    to = to_e164(first(form, "To"), country_code)
     if phone is None:
         raise WebhookError(400, "From is not a phone number")
-    if to is None or to != to_e164(business_number):
+    if to is None or to != to_e164(business_number, country_code):
         raise WebhookError(400, "unknown To number")
     uuid = first(form, "MessageUUID") or ""
     if len(uuid) > 64:

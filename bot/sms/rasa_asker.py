@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import aiohttp
 
 from bot.sms import gateway_auth
-from bot.sms.conversation import BotUnavailable
+from bot.sms.conversation import BotTurn, BotUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class RasaAsker:
 
     async def __call__(
         self, phone: str, text: str, message_id: str, metadata: Dict[str, Any]
-    ) -> List[Dict[str, Any]]:
+    ) -> BotTurn:
         if self._session is None:
             raise BotUnavailable("worker HTTP session not open")
         body = json.dumps(
@@ -74,7 +74,7 @@ class RasaAsker:
                 failures.append(str(failure))
         raise BotUnavailable("; ".join(failures))
 
-    async def _post(self, url: str, body: bytes) -> List[Dict[str, Any]]:
+    async def _post(self, url: str, body: bytes) -> BotTurn:
         assert self._session is not None
         # signed per attempt: every call carries a nonce of its own
         headers = {"Content-Type": "application/json", **gateway_auth.sign(body, self.auth_token)}
@@ -89,6 +89,7 @@ class RasaAsker:
         if status != 200:
             raise BotError(f"{url} answered {status}: {raw[:200]!r}")
         try:
-            return list(json.loads(raw)["messages"])
+            answer = json.loads(raw)
+            return BotTurn(list(answer["messages"]), list(answer.get("failed_actions") or []))
         except (ValueError, KeyError, TypeError) as error:
             raise BotError(f"{url}: unreadable answer {raw[:200]!r}") from error

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Mapping, Optional
 
 from sqlalchemy.engine import Connection
 
+from bot.settings import Settings
 from bot.sms import inbound, outbox, queue
-from bot.sms.conversation import Decision, Reply, decide, finish, settle
+from bot.sms.conversation import Answer, Decision, decide, finish, settle
 from bot.store.db import connection_scope, get_engine
 from bot.store.ownership import restore_handback, take_handback_of
 
@@ -37,7 +38,7 @@ class Turn:
         return self.decision.done
 
 
-def begin_postgres(budget: int) -> Optional[Turn]:
+def begin_postgres(budget: int, settings: Settings) -> Optional[Turn]:
     """Claim the next text; settle it if no bot is needed (then commit), else keep the
     transaction open for end_postgres/abort_postgres."""
     connection = get_engine().connect()
@@ -48,7 +49,7 @@ def begin_postgres(budget: int) -> Optional[Turn]:
             transaction.rollback()
             connection.close()
             return None
-        decision = decide(connection, claimed)
+        decision = decide(connection, claimed, settings)
         if decision.done:
             queued = settle(connection, decision, budget)
             transaction.commit()
@@ -62,15 +63,16 @@ def begin_postgres(budget: int) -> Optional[Turn]:
 
 
 def end_postgres(
-    turn: Turn, status: str, replies: List[Reply], error: Optional[str], budget: int
+    turn: Turn, answer: Answer, budget: int, reason_teams: Mapping[str, str]
 ) -> List[outbox.OutboxView]:
-    """Replies, the handback taken, the processed mark; COMMIT ends the claim."""
+    """Replies, the handback taken, the processed mark (and a handoff if the assistant
+    failed the text); COMMIT ends the claim."""
     connection = turn.connection
     assert connection is not None
     try:
         if turn.decision.intake.handback:
             take_handback_of(connection, turn.message.ownership.conversation_id)
-        queued = finish(connection, turn.message, status, replies, error, budget)
+        queued = finish(connection, turn.message, answer, budget, reason_teams)
         connection.commit()
         return queued
     except BaseException:
@@ -89,7 +91,7 @@ def abort_postgres(turn: Turn) -> None:
             turn.connection.close()
 
 
-def begin_sqlite(budget: int, lease: dt.timedelta) -> Optional[Turn]:
+def begin_sqlite(budget: int, lease: dt.timedelta, settings: Settings) -> Optional[Turn]:
     """Claim (`processing`, with a lease) and intake in one short transaction."""
     with connection_scope(durable=False) as connection:
         if not queue.has_candidate_sqlite(connection, lease):
@@ -98,7 +100,7 @@ def begin_sqlite(budget: int, lease: dt.timedelta) -> Optional[Turn]:
         claimed = queue.claim_sqlite(connection, lease)
         if claimed is None:
             return None
-        decision = decide(connection, claimed)
+        decision = decide(connection, claimed, settings)
         if decision.done:
             return Turn(decision, queued=settle(connection, decision, budget))
         if decision.intake.handback:  # taken now; given back if the assistant is down
@@ -108,11 +110,11 @@ def begin_sqlite(budget: int, lease: dt.timedelta) -> Optional[Turn]:
 
 
 def end_sqlite(
-    turn: Turn, status: str, replies: List[Reply], error: Optional[str], budget: int
+    turn: Turn, answer: Answer, budget: int, reason_teams: Mapping[str, str]
 ) -> List[outbox.OutboxView]:
-    """Replies and the processed mark in one transaction."""
+    """Replies and the processed mark (and a handoff) in one transaction."""
     with connection_scope(durable=False) as connection:
-        return finish(connection, turn.message, status, replies, error, budget)
+        return finish(connection, turn.message, answer, budget, reason_teams)
 
 
 def abort_sqlite(turn: Turn) -> None:

@@ -6,7 +6,8 @@ N turns at once. Which text may be claimed is decided by the database (bot/sms/q
 never by a lock in this process, so several workers may run side by side on PostgreSQL
 (on SQLite, the embedded default, run one). Woken by PostgreSQL's NOTIFY on `sms_inbound`
 (bot/sms/listener.py); polls every SMS_POLL_SECONDS without it (SQLite, or while the
-listening connection is down). Also runs the outbox sender and forgets old webhook nonces.
+listening connection is down). Also runs the outbox sender, releases due scheduled
+outbound texts into the outbox (bot/outbound/scheduler.py) and forgets old webhook nonces.
 While every Rasa server is unreachable it backs off: texts stay queued, nothing is lost.
 """
 
@@ -19,7 +20,8 @@ import signal
 import time
 from typing import List, Optional, Sequence, Set
 
-from bot.settings import Settings, get_settings
+from bot.outbound.scheduler import ReleaseLoop
+from bot.settings import Settings, settings_or_exit
 from bot.sms import inbound, metrics
 from bot.sms.conversation import AskBot, BotUnavailable, ask_assistant
 from bot.sms.listener import Listener
@@ -42,6 +44,7 @@ from bot.store.db import (
     get_engine,
     retry_if_disconnected,
     run_sync,
+    use_database,
     without_pre_ping,
 )
 
@@ -135,8 +138,8 @@ class InboundWorker:
 
     def _begin(self) -> Optional[Turn]:
         if self.postgres:
-            return retry_if_disconnected(begin_postgres, self.budget)
-        return begin_sqlite(self.budget, self.lease)
+            return retry_if_disconnected(begin_postgres, self.budget, self.settings)
+        return begin_sqlite(self.budget, self.lease, self.settings)
 
     def _turn_done(self, task: asyncio.Task) -> None:
         self.turns.discard(task)
@@ -150,7 +153,7 @@ class InboundWorker:
         """The assistant's answer, then the finish; back to the queue if unreachable."""
         started = time.monotonic()
         try:
-            status, replies, error = await ask_assistant(self.ask_bot, turn.decision.intake)
+            answer = await ask_assistant(self.ask_bot, turn.decision.intake)
         except BotUnavailable as failure:
             self._assistant_answered(False)
             logger.warning(
@@ -168,7 +171,7 @@ class InboundWorker:
         self._assistant_answered(True)
         end = end_postgres if self.postgres else end_sqlite
         try:
-            queued = await run_sync(end, turn, status, replies, error, self.budget)
+            queued = await run_sync(end, turn, answer, self.budget, self.settings.reason_teams)
         except Exception:  # noqa: BLE001 - PostgreSQL rolled back; SQLite's lease expires
             logger.exception("could not finish inbound message %s", turn.message.id)
             return
@@ -223,6 +226,7 @@ async def serve(settings: Settings, rasa_urls: List[str], concurrency: int) -> N
         settings,
     )
     worker = InboundWorker(settings, asker, concurrency, sender)
+    releaser = ReleaseLoop(settings, sender.take)
     if worker.postgres:
         worker.listener = Listener(
             settings.database_url, worker.notified, worker.listening_restarted
@@ -235,6 +239,7 @@ async def serve(settings: Settings, rasa_urls: List[str], concurrency: int) -> N
     tasks = [
         asyncio.create_task(sender.run()),
         asyncio.create_task(worker.run()),
+        asyncio.create_task(releaser.run()),
         asyncio.create_task(_sweep_nonces()),
     ]
     logger.info(
@@ -246,6 +251,7 @@ async def serve(settings: Settings, rasa_urls: List[str], concurrency: int) -> N
     await stop.wait()
     logger.info("SMS worker stopping")
     await worker.stop()
+    releaser.stop()
     if worker.listener is not None:
         worker.listener.stop()
     await sender.stop()
@@ -265,10 +271,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = plivo_settings(get_settings())
+    settings = plivo_settings(settings_or_exit("sms worker"))
     missing = settings.missing_plivo_settings()
     if missing:
         raise SystemExit(f"sms worker: set {', '.join(missing)} in the environment")
+    use_database(settings.database_url)
     without_pre_ping()  # transactions are retried (or claimed again) on a dead connection
     concurrency = args.concurrency or settings.sms_processing_concurrency
     asyncio.run(serve(settings, args.rasa_urls, concurrency))

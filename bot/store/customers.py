@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Optional, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
@@ -51,3 +52,17 @@ def set_opted_out(session: Union[Session, Connection], phone: str, opted_out: bo
     ).rowcount
     if not changed:
         session.execute(insert(Customer).values(phone=phone, **values))
+
+
+def set_timezone(session: Session, phone: str, timezone: Optional[str]) -> None:
+    """The customer's IANA timezone (quiet hours are theirs); None: BUSINESS_TZ.
+
+    Raises ValueError for a name the timezone database does not know."""
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone: {timezone!r}") from None
+    customer = get_or_create_customer(session, phone)
+    customer.timezone = timezone
+    session.flush()

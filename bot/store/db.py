@@ -11,11 +11,9 @@ from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
-
-from bot.settings import database_url
 
 T = TypeVar("T")
 
@@ -25,6 +23,28 @@ _engines: Dict[Tuple[str, bool], Engine] = {}
 # (without_pre_ping): they retry a transaction that met a dead connection instead.
 _pre_ping = True
 _sessionmakers: Dict[Tuple[str, bool], sessionmaker] = {}
+# The database is down, restarting, or a pooled connection died with a restart: the same
+# work may succeed a moment later.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# The database of scopes and engines asked for without a URL: set once by the process's
+# entry point from Settings.database_url (use_database), never read from the environment.
+_process_url: Optional[str] = None
+
+
+def use_database(url: str) -> None:
+    """Make `url` this process's database for the helpers below called without one."""
+    global _process_url
+    _process_url = url
+
+
+def process_database_url() -> str:
+    """The URL given to use_database; an error if the entry point gave none."""
+    if _process_url is None:
+        raise RuntimeError(
+            "no database configured: the entry point calls "
+            "bot.store.db.use_database(settings.database_url) at start"
+        )
+    return _process_url
 
 
 def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
@@ -47,7 +67,7 @@ def get_engine(url: Optional[str] = None, durable: bool = True) -> Engine:
     lost to a power cut). Only bookkeeping that recovery redoes uses it; PostgreSQL
     ignores the flag.
     """
-    url = url or database_url()
+    url = url or process_database_url()
     engine = _engines.get((url, durable))  # called per transaction: no URL parsing then
     if engine is not None:
         return engine
@@ -110,7 +130,7 @@ def dispose_engines() -> None:
 
 def _sessionmaker(url: Optional[str], durable: bool) -> sessionmaker:
     # sessionmaker() builds a Session subclass: made once per engine, not per transaction.
-    key = (url or database_url(), durable)
+    key = (url or process_database_url(), durable)
     maker = _sessionmakers.get(key)
     if maker is None:
         maker = sessionmaker(bind=get_engine(*key), future=True, expire_on_commit=False)

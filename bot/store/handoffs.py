@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Mapping, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,14 +11,6 @@ from sqlalchemy.orm import Session
 from bot.store.models import HandoffRequest
 from bot.store.ownership import QUEUE, hand_to_queue, ownership_of
 from bot.store.turn_writes import first_write
-
-DEFAULT_REASON_TEAMS = {
-    "asked": "general",
-    "fallback": "general",
-    "action_error": "general",
-    "order_issue": "orders",
-    "booking_issue": "bookings",
-}
 
 
 @dataclass(frozen=True)
@@ -31,21 +22,12 @@ class HandoffView:
     status: str
 
 
-def reason_teams() -> dict:
-    """Reason -> team, overridable with HANDOFF_TEAMS="asked=general,fallback=orders"."""
-    teams = dict(DEFAULT_REASON_TEAMS)
-    for pair in os.environ.get("HANDOFF_TEAMS", "").split(","):
-        if "=" in pair:
-            reason, team = pair.split("=", 1)
-            teams[reason.strip()] = team.strip()
-    return teams
-
-
-def team_for(reason: str, topic: Optional[str] = None) -> str:
-    """The team a handoff needs: the conversation's topic wins, else the reason's team."""
+def team_for(reason: str, topic: Optional[str], reason_teams: Mapping[str, str]) -> str:
+    """The team a handoff needs: the conversation's topic wins, else the reason's team
+    (`reason_teams`: Settings.reason_teams, HANDOFF_TEAMS)."""
     if topic in ("orders", "bookings"):
         return topic
-    return reason_teams().get(reason, "general")
+    return reason_teams.get(reason, "general")
 
 
 def record_handoff(

@@ -46,6 +46,7 @@ class Customer(Base):
     email = Column(String(200))
     opted_out = Column(Boolean, nullable=False, default=False)
     opted_out_at = Column(DateTime)
+    timezone = Column(String(64))  # IANA name ("Europe/Paris"); None: BUSINESS_TZ
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     orders = relationship("Order", back_populates="customer")
@@ -313,3 +314,33 @@ class HandoffRequest(Base):
     claimed_at = Column(DateTime)
     first_reply_at = Column(DateTime)
     resolved_at = Column(DateTime)
+
+
+class OutboundText(Base):
+    """A text the business starts (survey, notification, notice): the outbound service's
+    record of it, whatever became of it (bot/outbound/).
+
+    scheduled (waits for `not_before`, e.g. the end of quiet hours) -> queued (an outbox
+    row exists; sent/delivered/failed are read from it), or suppressed with a reason.
+    """
+
+    __tablename__ = "outbound_texts"
+    __table_args__ = (
+        UniqueConstraint("kind", "idempotency_key", name="uq_outbound_texts_kind_key"),
+        Index("ix_outbound_texts_due", "status", "not_before"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(16), nullable=False, index=True)
+    customer_id = Column(ForeignKey("customers.id"), index=True)
+    kind = Column(String(30), nullable=False)  # survey|nps|request_outcome|notification|...
+    body = Column(Text, nullable=False)
+    idempotency_key = Column(String(200), nullable=False)
+    batch = Column(String(64), index=True)  # a list sent together (progress by batch)
+    status = Column(String(20), nullable=False)  # scheduled|queued|suppressed
+    suppress_reason = Column(String(40))
+    not_before = Column(DateTime)  # UTC; set while scheduled
+    outbox_id = Column(ForeignKey("outbox.id"), index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    queued_at = Column(DateTime)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from typing import Any
@@ -11,7 +12,8 @@ import aiohttp
 from aiohttp import web
 
 from bot.sms.segments import segment_count
-from devtools.plivo_standin.inbound import inbound_form, parse_inbound_request
+from devtools.plivo_standin import media
+from devtools.plivo_standin.inbound import InboundRequest, inbound_form, parse_inbound_request
 from devtools.plivo_standin.signing import sign_request
 from devtools.plivo_standin.state import INBOUND_RATE, STATE
 from devtools.plivo_standin.store import INBOUND, OUTBOUND
@@ -56,6 +58,7 @@ async def reset(request: web.Request) -> web.Response:
     await state.cancel_tasks()
     state.faults.clear()
     state.store.reset()
+    state.media.reset()
     return web.json_response({"reset": True})
 
 
@@ -117,6 +120,25 @@ async def _deliver(
         return None, f"bot webhook unreachable: {error}"
 
 
+def _store_attachments(request: web.Request, inbound: InboundRequest) -> InboundRequest:
+    """Keep the pictures sent with the message; their URLs join its media list."""
+    if not inbound.attachments:
+        return inbound
+    state = request.app[STATE]
+    origin = f"{request.scheme}://{request.host}"
+    urls = [
+        origin + media.media_path(state.auth_id, item.message_uuid, item.media_id)
+        for item in (state.media.add(inbound.message_uuid, a) for a in inbound.attachments)
+    ]
+    return dataclasses.replace(inbound, media=inbound.media + urls)
+
+
+async def serve_media(request: web.Request) -> web.Response:
+    """GET /Account/{auth_id}/Message/{uuid}/Media/{id}: a picture a customer sent."""
+    state = request.app[STATE]
+    return media.serve(state.media, state.auth_id, request)
+
+
 async def send_inbound(request: web.Request) -> web.Response:
     """POST /_standin/inbound: an SMS from a customer, posted signed to the bot's webhook."""
     state = request.app[STATE]
@@ -128,7 +150,10 @@ async def send_inbound(request: web.Request) -> web.Response:
     message = state.store.get(inbound.message_uuid)
     if message is not None and message.direction != INBOUND:
         return _bad_request("message_uuid belongs to an outbound message")
-    if message is None:  # a repeated MessageUUID simulates Plivo's retry: log it once
+    if message is not None:  # a repeated MessageUUID simulates Plivo's retry: log it once
+        inbound = dataclasses.replace(inbound, media=list(message.media))
+    else:
+        inbound = _store_attachments(request, inbound)
         message = state.store.add(
             INBOUND,
             inbound.sender,
@@ -166,3 +191,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/_standin/messages", list_recorded)
     app.router.add_get("/_standin/conversation", conversation)
     app.router.add_post("/_standin/inbound", send_inbound)
+    app.router.add_get(media.media_path("{auth_id}", "{message_uuid}", "{media_id}"), serve_media)

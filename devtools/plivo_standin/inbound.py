@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from devtools.plivo_standin.media import Attachment, parse_attachments
 from devtools.plivo_standin.phones import digits, is_plausible
 from devtools.plivo_standin.send_params import MAX_TEXT
 
@@ -22,10 +23,14 @@ class InboundRequest:
     media: list[str] = field(default_factory=list)
     message_uuid: str = ""
     intent: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 def parse_inbound_request(body: Any) -> InboundRequest:
-    """Validate the simulator's/tests' inbound request; ValueError if malformed."""
+    """Validate the simulator's/tests' inbound request; ValueError if malformed.
+
+    ``media`` lists picture URLs hosted elsewhere; ``attachments`` carries pictures the
+    stand-in stores and serves itself (their URLs are added to ``media`` when received)."""
     if not isinstance(body, dict):
         raise ValueError("expected a JSON object")
     sender = body.get("from")
@@ -37,10 +42,12 @@ def parse_inbound_request(body: Any) -> InboundRequest:
         raise ValueError(f"text must be a string of at most {MAX_TEXT} characters")
     if not isinstance(media, list) or not all(isinstance(u, str) and u for u in media):
         raise ValueError("media must be a list of URLs")
-    if not text and not media:
+    attachments = parse_attachments(body.get("attachments"))
+    if not text and not media and not attachments:
         raise ValueError("text (or media) is required")
-    type_ = body.get("type") or ("mms" if media else "sms")
-    if type_ not in ("sms", "mms") or (media and type_ != "mms"):
+    pictures = bool(media or attachments)
+    type_ = body.get("type") or ("mms" if pictures else "sms")
+    if type_ not in ("sms", "mms") or (pictures and type_ != "mms"):
         raise ValueError("type must be sms, or mms when media is given")
     message_uuid = body.get("message_uuid") or str(uuid.uuid4())
     if not isinstance(message_uuid, str):
@@ -48,7 +55,7 @@ def parse_inbound_request(body: Any) -> InboundRequest:
     intent = body.get("intent") or ""
     if intent not in INTENTS:
         raise ValueError(f"intent must be one of {INTENTS}")
-    return InboundRequest(sender, text, type_, list(media), message_uuid, intent)
+    return InboundRequest(sender, text, type_, list(media), message_uuid, intent, attachments)
 
 
 def inbound_form(request: InboundRequest, business_number: str, units: int) -> dict[str, str]:

@@ -12,6 +12,7 @@ import aiohttp
 from aiohttp import web
 
 from devtools.plivo_standin.faults import Faults
+from devtools.plivo_standin.media import MediaStore
 from devtools.plivo_standin.store import MessageStore
 
 log = logging.getLogger("devtools.plivo_standin")
@@ -31,6 +32,7 @@ class StandInState:
     bot_webhook_url: str | None
     status_delays: tuple[float, ...] = (0.05, 0.05)
     store: MessageStore = field(default_factory=MessageStore)
+    media: MediaStore = field(default_factory=MediaStore)
     faults: Faults = field(default_factory=Faults)
     http: aiohttp.ClientSession | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)

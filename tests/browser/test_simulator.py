@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -54,5 +56,31 @@ def test_script_payloads_render_as_text(sms: SmsSetup, browser) -> None:  # noqa
         assert page.locator(".me .bubble").first.inner_text() == payload
         assert page.locator("#messages img").count() == 0
         assert page.evaluate("window.pwned") is None
+    finally:
+        page.close()
+
+
+def test_a_picture_from_the_simulator_is_served_by_the_stand_in(sms: SmsSetup, browser) -> None:  # noqa: ANN001
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+    )
+    page = browser.new_page()
+    try:
+        page.goto(sms.standin.url + "/")
+        page.get_by_role("button", name="Jordan Kim").click()
+        page.set_input_files(
+            "#picture", {"name": "room.png", "mimeType": "image/png", "buffer": png}
+        )
+        page.fill("#text", "the stain on the carpet")
+        page.click("#send")
+        link = page.wait_for_selector(".me .media a", timeout=10_000)
+        url = link.get_attribute("href")
+        assert url.startswith(sms.standin.url + "/Account/")
+        assert link.get_attribute("rel") == "noopener noreferrer"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            assert response.headers["Content-Type"] == "image/png"
+            assert response.read() == png
+        # the bot got it as an MMS and answered politely
+        page.wait_for_selector('.them .bubble:has-text("picture")', timeout=30_000)
     finally:
         page.close()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Dict, Iterator
 
 import pytest
 
@@ -12,6 +13,9 @@ from bot.store.db import session_scope
 from tests.browser.conftest import browser, save_screenshot  # noqa: F401
 from tests.desk.client import DeskClient
 from tests.desk.server import DeskServer
+
+if TYPE_CHECKING:
+    from tests.desk.stack import Stack
 
 PASSWORD = "password123"
 
@@ -67,3 +71,16 @@ def people(database_url: str) -> People:
 def signed_in(desk: DeskServer, people: People) -> Callable[[str], DeskClient]:
     """signed_in("alice") -> a client with a live session."""
     return lambda username: DeskClient(desk.url).login(username, PASSWORD)
+
+
+@pytest.fixture(scope="package")
+def stack(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Iterator["Stack"]:
+    """The whole SMS setup and a console on one SQLite database, shared by every browser
+    test of this package (started on first use, stopped after the package's last test)."""
+    from tests.desk.stack import start_stack, stop_stack
+
+    running = start_stack(tmp_path_factory.mktemp("desk-e2e"), trained_model)
+    try:
+        yield running
+    finally:
+        stop_stack(running)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.desk.agents import get_agent
+from bot.sms import inbound
 from bot.store.customers import set_opted_out
 from bot.store.db import session_scope
 from bot.store.models import CannedReply, Conversation, HandoffRequest, Note, OutboxMessage
@@ -278,3 +279,35 @@ def test_bad_bodies_are_400_json(
     assert alice.post("/api/status", {"status": 3}).status == 400
     missing = alice.get("/api/nothing-here")
     assert missing.status in (401, 404) and missing.content_type == "application/json"
+
+
+def test_transcript_lists_only_http_picture_links(
+    desk: DeskServer, people: People, signed_in: Callable[[str], DeskClient]
+) -> None:
+    phone = "+15550003099"
+    chat = queue_chat(desk.database_url, phone)
+    pictures = [
+        "https://media.example.com/Account/MA1/Message/u1/Media/m1",
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "http://media.example.com/m2.png",
+    ]
+    with session_scope(desk.database_url) as session:
+        message_id = inbound.record_inbound(
+            session, phone, "", "uuid-mms-links", kind="mms", media=pictures
+        )
+        inbound.finish_inbound(session, message_id, inbound.PROCESSED)
+        empty_id = inbound.record_inbound(
+            session, phone, "", "uuid-mms-bad", kind="mms", media=["javascript:alert(2)"]
+        )
+        inbound.finish_inbound(session, empty_id, inbound.PROCESSED)
+    alice = signed_in("alice")
+    assert alice.post(f"/api/conversations/{chat.conversation_id}/claim").status == 200
+    entries = alice.get(f"/api/conversations/{chat.conversation_id}").json()["conversation"][
+        "entries"
+    ]
+    by_id = {e["id"]: e for e in entries if e["kind"] == "message"}
+    assert by_id[message_id]["media"] == [pictures[0], pictures[3]]
+    assert by_id[message_id]["text"] == ""
+    # a picture whose only URL is unsafe still shows that a picture came
+    assert (by_id[empty_id]["media"], by_id[empty_id]["text"]) == ([], "[picture]")

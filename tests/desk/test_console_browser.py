@@ -4,9 +4,6 @@ setup: signed webhooks -> Rasa -> handoff -> live queue -> claim -> agent reply 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -14,93 +11,23 @@ from sqlalchemy import select
 from bot.sms.segments import sms_info
 from bot.store.customers import get_or_create_customer
 from bot.store.db import session_scope
-from bot.store.migrate import upgrade
-from bot.store.models import Message, OutboxMessage
-from bot.store.seed import ALEX, seed
-from tests.desk.conftest import PASSWORD, People, make_people, save_screenshot
+from bot.store.models import OutboxMessage
+from bot.store.seed import ALEX
+from tests.desk.conftest import save_screenshot
 from tests.desk.helpers import conversation_id_for, owner_of, queue_chat
-from tests.desk.server import DeskServer
-from tests.sms_harness import SmsSetup
+from tests.desk.stack import (
+    Stack,
+    fresh_phone,
+    mine_item,
+    queue_item,
+    sign_in,
+    wait_held,
+)
 
 pytestmark = pytest.mark.slow
 
 XSS_NAME = '<img src=x onerror="window.pwned=1">'
 XSS_TEXT = '<img src=x onerror="window.pwned=2"><script>window.pwned=3</script> & <b>bold</b>'
-
-
-@dataclass
-class Stack:
-    sms: SmsSetup
-    desk: DeskServer
-    people: People
-    url: str
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Iterator[Stack]:
-    work = tmp_path_factory.mktemp("desk-e2e")
-    url = f"sqlite:///{work / 'bot.db'}"
-    upgrade(url)
-    with session_scope(url) as session:
-        seed(session)
-    people = make_people(url)
-    sms = SmsSetup(url, trained_model, work).start()
-    desk = None
-    try:
-        desk = DeskServer(url, work).start()
-        yield Stack(sms, desk, people, url)
-    finally:
-        if desk is not None:
-            desk.stop()
-        sms.stop()
-
-
-def fresh_phone() -> str:
-    return f"+1555{time.time_ns() % 10_000_000:07d}"
-
-
-def sign_in(browser, stack: Stack, username: str, block_stream: bool = False):  # noqa: ANN001, ANN201
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    errors: list = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors
-    if block_stream:  # a console whose live view went stale
-        page.route("**/api/stream", lambda route: route.abort())
-    page.goto(stack.desk.url + "/")
-    assert page.url == stack.desk.url + "/login"
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(stack.desk.url + "/")
-    page.wait_for_selector("#me-name:not(:empty)")
-    if not block_stream:
-        page.wait_for_selector("#live.on")
-    return page
-
-
-def queue_item(phone: str) -> str:
-    return f'#queue .item[data-phone="{phone}"]'
-
-
-def mine_item(phone: str) -> str:
-    return f'#mine .item[data-phone="{phone}"]'
-
-
-def wait_held(stack: Stack, phone: str, text: str, timeout: float = 20) -> None:
-    """Until the bot's side finished with this inbound text (and stayed silent)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with session_scope(stack.url) as session:
-            status = session.execute(
-                select(Message.status)
-                .where(Message.text == text, Message.direction == "in")
-                .order_by(Message.id.desc())
-            ).scalar()
-        if status == "held":
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{text!r} from {phone} was not held")
 
 
 def test_handoff_claim_reply_resolve_live(stack: Stack, browser) -> None:  # noqa: ANN001
@@ -172,7 +99,7 @@ def test_handoff_claim_reply_resolve_live(stack: Stack, browser) -> None:  # noq
         page.fill("#text", "")
         # resolve: back to the bot, which answers the next text
         page.click("#resolve")
-        page.wait_for_selector("#mine-empty:not([hidden])")
+        page.wait_for_selector(mine_item(ALEX), state="detached")
         page.wait_for_selector("#conv-sub .owner-bot")
         reply_to_hi = sms.ask(ALEX, "hi", timeout=30)
         assert reply_to_hi and reply_to_hi != reply

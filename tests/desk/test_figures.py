@@ -8,6 +8,7 @@ from typing import Callable
 import pytest
 
 from bot.desk.figures import day_start, team_queues, today_figures
+from bot.settings import Settings
 from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, Message
 from tests.desk.client import DeskClient
@@ -157,7 +158,7 @@ def test_supervisor_overview_over_http(
     ]
     today = overview["today"]
     with session_scope(url) as session:
-        direct = today_figures(session)
+        direct = today_figures(session, None, Settings.from_env().business_tz)
     assert today["conversations"] == direct.conversations >= 3
     assert today["handoffs"] == direct.handoffs == 3
     assert today["contained"] == direct.contained

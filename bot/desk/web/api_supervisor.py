@@ -18,5 +18,5 @@ def register(app: Sanic) -> None:
     @app.get("/api/supervisor/overview", ctx_role="supervisor")
     async def supervisor_overview(request: Request) -> HTTPResponse:
         """GET /api/supervisor/overview: queues, agents, today's figures, waiting chats."""
-        data = await in_db(request.app, overview)
+        data = await in_db(request.app, overview, request.app.ctx.settings.business_tz)
         return reply({"overview": data, "server_time": utcnow()})

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from typing import Optional
 
 from sanic import Sanic
 
@@ -22,7 +21,7 @@ from bot.desk.web import (
     sse,
 )
 from bot.desk.web.auth import gate
-from bot.settings import Settings, get_settings
+from bot.settings import Settings
 from bot.sms import metrics
 
 logger = logging.getLogger(__name__)
@@ -32,7 +31,7 @@ MAINTENANCE_INTERVAL = 1.0
 MAINTENANCE_RESTART_SECONDS = 5.0
 
 
-async def _maintenance(interval: float) -> None:
+async def _maintenance(settings: Settings, interval: float) -> None:
     """Run the desk's maintenance loop (if that module exists), restarting it if it fails."""
     try:
         from bot.desk.maintenance import maintenance_loop
@@ -44,7 +43,7 @@ async def _maintenance(interval: float) -> None:
     logger.info("maintenance loop started (every %.1fs)", interval)
     while True:
         try:
-            await maintenance_loop(interval=interval)
+            await maintenance_loop(settings, interval=interval)
             return
         except asyncio.CancelledError:
             raise
@@ -53,10 +52,10 @@ async def _maintenance(interval: float) -> None:
             await asyncio.sleep(MAINTENANCE_RESTART_SECONDS)
 
 
-def create_app(settings: Optional[Settings] = None, maintenance: bool = True) -> Sanic:
-    """The console app on `settings.database_url` (default: settings from the environment)."""
+def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
+    """The console app on `settings.database_url` (not started)."""
     app = Sanic(f"agent_desk_{next(_names)}", configure_logging=False)
-    app.ctx.settings = settings or get_settings()
+    app.ctx.settings = settings
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.KEEP_ALIVE_TIMEOUT = 15
     app.config.FALLBACK_ERROR_FORMAT = "json"
@@ -74,7 +73,9 @@ def create_app(settings: Optional[Settings] = None, maintenance: bool = True) ->
         errors,
     ):
         module.register(app)
-    metrics.add_routes(app, ctx_public=True)  # GET /metrics, /health: counts only
+    metrics.add_routes(
+        app, settings.prometheus_multiproc_dir, ctx_public=True
+    )  # GET /metrics, /health: counts only
 
     if maintenance:
 
@@ -82,7 +83,7 @@ def create_app(settings: Optional[Settings] = None, maintenance: bool = True) ->
         async def start_maintenance(app: Sanic, _loop: object) -> None:
             """Start the maintenance loop with the server."""
             app.ctx.maintenance = asyncio.get_running_loop().create_task(
-                _maintenance(MAINTENANCE_INTERVAL)
+                _maintenance(app.ctx.settings, MAINTENANCE_INTERVAL)
             )
 
         @app.before_server_stop

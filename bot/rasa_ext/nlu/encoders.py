@@ -80,6 +80,10 @@ ENCODERS: Dict[str, EncoderSpec] = {
 def models_dirs() -> List[Path]:
     """Folders searched for weights packages, in order."""
     dirs = []
+    # The one environment lookup of the NLU components: Rasa builds them in its graph (at
+    # `rasa train` and when a server loads a model) from config.yml alone, so Settings
+    # cannot be handed to them, and a machine's folder must not go into config.yml (it
+    # would be baked into the trained model). Read when weights are looked up, not at import.
     if os.environ.get(MODELS_DIR_ENV):
         dirs.append(Path(os.environ[MODELS_DIR_ENV]))
     dirs.append(Path(sys.prefix) / DEFAULT_MODELS_SUBDIR)

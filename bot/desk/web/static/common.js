@@ -115,13 +115,79 @@
 
   function parseTime(iso) { return iso ? new Date(iso) : null; }
 
+  /* Times are shown in the browser's (the agent's) timezone, never as ISO strings. */
   function clock(iso) {
     var d = parseTime(iso);
-    if (!d) return "";
+    if (!d || isNaN(d.getTime())) return "";
     var now = new Date();
     var time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     if (d.toDateString() === now.toDateString()) return time;
-    return d.toLocaleDateString([], { month: "short", day: "numeric" }) + " " + time;
+    var options = { month: "short", day: "numeric" };
+    if (d.getFullYear() !== now.getFullYear()) options.year = "numeric";
+    return d.toLocaleDateString([], options) + " " + time;
+  }
+
+  /* The full local date and time, for tooltips. */
+  function fullTime(iso) {
+    var d = parseTime(iso);
+    if (!d || isNaN(d.getTime())) return "";
+    return d.toLocaleString([], {
+      weekday: "short", year: "numeric", month: "short", day: "numeric",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+    });
+  }
+
+  /* <time> with the short local form, the full one as its tooltip. */
+  function timeEl(iso) {
+    return el("time", { text: clock(iso), attrs: { datetime: iso || null, title: fullTime(iso) || null } });
+  }
+
+  /* A date as "Sat, Dec 5" (the year when not this one): a calendar date ("2026-12-05") as
+   * it is, a moment ("2026-12-05T03:00:00Z") on the agent's local calendar. */
+  function day(iso) {
+    var text = String(iso || "");
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+    var d = m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : parseTime(text);
+    if (!d || isNaN(d.getTime())) return text;
+    var options = { weekday: "short", month: "short", day: "numeric" };
+    if (d.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
+    return d.toLocaleDateString([], options);
+  }
+
+  /* The URL if it is an absolute http(s) URL, else null (no javascript:, data: ...). */
+  function safeUrl(url) {
+    try {
+      var parsed = new URL(String(url));
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (e) { return null; }
+  }
+
+  /* A link that opens in a new tab without giving that page a handle on this one. */
+  function link(url, text, className) {
+    var href = safeUrl(url);
+    if (!href) return el("span", { className: className, text: text });
+    return el("a", {
+      className: className, text: text,
+      attrs: { href: href, target: "_blank", rel: "noopener noreferrer" }
+    });
+  }
+
+  /* Text with its http(s) URLs as links; everything else stays text nodes. */
+  function linkify(text) {
+    var out = [];
+    var pattern = /\bhttps?:\/\/[^\s<>"']+/gi;
+    var last = 0;
+    var match;
+    text = String(text || "");
+    while ((match = pattern.exec(text)) !== null) {
+      var url = match[0].replace(/[.,;:!?)\]]+$/, "");
+      if (match.index > last) out.push(text.slice(last, match.index));
+      out.push(safeUrl(url) ? link(url, url) : url);
+      last = match.index + url.length;
+      pattern.lastIndex = last;
+    }
+    if (last < text.length) out.push(text.slice(last));
+    return out;
   }
 
   function duration(seconds) {
@@ -138,9 +204,12 @@
     return value === null || value === undefined ? "–" : Math.round(value * 100) + "%";
   }
 
+  /* Up to two initials from the name's words that have letters: "Dana (orders)" -> "DO". */
   function initials(name) {
-    var parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
-    var text = parts.slice(0, 2).map(function (p) { return Array.from(p)[0]; }).join("");
+    var letter = /[\p{L}\p{N}]/u;
+    var text = String(name || "").trim().split(/\s+/).map(function (word) {
+      return Array.from(word).filter(function (ch) { return letter.test(ch); })[0] || "";
+    }).filter(Boolean).slice(0, 2).join("");
     return (text || "?").toUpperCase();
   }
 
@@ -184,7 +253,8 @@
 
   global.Desk = {
     state: state, el: el, clear: clear, $: $, api: api, loadMe: loadMe, live: live,
-    debounce: debounce, clock: clock, duration: duration, percent: percent,
+    debounce: debounce, clock: clock, fullTime: fullTime, timeEl: timeEl, day: day,
+    duration: duration, percent: percent, safeUrl: safeUrl, link: link, linkify: linkify,
     parseTime: parseTime, initials: initials, initHeader: initHeader,
     refreshStatus: refreshStatus
   };

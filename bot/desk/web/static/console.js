@@ -142,8 +142,12 @@
       $("transfer-form").hidden = true;
       $("send-status").textContent = "";
       $("send-status").className = "send-status";
-      history.replaceState(null, "", "#c=" + id);
+      /* a new history entry when coming from the lists, so a phone's back button returns */
+      var pushed = !!(history.state && history.state.pushed);
+      if (/^#c=/.test(location.hash)) history.replaceState({ pushed: pushed }, "", "#c=" + id);
+      else history.pushState({ pushed: true }, "", "#c=" + id);
     }
+    document.body.classList.add("show-chat");
     Array.prototype.forEach.call(document.querySelectorAll(".chat-list .item"), function (b) {
       b.classList.toggle("active", Number(b.dataset.id) === id);
     });
@@ -156,8 +160,22 @@
     $("conv").hidden = true;
     $("placeholder").hidden = false;
     D.clear($("customer"));
+    showLists();
     history.replaceState(null, "", "#");
     if (message) flash(message, message.indexOf("Already taken") === 0 ? "error" : "warn");
+  }
+
+  /* Phones show the lists or the open chat; the customer panel is a drawer below 1100 px. */
+  function showLists() {
+    document.body.classList.remove("show-chat");
+    setDrawer(false);
+  }
+
+  function setDrawer(open) {
+    document.body.classList.toggle("drawer-open", open);
+    $("drawer-backdrop").hidden = !open;
+    $("customer-open").setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) $("customer-close").focus();
   }
 
   function loadConversation() {
@@ -229,13 +247,13 @@
   function entryNode(entry, next) {
     if (entry.kind === "activity") {
       return el("li", { className: "entry activity" },
-        el("span", { text: entry.text }), el("time", { text: D.clock(entry.at) }));
+        el("span", { text: entry.text }), D.timeEl(entry.at));
     }
     if (entry.kind === "note") {
       return el("li", { className: "entry note", dataset: { id: String(entry.id) } },
         el("div", { className: "note-head" },
           el("span", { className: "note-label", text: "Internal note" }),
-          el("span", { text: " · " + entry.author_label + " · " + D.clock(entry.at) })),
+          el("span", { text: " · " + entry.author_label + " · " }), D.timeEl(entry.at)),
         el("div", { className: "note-body", text: entry.text }));
     }
     var who = entry.author === "customer" ? "customer"
@@ -249,7 +267,7 @@
     if (showMeta) {
       meta = el("div", { className: "meta" },
         el("span", { className: "who", text: label }),
-        el("time", { text: D.clock(entry.at) }),
+        D.timeEl(entry.at),
         entry.direction === "out" || entry.status === "held" || entry.status === "ignored"
           ? statusPill(entry.status) : null,
         entry.segments ? el("span", { className: "segs", text: entry.segments + " SMS" }) : null);
@@ -257,7 +275,16 @@
     return el("li", {
       className: "entry msg " + entry.direction + " from-" + who + (sameAsNext ? " grouped" : ""),
       dataset: { id: String(entry.id), status: entry.status || "", author: entry.author }
-    }, el("div", { className: "bubble", text: entry.text }), meta);
+    }, entry.text ? el("div", { className: "bubble" }, D.linkify(entry.text)) : null,
+      mediaLinks(entry.media), meta);
+  }
+
+  /* MMS pictures: links to the provider's media URLs (http(s) only), opened in a new tab. */
+  function mediaLinks(urls) {
+    if (!urls || !urls.length) return null;
+    return el("div", { className: "media-links" }, urls.map(function (url, i) {
+      return D.link(url, "📷 Picture" + (urls.length > 1 ? " " + (i + 1) : ""), "media-link");
+    }));
   }
 
   function renderTranscript(entries, changed) {
@@ -298,7 +325,7 @@
     box.appendChild(head);
     box.appendChild(section("Contact", dl([
       ["Email", customer.email],
-      ["Customer since", customer.customer_since ? D.clock(customer.customer_since) : (customer.known ? "" : "Not on file")],
+      ["Customer since", customer.customer_since ? D.day(customer.customer_since) : (customer.known ? "" : "Not on file")],
       ["Opted out", customer.opted_out ? D.clock(customer.opted_out_at) || "yes" : ""]
     ])));
     var h = c.handoff;
@@ -322,7 +349,7 @@
           el("span", { className: "pill order-" + o.status, text: o.status })),
         o.summary ? el("div", { className: "muted", text: o.summary }) : null,
         shipping ? el("div", { className: "muted small", text: shipping }) : null,
-        o.eta ? el("div", { className: "muted small", text: "ETA " + o.eta }) : null));
+        o.eta ? el("div", { className: "muted small", text: "ETA " + D.day(o.eta) }) : null));
     });
     if (!customer.orders.length) orders.appendChild(el("li", { className: "muted", text: "No orders." }));
     box.appendChild(section("Orders", orders, customer.orders.length));
@@ -332,7 +359,7 @@
         el("div", { className: "card-top" },
           el("strong", { text: b.ref }),
           el("span", { className: "pill booking", text: b.status })),
-        el("div", { className: "muted", text: b.check_in + " → " + b.check_out + " · " + b.guests + " guests" }),
+        el("div", { className: "muted", text: D.day(b.check_in) + " → " + D.day(b.check_out) + " · " + b.guests + " guests" }),
         b.room_type ? el("div", { className: "muted small", text: b.room_type }) : null,
         b.notes ? el("div", { className: "muted small", text: b.notes }) : null));
     });
@@ -554,6 +581,22 @@
         loadConversation();
       });
       $("claim").addEventListener("click", claim);
+      $("back").addEventListener("click", function () {
+        if (history.state && history.state.pushed) { history.back(); return; }  /* popstate */
+        showLists();
+        history.replaceState(null, "", "#");
+      });
+      window.addEventListener("popstate", function () {
+        var chat = /^#c=(\d+)$/.exec(location.hash);
+        if (chat) openConversation(Number(chat[1]));
+        else showLists();
+      });
+      $("customer-open").addEventListener("click", function () { setDrawer(true); });
+      $("customer-close").addEventListener("click", function () { setDrawer(false); $("customer-open").focus(); });
+      $("drawer-backdrop").addEventListener("click", function () { setDrawer(false); });
+      document.addEventListener("keydown", function (e) {
+        if (e.key === "Escape" && document.body.classList.contains("drawer-open")) setDrawer(false);
+      });
       $("resolve").addEventListener("click", resolve);
       $("transfer-open").addEventListener("click", openTransfer);
       $("transfer-cancel").addEventListener("click", function () { $("transfer-form").hidden = true; });

@@ -1,0 +1,1 @@
+"""The outbound service: every text the business starts (consent, quiet hours, outbox)."""

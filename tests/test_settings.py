@@ -1,0 +1,142 @@
+"""Settings: every variable read and checked once; a bad value stops a process at start."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from bot.launcher import child_env
+from bot.settings import (
+    DEFAULT_REASON_TEAMS,
+    PROJECT_ROOT,
+    VAR_DIR,
+    Settings,
+    SettingsError,
+)
+
+PLIVO_ENV = {
+    "PLIVO_AUTH_ID": "MADEVSTANDIN00000000",
+    "PLIVO_AUTH_TOKEN": "local-dev-token",
+    "PLIVO_NUMBER": "+15005550100",
+    "PLIVO_API_URL": "http://127.0.0.1:9",  # nothing is sent in these tests
+}
+
+
+def test_defaults_without_any_variable() -> None:
+    settings = Settings.from_env({})
+    assert settings == Settings()
+    assert settings.database_url == f"sqlite:///{VAR_DIR / 'bot.db'}"
+    assert settings.tracker_database_url == f"sqlite:///{VAR_DIR / 'bot-tracker.db'}"
+    assert settings.reason_teams == dict(DEFAULT_REASON_TEAMS)
+    assert settings.desk_maintenance and settings.prometheus_multiproc_dir is None
+    assert settings.pidfile_dir == VAR_DIR / "run"
+
+
+def test_every_variable_is_read() -> None:
+    env = {
+        "DATABASE_URL": "postgresql://db/bot",
+        "SMS_POLL_SECONDS": "0.5",
+        "SMS_PROCESSING_CONCURRENCY": "3",
+        "HANDOFF_TEAMS": "asked=orders, fallback=vip",
+        "DESK_MAINTENANCE": "0",
+        "SESSION_MAX_EVENTS": "40",
+        "PIDFILE_DIR": "/run/sms-bot",
+        "PROMETHEUS_MULTIPROC_DIR": "/run/sms-bot/prometheus",
+        "BUSINESS_DAYS": "",  # set but empty: never open
+        "REDIS_HOST": "redis.example",
+        "REDIS_PORT": "6380",
+    }
+    settings = Settings.from_env(env)
+    assert (settings.redis_host, settings.redis_port) == ("redis.example", 6380)
+    assert settings.tracker_database_url == "postgresql://db/bot"  # same database
+    assert (settings.sms_poll_seconds, settings.sms_processing_concurrency) == (0.5, 3)
+    teams = settings.reason_teams
+    assert (teams["asked"], teams["fallback"], teams["order_issue"]) == ("orders", "vip", "orders")
+    assert not settings.desk_maintenance and settings.session_max_events == 40
+    assert settings.pidfile_dir == Path("/run/sms-bot")
+    assert settings.prometheus_multiproc_dir == "/run/sms-bot/prometheus"
+    assert settings.business_days == ""
+    explicit = Settings.from_env({**env, "TRACKER_DATABASE_URL": "postgresql://db/trackers"})
+    assert explicit.tracker_database_url == "postgresql://db/trackers"
+
+
+def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
+    assert Settings.from_env({"QUIET_HOURS": "21:00-08:00"}).quiet_hours == "21:00-08:00"
+    assert Settings.from_env({"QUIET_HOURS": "off"}).quiet_hours == "off"
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("SMS_POLL_SECONDS", "abc"),
+        ("SMS_POLL_SECONDS", "-1"),
+        ("SMS_PROCESSING_CONCURRENCY", "2.5"),
+        ("SMS_PROCESSING_CONCURRENCY", "0"),
+        ("SMS_SEGMENT_BUDGET", "two"),
+        ("INBOUND_CLAIM_LEASE_SECONDS", "nan"),
+        ("OUTBOX_RETRY_CAP_SECONDS", "inf"),
+        ("MAX_BOOKING_GUESTS", "eight"),
+        ("SMS_NUMBER_TYPE", "pager"),
+        ("BUSINESS_HOURS", "9am-6pm"),
+        ("BUSINESS_DAYS", "mon,funday"),
+        ("BUSINESS_TZ", "Mars/Olympus"),
+        ("QUIET_HOURS", "9pm-8am"),
+        ("OUTBOUND_POLL_SECONDS", "soon"),
+        ("DESK_COOKIE_SECURE", "maybe"),
+        ("DESK_MAINTENANCE", "sometimes"),
+        ("HANDOFF_TEAMS", "asked"),
+        ("SESSION_MAX_EVENTS", "5"),
+        ("DEFAULT_COUNTRY_CODE", "+1"),
+    ],
+)
+def test_a_bad_value_names_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({name: value})
+    assert name in str(raised.value) and repr(value) in str(raised.value)
+
+
+def run_module(args: List[str], env: Dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        env=child_env({**PLIVO_ENV, **env}),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "args, name, value",
+    [
+        (["bot.sms.worker", "--rasa-url", "http://127.0.0.1:9"], "SMS_POLL_SECONDS", "abc"),
+        (["bot.sms.worker", "--rasa-url", "http://127.0.0.1:9"], "HANDOFF_TEAMS", "asked"),
+        (["bot.sms.receiver", "--port", "9"], "SMS_SEGMENT_BUDGET", "two"),
+        (["bot.sms.receiver", "--port", "9"], "BUSINESS_TZ", "Mars/Olympus"),
+        (["bot.desk", "--port", "9"], "DESK_MAINTENANCE", "sometimes"),
+        (["bot", "migrate"], "SESSION_MAX_EVENTS", "many"),
+    ],
+)
+def test_a_process_with_a_bad_setting_exits_at_start(
+    args: List[str], name: str, value: str, tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path / 'bot.db'}"
+    done = run_module(args, {name: value, "DATABASE_URL": database})
+    assert done.returncode != 0
+    last_line = done.stderr.strip().splitlines()[-1]
+    assert "bad setting" in last_line and name in last_line and repr(value) in last_line
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "bot.db").exists()  # stopped before touching the database
+
+
+def test_the_rasa_server_checks_its_settings_before_rasa_starts(tmp_path: Path) -> None:
+    done = run_module(
+        ["bot.rasa_ext.server", "run", "--port", "9"],
+        {"INBOUND_CLAIM_LEASE_SECONDS": "soon", "DATABASE_URL": f"sqlite:///{tmp_path}/b.db"},
+    )
+    assert done.returncode != 0
+    assert "rasa server: bad setting: INBOUND_CLAIM_LEASE_SECONDS" in done.stderr
