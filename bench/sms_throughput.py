@@ -100,7 +100,7 @@ class ReplyWatch:
             if message.direction == "outbound":
                 with self.lock:
                     future = self.waiting.pop(message.to_number, None)
-                if future is not None:
+                if future is not None and not loop.is_closed():  # replies after the run
                     loop.call_soon_threadsafe(_resolve, future, message.text)
             return message
 
