@@ -4,10 +4,11 @@ receiver, actions, desk, the Plivo stand-in) on a private PostgreSQL and Redis.
 Each test sends a burst of texts (tests/sms_burst.py), injects one fault in the middle of
 it and prints the counts of texts sent, answered, lost, duplicated and answered out of
 order (tests/sms_counts.py); lost, duplicated, out of order (and replies that answer no
-text, e.g. an apology instead of the answer) must be 0. One topology serves the module;
-each test leaves it healthy for the next. Another fault is a few lines: start a Burst,
-wait for some answers, inject it (`topology.kill/restart`, `fail(...)`, ...), then
-`_check(...)`.
+text, e.g. an apology instead of the answer) must be 0; a test that expects the polite
+apology for some texts (the action server killed) counts those apart. One topology
+serves the module; each test leaves it healthy for the next. Another fault is a few
+lines: start a Burst, wait for some answers, inject it (`topology.kill/restart`,
+`fail(...)`, ...), then `_check(...)`.
 
     .venv/bin/python -m pytest tests/test_faults_scaled.py -s
 """
