@@ -46,6 +46,7 @@ PLIVO_ENV = {
     "PLIVO_AUTH_TOKEN": "local-dev-token",
     "PLIVO_NUMBER": "+15005550100",
 }
+SHORT_RETRIES = {"OUTBOX_RETRY_BASE_SECONDS": "1", "OUTBOX_RETRY_CAP_SECONDS": "4"}
 START_SECONDS = 300.0  # two Rasa servers loading the model at once on two noisy cores
 RESTART_SECONDS = 240.0
 _LINE = re.compile(r"^(?P<name>[A-Za-z0-9_]+):\s*(?P<command>.+)$")
@@ -202,6 +203,9 @@ class ScaledTopology:
             "STANDIN_PORT": str(ports["si"]),
             "PIDFILE_DIR": str(run),
             "PROMETHEUS_MULTIPROC_DIR": str(run / "prometheus"),
+            # A reply the SMS API refuses is retried at most this many seconds apart
+            # (production: 300), so a test's API outage ends in seconds, not minutes.
+            **SHORT_RETRIES,
         }
         env_file = self.workdir / "scaled.env"
         write_env_file(SCALED_ENV, env_file, overrides)
@@ -278,6 +282,17 @@ class ScaledTopology:
     def alive(self, name: str) -> bool:
         proc = self._process(name).proc
         return proc is not None and proc.poll() is None
+
+    def pidfile_alive(self, name: str) -> bool:
+        """Its pid file (bot.pidfile, `<role>-<n>.pid`) names a running process."""
+        role = self._process(name).role
+        assert role is not None, f"{name} has no pid file"
+        path = Path(self.env["PIDFILE_DIR"]) / f"{role[0]}-{role[1]}.pid"
+        try:
+            os.kill(int(path.read_text()), 0)
+        except (OSError, ValueError):
+            return False
+        return True
 
     def _healthy(self, process: Process, since: int) -> bool:
         role = process.role
@@ -428,24 +443,35 @@ class ScaledTopology:
         """Inject a failure into the stand-in's Message API (POST /_standin/fail)."""
         return http_json("POST", f"{self.standin_url}/_standin/fail", body)
 
+    def clear_failures(self) -> dict:
+        """Remove every failure injected into the stand-in (DELETE /_standin/fail)."""
+        return http_json("DELETE", f"{self.standin_url}/_standin/fail")
+
     def health(self) -> Tuple[int, dict]:
         """The receiver's GET /health: (status, JSON body)."""
         status, body = get(f"{self.receiver_url}/health")
         return status, json.loads(body or b"{}")
 
-    def recorded_order(self, uuids: List[str]) -> List[str]:
-        """These MessageUUIDs in the order the receiver recorded them (unrecorded last)."""
+    def query(self, sql: str, **lists: List[str]) -> List[tuple]:
+        """Rows of one SELECT on the topology's database; each keyword is a list bound to
+        `IN :name` (a fresh connection: the server may have been restarted meanwhile)."""
         from sqlalchemy import bindparam, create_engine, text
 
-        query = text(
-            "SELECT provider_uuid FROM messages WHERE provider_uuid IN :uuids ORDER BY id"
-        ).bindparams(bindparam("uuids", expanding=True))
+        statement = text(sql).bindparams(*(bindparam(k, expanding=True) for k in lists))
         engine = create_engine(self.env["DATABASE_URL"])
         try:
             with engine.connect() as connection:
-                found = [row[0] for row in connection.execute(query, {"uuids": uuids})]
+                return [tuple(row) for row in connection.execute(statement, lists)]
         finally:
             engine.dispose()
+
+    def recorded_order(self, uuids: List[str]) -> List[str]:
+        """These MessageUUIDs in the order the receiver recorded them (unrecorded last)."""
+        rows = self.query(
+            "SELECT provider_uuid FROM messages WHERE provider_uuid IN :uuids ORDER BY id",
+            uuids=uuids,
+        )
+        found = [row[0] for row in rows]
         return found + [uuid for uuid in uuids if uuid not in found]
 
     def metrics(self) -> Tuple[int, str]:

@@ -1,9 +1,11 @@
 """A burst of texts from many phones, sent in the background while a test injects a fault.
 
 Every phone texts "where is order A1001" .. "A1004" (the bot's reply names the order, so
-it tells which text it answers: tests/sms_counts.py). Each phone's texts go one after
+it tells which text it answers: tests/sms_counts.py), unless `texts` gives a phone its own
+(each with a key its reply repeats). Each phone's texts go one after
 another, each when the previous was acknowledged (as Plivo delivers them); the phones in
-parallel, `gap` seconds apart (so a fault can strike while texts still arrive); one phone
+parallel, `gap` seconds apart (so a fault can strike while texts still arrive), each
+phone's first text `stagger` seconds after the previous phone's; one phone
 (`at_once`) posts all its texts at the same moment. A webhook that
 is not acknowledged is posted again with the same MessageUUID until it is, as Plivo
 retries.
@@ -43,8 +45,11 @@ class Burst:
     at_once: Optional[str] = None
     threads: int = 12
     gap: float = 0.0  # seconds between a phone's texts
+    stagger: float = 0.0  # seconds between one phone's first text and the next phone's
     texts: Dict[str, List[SentText]] = field(default_factory=dict)
+    apology: Optional[str] = None  # a reply expected in place of some answers (sms_counts)
     acked: int = 0
+    acked_uuids: List[str] = field(default_factory=list)  # in the order acknowledged
     retried: int = 0  # webhooks that needed more than one try
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _thread: Optional[threading.Thread] = None
@@ -52,9 +57,10 @@ class Burst:
 
     def __post_init__(self) -> None:
         for phone in self.phones:
-            self.texts[phone] = [
-                SentText(order, f"where is order {order}", str(uuidlib.uuid4())) for order in ORDERS
-            ]
+            self.texts.setdefault(
+                phone,
+                [SentText(o, f"where is order {o}", str(uuidlib.uuid4())) for o in ORDERS],
+            )
 
     @property
     def total(self) -> int:
@@ -64,10 +70,12 @@ class Burst:
         tries = self.target.deliver(inbound_params(phone, text.text, text.uuid))
         with self._lock:
             self.acked += 1
+            self.acked_uuids.append(text.uuid)
             self.retried += tries > 1
 
-    def _phone(self, phone: str) -> None:
+    def _phone(self, phone: str, start: float) -> None:
         try:
+            time.sleep(max(0.0, start - time.monotonic()))
             if phone == self.at_once:
                 with ThreadPoolExecutor(len(self.texts[phone])) as pool:
                     list(pool.map(lambda t: self._deliver(phone, t), self.texts[phone]))
@@ -84,8 +92,10 @@ class Burst:
         if self.at_once in order:  # its texts arrive in the middle of the others'
             order.remove(self.at_once)
             order.insert(len(order) // 3, self.at_once)
+        begin = time.monotonic()
+        starts = [begin + i * self.stagger for i in range(len(order))]
         with ThreadPoolExecutor(self.threads) as pool:
-            list(pool.map(self._phone, order))
+            list(pool.map(self._phone, order, starts))
 
     def start(self) -> "Burst":
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -109,7 +119,7 @@ class Burst:
 
     def answered(self, outbound: List[dict]) -> int:
         """How many of the burst's texts have at least one reply so far."""
-        return count(self.texts, outbound).answered
+        return count(self.texts, outbound, self.apology).answered
 
     def wait_answered(self, timeout: float, settle: float = 3.0) -> List[dict]:
         """Until every text has a reply (or timeout), then `settle` seconds more for late
@@ -133,4 +143,4 @@ class Burst:
             phone: sorted(texts, key=lambda t: position[t.uuid])
             for phone, texts in self.texts.items()
         }
-        return count(accepted, outbound)
+        return count(accepted, outbound, self.apology)

@@ -7,12 +7,16 @@ order they were handed over) this counts: texts sent, answered (at least one rep
 lost (no reply), duplicated (replies beyond the first), out of order (replies that
 answer an earlier text than a reply before them) and unmatched (replies naming none of the
 phone's keys, e.g. an apology in place of the answer).
+
+A test that expects apologies for some texts (the polite reply of a turn the assistant
+failed) passes that reply as `apology`: each such reply answers the phone's earliest text
+still without a reply and is counted in `apologies`, not in unmatched.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Iterable, List, Mapping, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 
 @dataclass(frozen=True)
@@ -32,11 +36,13 @@ class Counts:
     duplicated: int = 0
     out_of_order: int = 0
     unmatched: int = 0
+    apologies: int = 0  # replies that are the expected apology (see the module doc)
     problems: List[str] = field(default_factory=list)  # what was wrong, per phone
+    apologized: List[str] = field(default_factory=list)  # MessageUUIDs answered by one
 
     def line(self, label: str) -> str:
         """One log line: `label: sent=.. answered=.. lost=.. ...`."""
-        figures = {k: v for k, v in asdict(self).items() if k != "problems"}
+        figures = {k: v for k, v in asdict(self).items() if isinstance(v, int)}
         return f"{label}: " + " ".join(f"{k}={v}" for k, v in figures.items())
 
     @property
@@ -51,7 +57,11 @@ def reply_key(reply: str, keys: Sequence[str]) -> str:
     return named[0] if len(named) == 1 else ""
 
 
-def count(sent: Mapping[str, Sequence[SentText]], outbound: Iterable[Mapping]) -> Counts:
+def count(
+    sent: Mapping[str, Sequence[SentText]],
+    outbound: Iterable[Mapping],
+    apology: Optional[str] = None,
+) -> Counts:
     """Counts of `sent` against outbound messages (dicts with "to" and "text", in order)."""
     replies: Dict[str, List[str]] = {phone: [] for phone in sent}
     for message in outbound:
@@ -64,7 +74,16 @@ def count(sent: Mapping[str, Sequence[SentText]], outbound: Iterable[Mapping]) -
         got: Dict[str, int] = {key: 0 for key in keys}
         highest = -1
         for reply in replies[phone]:
-            key = reply_key(reply, keys)
+            if apology is not None and reply == apology:
+                key = next((k for k in keys if got[k] == 0), "")
+                if not key:
+                    counts.duplicated += 1
+                    counts.problems.append(f"{phone}: an apology beyond its texts")
+                    continue
+                counts.apologies += 1
+                counts.apologized += [t.uuid for t in texts if t.key == key]
+            else:
+                key = reply_key(reply, keys)
             if not key:
                 counts.unmatched += 1
                 counts.problems.append(f"{phone}: unmatched reply {reply!r}")

@@ -22,7 +22,7 @@ def test_every_text_answered_once_in_order() -> None:
     assert (counts.sent, counts.answered) == (5, 5)
     assert counts.clean and not counts.problems
     assert counts.line("x") == (
-        "x: sent=5 answered=5 lost=0 duplicated=0 out_of_order=0 unmatched=0"
+        "x: sent=5 answered=5 lost=0 duplicated=0 out_of_order=0 unmatched=0 apologies=0"
     )
 
 
@@ -48,3 +48,15 @@ def test_a_reply_naming_two_orders_answers_neither() -> None:
     outbound = [{"to": B, "text": "Orders A1001 and A1002 are on their way."}]
     counts = count({B: SENT[B]}, outbound)
     assert (counts.answered, counts.lost, counts.unmatched) == (0, 2, 1)
+
+
+def test_an_expected_apology_answers_the_earliest_text_without_a_reply() -> None:
+    apology = "Sorry, I can't look that up right now."
+    outbound = out(A, "A1001") + [{"to": A, "text": apology}] * 3 + out(B, "A1001", "A1002")
+    counts = count(SENT, outbound, apology=apology)
+    assert (counts.sent, counts.answered, counts.lost) == (5, 5, 0)
+    assert (counts.apologies, counts.duplicated, counts.unmatched) == (2, 1, 0)
+    assert counts.apologized == ["uuid-a-A1002", "uuid-a-A1003"]
+    assert counts.problems == [f"{A}: an apology beyond its texts"]
+    without = count(SENT, outbound)  # not expected: each apology is unmatched
+    assert (without.apologies, without.unmatched, without.lost) == (0, 3, 2)
