@@ -67,7 +67,7 @@ def auto_assign(session: Session) -> List[Tuple[int, int]]:
         if not candidates:
             continue
         chosen = min(candidates, key=lambda a: (load.get(a.id, 0), a.id))
-        if claim(session, conversation.id, chosen.id):
+        if claim(session, conversation.id, chosen.id, automatic=True):
             load[chosen.id] = load.get(chosen.id, 0) + 1
             assigned.append((conversation.id, chosen.id))
     return assigned

@@ -114,8 +114,9 @@ def hand_to_queue(
     return ownership_by_id(session, conversation.id)
 
 
-def claim(session: Session, conversation_id: int, agent_id: int) -> bool:
-    """An agent takes a queued conversation; False if someone else was faster."""
+def claim(session: Session, conversation_id: int, agent_id: int, automatic: bool = False) -> bool:
+    """An agent takes a queued conversation; False if someone else was faster.
+    `automatic`: the desk assigned it (an `assigned` event instead of `claimed`)."""
     if not _conditional(
         session, conversation_id, Conversation.owner == QUEUE, owner=AGENT, agent_id=agent_id
     ):
@@ -129,7 +130,8 @@ def claim(session: Session, conversation_id: int, agent_id: int) -> bool:
         claimed_at=utcnow(),
         only_if_unset="claimed_at",
     )
-    publish(session, "claimed", conversation_id, agent_id, current.team)
+    kind = "assigned" if automatic else "claimed"
+    publish(session, kind, conversation_id, agent_id, current.team)
     return True
 
 

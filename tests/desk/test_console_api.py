@@ -88,6 +88,7 @@ def test_transcript_has_bot_turns_held_texts_handoff_and_customer_panel(
     activities = [e["text"] for e in conversation["entries"] if e["kind"] == "activity"]
     assert activities == ["Handed to the orders queue", "Claimed by Alice Moreno"]
     handoff = conversation["handoff"]
+    assert handoff["automatic"] is False  # claimed by hand
     assert (handoff["reason"], handoff["team"], handoff["detail"]) == (
         "order_issue",
         "orders",

@@ -74,3 +74,19 @@ def test_silent_console_goes_offline_and_its_chats_are_requeued(
     with session_scope(url) as session:
         assert get_agent(session, alice_id).status == "offline"
     assert "maintenance loop started" in server.log()
+
+
+def test_an_automatic_assignment_says_so_in_the_transcript(
+    maintained: Tuple[DeskServer, People],
+) -> None:
+    server, people = maintained
+    url = server.database_url
+    bob = DeskClient(server.url).login("bob")
+    assert bob.post("/api/heartbeat").status == 200
+    chat = queue_chat(url, "+15550007002")
+    wait_for(lambda: owner_of(url, chat.conversation_id).agent_id == people.bob.id)
+    conversation = bob.get(f"/api/conversations/{chat.conversation_id}").json()["conversation"]
+    activities = [e["text"] for e in conversation["entries"] if e["kind"] == "activity"]
+    assert activities == ["Handed to the general queue", "Assigned to Bob Chen (automatic)"]
+    handoff = conversation["handoff"]
+    assert (handoff["agent_name"], handoff["automatic"]) == ("Bob Chen", True)
