@@ -55,8 +55,9 @@ def typical_wait(session: Session, team: str, sample: int = 20) -> Optional[dt.t
 
 
 def auto_assign(session: Session) -> List[Tuple[int, int]]:
-    """Give each waiting chat (oldest first) to the least-loaded online agent of its team."""
-    agents = [a for a in list_agents(session) if a.status == "online"]
+    """Give each waiting chat (oldest first) to the least-loaded online agent of its team
+    who takes automatic assignments (supervisors only when they opted in)."""
+    agents = [a for a in list_agents(session) if a.status == "online" and a.auto_assign]
     if not agents:
         return []
     load = loads(session)

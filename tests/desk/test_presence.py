@@ -90,3 +90,44 @@ def test_an_automatic_assignment_says_so_in_the_transcript(
     assert activities == ["Handed to the general queue", "Assigned to Bob Chen (automatic)"]
     handoff = conversation["handoff"]
     assert (handoff["agent_name"], handoff["automatic"]) == ("Bob Chen", True)
+
+
+def test_a_supervisor_is_auto_assigned_only_after_opting_in(
+    maintained: Tuple[DeskServer, People],
+) -> None:
+    server, people = maintained
+    url = server.database_url
+
+    def others_offline() -> bool:
+        with session_scope(url) as session:
+            return all(
+                get_agent(session, p.id).status == "offline" for p in (people.alice, people.bob)
+            )
+
+    wait_for(others_offline)  # earlier tests' consoles fell silent
+    sue = DeskClient(server.url).login("sue")  # a supervisor signed in just to look
+    olga = DeskClient(server.url).login("olga")
+    assert sue.post("/api/heartbeat").status == 200
+    chat = queue_chat(url, "+15550007003")
+    for _ in range(6):  # several maintenance rounds (one a second): still waiting
+        time.sleep(0.5)
+        sue.post("/api/heartbeat")
+    assert owner_of(url, chat.conversation_id).owner == "queue"
+    path = f"/api/supervisor/agents/{people.sue.id}/auto-assign"
+    assert olga.post(path, {"enabled": True}).status == 403  # agents cannot change it
+    assert sue.post(path, {"enabled": "yes"}).status == 400
+    assert sue.post("/api/supervisor/agents/999999/auto-assign", {"enabled": True}).status == 404
+    assert sue.post(path, {"enabled": True}).json() == {
+        "ok": True,
+        "agent_id": people.sue.id,
+        "auto_assign": True,
+    }
+    wait_for(lambda: owner_of(url, chat.conversation_id).agent_id == people.sue.id)
+    agents = sue.get("/api/supervisor/overview").json()["overview"]["agents"]
+    assert {a["username"]: a["auto_assign"] for a in agents} == {
+        "alice": True,
+        "bob": True,
+        "olga": True,
+        "sue": True,
+    }
+    sue.post("/api/status", {"status": "offline"})

@@ -25,6 +25,23 @@
     return row;
   }
 
+  // Whether the desk hands this person waiting chats (supervisors start without).
+  function autoAssignBox(a) {
+    var box = el("input", { attrs: { type: "checkbox", "aria-label": "Auto-assign chats to " + a.name } });
+    var word = el("span");
+    function show(on) { box.checked = on; word.textContent = on ? " on" : " off"; }
+    show(!!a.auto_assign);
+    box.addEventListener("change", function () {
+      var wanted = box.checked;
+      box.disabled = true;
+      D.api("POST", "/api/supervisor/agents/" + a.id + "/auto-assign", { enabled: wanted })
+        .then(function (r) { show(r.ok ? r.data.auto_assign : !wanted); })
+        .catch(function () { show(!wanted); })
+        .then(function () { box.disabled = false; });
+    });
+    return el("label", { className: "auto-assign" }, box, word);
+  }
+
   function render(o) {
     var t = o.today;
     var k = $("kpis");
@@ -58,7 +75,8 @@
         el("span", { className: "status-dot " + a.status, text: a.status }),
         a.teams.join(", "),
         bar,
-        a.last_seen_at ? D.clock(a.last_seen_at) : "–"
+        a.last_seen_at ? D.clock(a.last_seen_at) : "–",
+        autoAssignBox(a)
       ]));
     });
 
