@@ -164,7 +164,8 @@ def set_status(session: Session, agent_id: int, status: str) -> int:
 
 
 def expire_silent_agents(session: Session, timeout: dt.timedelta) -> List[int]:
-    """Agents whose console stopped heartbeating go offline; their chats are requeued."""
+    """Agents whose console has been silent longer than `timeout` (the heartbeat timeout
+    plus the grace period) go offline; their chats are requeued."""
     cutoff = utcnow() - timeout
     silent = list(
         session.execute(

@@ -1,5 +1,6 @@
 """Presence with the maintenance loop running inside the console process: an agent whose
-console stops heartbeating goes offline and their chats go back to the queue."""
+console stops heartbeating gets no new chats, keeps theirs for a grace period, then goes
+offline and their chats go back to the queue."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tests.desk.server import DeskServer
 pytest.importorskip("bot.desk.maintenance")
 
 TIMEOUT = 2.0
+GRACE = 4.0
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,10 @@ def maintained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[DeskS
         url,
         work,
         maintenance=True,
-        extra_env={"AGENT_HEARTBEAT_TIMEOUT_SECONDS": str(TIMEOUT)},
+        extra_env={
+            "AGENT_HEARTBEAT_TIMEOUT_SECONDS": str(TIMEOUT),
+            "DESK_PRESENCE_GRACE_SECONDS": str(GRACE),
+        },
     ).start()
     try:
         yield server, people
@@ -131,3 +136,31 @@ def test_a_supervisor_is_auto_assigned_only_after_opting_in(
         "sue": True,
     }
     sue.post("/api/status", {"status": "offline"})
+
+
+def test_a_console_silent_for_a_while_keeps_its_chats_for_the_grace_period(
+    maintained: Tuple[DeskServer, People],
+) -> None:
+    server, people = maintained
+    url = server.database_url
+    bob = DeskClient(server.url).login("bob")
+    assert bob.post("/api/heartbeat").status == 200
+    mine = queue_chat(url, "+15550007004")
+    wait_for(lambda: owner_of(url, mine.conversation_id).agent_id == people.bob.id)
+    # the phone puts the browser to sleep: past the heartbeat timeout, within the grace
+    time.sleep(TIMEOUT + 1.0)
+    other = queue_chat(url, "+15550007005")
+    time.sleep(1.5)  # a maintenance round or more
+    assert owner_of(url, mine.conversation_id).agent_id == people.bob.id  # still bob's
+    assert owner_of(url, other.conversation_id).owner == "queue"  # no new chat for bob
+    # the console wakes up within the grace period: bob keeps his chat and gets the new one
+    assert bob.post("/api/heartbeat").status == 200
+    wait_for(lambda: owner_of(url, other.conversation_id).agent_id == people.bob.id)
+    assert owner_of(url, mine.conversation_id).agent_id == people.bob.id
+    # then silent for good: after the timeout and the grace, both go back to the queue
+    started = time.monotonic()
+    wait_for(lambda: owner_of(url, mine.conversation_id).owner == "queue")
+    assert time.monotonic() - started >= TIMEOUT + GRACE - 1.5
+    assert owner_of(url, other.conversation_id).owner == "queue"
+    with session_scope(url) as session:
+        assert get_agent(session, people.bob.id).status == "offline"
