@@ -106,6 +106,7 @@ class Settings:
     unclaimed_offer_seconds: float = 300.0  # then offer: continue with the bot, or wait
     agent_heartbeat_timeout_seconds: float = 45.0  # then a silent console gets no new chats
     desk_presence_grace_seconds: float = 120.0  # and after this much more, its chats requeue
+    desk_unanswered_seconds: float = 300.0  # held this long without a reply: supervisor page
     agent_capacity: int = 10
     desk_session_hours: float = 12.0
     desk_cookie_secure: bool = True
@@ -203,6 +204,9 @@ class Settings:
             ),
             desk_presence_grace_seconds=read.number(
                 "DESK_PRESENCE_GRACE_SECONDS", d.desk_presence_grace_seconds, 0.0
+            ),
+            desk_unanswered_seconds=read.number(
+                "DESK_UNANSWERED_SECONDS", d.desk_unanswered_seconds, 0.0
             ),
             agent_capacity=read.integer("AGENT_CAPACITY", d.agent_capacity, 1),
             desk_session_hours=read.number("DESK_SESSION_HOURS", d.desk_session_hours, 0.01),

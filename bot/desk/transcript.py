@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import list_agents
+from bot.desk.unanswered import TAKEN_KINDS
 from bot.store.models import Conversation, DeskEvent, HandoffRequest, Message, Note, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -25,11 +26,11 @@ ACTIVITY_KINDS = (
     "claimed",
     "assigned",
     "transferred",
+    "reassigned",
     "resolved",
     "requeued",
     "returned_to_bot",
 )
-TAKEN_KINDS = ("claimed", "assigned", "transferred")  # how the current agent got the chat
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def _activity_text(event: DeskEvent, names: Dict[int, str]) -> str:
         "queued": f"Handed to the {team} queue",
         "claimed": f"Claimed by {who}",
         "assigned": f"Assigned to {who} (automatic)",
+        "reassigned": f"Reassigned to {who} by a supervisor",
         "transferred": f"Transferred (now {who if event.agent_id else team}, team {team})",
         "resolved": f"Resolved by {who}; back with the bot",
         "requeued": f"Back in the {team} queue ({who} went offline)",

@@ -1,8 +1,10 @@
 """The supervisor page's routing controls in a real browser, on a phone and a laptop:
-a supervisor turns automatic assignment on and off for a person."""
+a supervisor turns automatic assignment on and off for a person, and reassigns a chat its
+agent has not answered."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any, Dict
 
@@ -10,8 +12,11 @@ import pytest
 
 from bot.desk.agents import get_agent
 from bot.store.db import session_scope
+from bot.store.models import DeskEvent, utcnow
+from tests.desk.client import DeskClient
 from tests.desk.conftest import save_screenshot
-from tests.desk.stack import Stack, sign_in
+from tests.desk.helpers import owner_of, queue_chat
+from tests.desk.stack import Stack, fresh_phone, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -67,6 +72,41 @@ def test_a_supervisor_switches_auto_assignment_per_person(
         sue_box.click()
         wait_label(page, "sue", "off")
         assert auto_assign_of(stack, stack.people.sue.id) is False
+        assert page.errors == []
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_a_supervisor_reassigns_a_chat_nobody_answered(
+    stack: Stack,
+    browser: Any,
+    viewport: Dict[str, int],  # noqa: ANN001
+) -> None:
+    people = stack.people
+    chat = queue_chat(stack.url, fresh_phone(), "is anyone there?")
+    alice = DeskClient(stack.desk.url).login("alice")
+    assert alice.post(f"/api/conversations/{chat.conversation_id}/claim").status == 200
+    page = sign_in(browser, stack, "sue", viewport=viewport)
+    try:
+        with session_scope(stack.url) as session:  # claimed ten minutes ago, no reply since
+            for event in session.query(DeskEvent).filter_by(conversation_id=chat.conversation_id):
+                event.created_at = utcnow() - dt.timedelta(minutes=10)
+        page.goto(stack.desk.url + "/supervisor")
+        page.wait_for_selector("#live.on")
+        row = page.locator(f'#unanswered tr[data-id="{chat.conversation_id}"]')
+        row.wait_for()
+        assert "Alice Moreno" in row.inner_text() and "10m" in row.inner_text()
+        row.locator("select").select_option(str(people.bob.id))
+        row.locator("button").scroll_into_view_if_needed()
+        widths = page.evaluate(
+            "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
+        )
+        assert widths["scroll"] <= widths["inner"], widths
+        save_screenshot(page, f"supervisor-unanswered-{viewport['width']}.png")
+        row.locator("button").click()
+        row.wait_for(state="detached")  # the page refreshed: bob holds it, freshly
+        assert owner_of(stack.url, chat.conversation_id).agent_id == people.bob.id
         assert page.errors == []
     finally:
         page.context.close()

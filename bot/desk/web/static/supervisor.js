@@ -42,6 +42,29 @@
     return el("label", { className: "auto-assign" }, box, word);
   }
 
+  // Move a chat its agent has not answered to someone else (409: it moved meanwhile).
+  function reassignControl(u, agents) {
+    var pick = el("select", { attrs: { "aria-label": "Reassign " + (u.customer_name || u.phone) + " to" } });
+    agents.forEach(function (a) {
+      if (a.id === u.agent_id) return;
+      pick.appendChild(el("option", { text: a.name + " · " + a.status + " " + a.load + "/" + a.capacity, attrs: { value: String(a.id) } }));
+    });
+    var go = el("button", { className: "small", text: "Reassign", attrs: { type: "button" } });
+    var said = el("div", { className: "muted small reassign-status", attrs: { role: "status" } });
+    go.addEventListener("click", function () {
+      go.disabled = true;
+      D.api("POST", "/api/supervisor/conversations/" + u.conversation_id + "/reassign",
+        { from_agent_id: u.agent_id, to_agent_id: Number(pick.value) })
+        .then(function (r) {
+          said.textContent = r.ok ? "Reassigned." : (r.data.error || "Could not reassign.");
+          if (r.ok) refresh();
+        })
+        .catch(function () { said.textContent = "Could not reassign."; })
+        .then(function () { go.disabled = false; });
+    });
+    return el("span", { className: "reassign" }, pick, go, said);
+  }
+
   function render(o) {
     var t = o.today;
     var k = $("kpis");
@@ -87,6 +110,19 @@
         [REASONS[r.reason] || r.reason, String(r.handoffs), D.percent(r.rate)]));
     });
     if (!t.by_reason.length) reasons.appendChild(cells(el("tr"), ["No handoffs today.", "", ""]));
+
+    var held = $("unanswered");
+    D.clear(held);
+    o.unanswered.forEach(function (u) {
+      held.appendChild(cells(el("tr", { dataset: { id: String(u.conversation_id) } }), [
+        el("a", { text: u.customer_name || u.phone, attrs: { href: "/#c=" + u.conversation_id } }),
+        u.agent_name,
+        u.team,
+        D.duration(u.silent_seconds),
+        reassignControl(u, o.agents)
+      ]));
+    });
+    if (!o.unanswered.length) held.appendChild(cells(el("tr"), ["Every assigned chat has a reply.", "", "", "", ""]));
 
     var list = $("waiting");
     D.clear(list);
