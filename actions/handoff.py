@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identity import conversation_topic, sender_phone, turn_id
+from actions.identity import conversation_topic, named_topic, sender_phone, turn_id
 from actions.safe_action import SafeAction
 from actions.settings import action_settings
 from bot.desk.notices import HandoffNotice, handoff_notice
@@ -48,7 +48,9 @@ async def hand_off(tracker: Tracker, reason: str) -> Optional[HandoffNotice]:
     if phone is None:
         return None
     detail = customer_words(tracker)[:500]
-    team = team_for(reason, conversation_topic(tracker), action_settings().reason_teams)
+    team = team_for(
+        reason, conversation_topic(tracker), action_settings().reason_teams, named_topic(tracker)
+    )
     return await run_sync(_record, phone, reason, team, detail, turn_id(tracker))
 
 

@@ -20,6 +20,20 @@ def turn_id(tracker: Tracker) -> Optional[str]:
     return str(message_id) if message_id else None
 
 
+TASK_TOPICS = {
+    "track_order": "orders",
+    "book_room": "bookings",
+    "my_requests": "bookings",
+    "cancel_request": "bookings",
+}
+
+
+def _topic_of(parse: dict) -> Optional[str]:
+    """The team a parsed text's task belongs to (`handoff_task` first), if any."""
+    intent = parse.get("handoff_task") or (parse.get("intent") or {}).get("name")
+    return TASK_TOPICS.get(intent or "")
+
+
 def conversation_topic(tracker: Tracker) -> Optional[str]:
     """`orders` or `bookings` when the latest task-related intent points there.
 
@@ -29,10 +43,12 @@ def conversation_topic(tracker: Tracker) -> Optional[str]:
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
-        parse = event.get("parse_data") or {}
-        intent = parse.get("handoff_task") or parse.get("intent", {}).get("name")
-        if intent == "track_order":
-            return "orders"
-        if intent in ("book_room", "my_requests", "cancel_request"):
-            return "bookings"
+        topic = _topic_of(event.get("parse_data") or {})
+        if topic:
+            return topic
     return None
+
+
+def named_topic(tracker: Tracker) -> Optional[str]:
+    """The topic the latest text itself named ("I need a human, my order never arrived")."""
+    return _topic_of(tracker.latest_message or {})

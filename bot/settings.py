@@ -104,7 +104,9 @@ class Settings:
     quiet_hours: str = "21:00-08:00"
     outbound_poll_seconds: float = 2.0  # how often a worker releases due scheduled texts
     unclaimed_offer_seconds: float = 300.0  # then offer: continue with the bot, or wait
-    agent_heartbeat_timeout_seconds: float = 45.0
+    agent_heartbeat_timeout_seconds: float = 45.0  # then a silent console gets no new chats
+    desk_presence_grace_seconds: float = 120.0  # and after this much more, its chats requeue
+    desk_unanswered_seconds: float = 300.0  # held this long without a reply: supervisor page
     agent_capacity: int = 10
     desk_session_hours: float = 12.0
     desk_cookie_secure: bool = True
@@ -199,6 +201,12 @@ class Settings:
             ),
             agent_heartbeat_timeout_seconds=read.number(
                 "AGENT_HEARTBEAT_TIMEOUT_SECONDS", d.agent_heartbeat_timeout_seconds, 0.0
+            ),
+            desk_presence_grace_seconds=read.number(
+                "DESK_PRESENCE_GRACE_SECONDS", d.desk_presence_grace_seconds, 0.0
+            ),
+            desk_unanswered_seconds=read.number(
+                "DESK_UNANSWERED_SECONDS", d.desk_unanswered_seconds, 0.0
             ),
             agent_capacity=read.integer("AGENT_CAPACITY", d.agent_capacity, 1),
             desk_session_hours=read.number("DESK_SESSION_HOURS", d.desk_session_hours, 0.01),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Dict
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -175,9 +176,28 @@ async def test_handoff_records_reason_and_team(database_url: str, action, reason
     assert messages
     with session_scope() as session:
         [handoff] = open_handoffs(session)
-    assert (handoff.phone, handoff.reason, handoff.team) == (ALEX, reason, "orders")
+    # an ask for a person naming no topic goes to the team for `asked`; a fallback keeps
+    # the conversation's topic
+    team = "general" if reason == "asked" else "orders"
+    assert (handoff.phone, handoff.reason, handoff.team) == (ALEX, reason, team)
     if reason == "fallback":
         assert events == [{"event": "rewind", "timestamp": None}]
+
+
+@pytest.mark.parametrize(
+    ("extra", "team"), [({"handoff_task": "book_room"}, "bookings"), ({}, "general")]
+)
+async def test_an_ask_for_a_person_follows_its_own_text_not_the_earlier_topic(
+    database_url: str, extra: Dict[str, Any], team: str
+) -> None:
+    tracker = make_tracker(ALEX, "I want to speak to a manager", "human_handoff", extra=extra)
+    tracker.events.insert(
+        0, {"event": "user", "parse_data": {"intent": {"name": "track_order"}}, "text": "A1001"}
+    )
+    await run_action(ActionHandoff(), tracker)
+    with session_scope() as session:
+        [handoff] = open_handoffs(session)
+    assert (handoff.reason, handoff.team) == ("asked", team)
 
 
 async def test_faq_answer_from_selector_and_from_button_entity(database_url: str) -> None:

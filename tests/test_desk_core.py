@@ -125,6 +125,12 @@ def test_silent_agents_expire_and_long_waiters_get_the_offer(
         ownership.claim(session, chat, ann.id)
     monkeypatch.setenv("AGENT_HEARTBEAT_TIMEOUT_SECONDS", "0")
     monkeypatch.setenv("UNCLAIMED_OFFER_SECONDS", "0")
+    monkeypatch.setenv("DESK_PRESENCE_GRACE_SECONDS", "60")
+    # silent, but within the grace period: ann keeps the chat
+    assert maintain_once(Settings.from_env())["expired_agents"] == 0
+    with session_scope() as session:
+        assert ownership.ownership_by_id(session, chat).agent_id == ann.id
+    monkeypatch.setenv("DESK_PRESENCE_GRACE_SECONDS", "0")
     done = maintain_once(Settings.from_env())
     assert done["expired_agents"] == 1 and done["offered"] == 1
     with session_scope() as session:

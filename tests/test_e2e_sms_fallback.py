@@ -135,6 +135,14 @@ def test_an_ask_for_a_person_hands_off_at_once_with_the_task(
     assert handoffs_of(sms, phone) == [("asked", team, text)]
 
 
+def test_an_ask_for_a_person_after_a_booking_goes_to_the_team_for_asks(sms: SmsSetup) -> None:
+    phone = fresh_phone()
+    sms.ask(phone, "my requests")  # a bookings topic earlier in the chat
+    text = "I want to speak to a manager"
+    assert QUEUED in sms.ask(phone, text)
+    assert handoffs_of(sms, phone) == [("asked", "general", text)]
+
+
 @pytest.mark.parametrize(
     "text", ["my husband wants to know where the order is", "the person at the front desk was nice"]
 )

@@ -100,3 +100,26 @@ def test_head_matches_the_models(empty_database: str) -> None:
     assert differences == []
     assert "timezone" in columns
     assert [u["column_names"] for u in unique] == [["kind", "idempotency_key"]]
+
+
+def test_supervisors_start_without_automatic_assignment(empty_database: str) -> None:
+    command.upgrade(alembic_config(empty_database), "0007")
+    engine = create_engine(empty_database, future=True)
+    with engine.begin() as conn:
+        for username, role in (("ann", "agent"), ("sue", "supervisor")):
+            conn.execute(
+                text(
+                    "INSERT INTO agents (username, name, password_hash, role, teams, capacity, "
+                    "status, active, created_at) VALUES (:u, :u, 'x', :r, 'general', 10, "
+                    "'offline', true, CURRENT_TIMESTAMP)"
+                ),
+                {"u": username, "r": role},
+            )
+    engine.dispose()
+    dispose_engines()
+    command.upgrade(alembic_config(empty_database), "head")
+    engine = create_engine(empty_database, future=True)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT username, auto_assign FROM agents")).all()
+    engine.dispose()
+    assert {username: bool(value) for username, value in rows} == {"ann": True, "sue": False}

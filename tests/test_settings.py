@@ -34,6 +34,7 @@ def test_defaults_without_any_variable() -> None:
     assert settings.reason_teams == dict(DEFAULT_REASON_TEAMS)
     assert settings.desk_maintenance and settings.prometheus_multiproc_dir is None
     assert settings.pidfile_dir == VAR_DIR / "run"
+    assert settings.desk_presence_grace_seconds == 120.0
 
 
 def test_every_variable_is_read() -> None:
@@ -43,6 +44,8 @@ def test_every_variable_is_read() -> None:
         "SMS_PROCESSING_CONCURRENCY": "3",
         "HANDOFF_TEAMS": "asked=orders, fallback=vip",
         "DESK_MAINTENANCE": "0",
+        "DESK_PRESENCE_GRACE_SECONDS": "30",
+        "DESK_UNANSWERED_SECONDS": "90",
         "SESSION_MAX_EVENTS": "40",
         "PIDFILE_DIR": "/run/sms-bot",
         "PROMETHEUS_MULTIPROC_DIR": "/run/sms-bot/prometheus",
@@ -57,6 +60,8 @@ def test_every_variable_is_read() -> None:
     teams = settings.reason_teams
     assert (teams["asked"], teams["fallback"], teams["order_issue"]) == ("orders", "vip", "orders")
     assert not settings.desk_maintenance and settings.session_max_events == 40
+    assert settings.desk_presence_grace_seconds == 30.0
+    assert settings.desk_unanswered_seconds == 90.0
     assert settings.pidfile_dir == Path("/run/sms-bot")
     assert settings.prometheus_multiproc_dir == "/run/sms-bot/prometheus"
     assert settings.business_days == ""
@@ -88,6 +93,8 @@ def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
         ("OUTBOUND_POLL_SECONDS", "soon"),
         ("DESK_COOKIE_SECURE", "maybe"),
         ("DESK_MAINTENANCE", "sometimes"),
+        ("DESK_PRESENCE_GRACE_SECONDS", "-5"),
+        ("DESK_UNANSWERED_SECONDS", "soon"),
         ("HANDOFF_TEAMS", "asked"),
         ("SESSION_MAX_EVENTS", "5"),
         ("DEFAULT_COUNTRY_CODE", "+1"),

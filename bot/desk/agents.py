@@ -32,6 +32,7 @@ class AgentView:
     capacity: int
     status: str
     last_seen_at: Optional[dt.datetime]
+    auto_assign: bool = True  # waiting chats may be assigned to them automatically
 
     @property
     def is_supervisor(self) -> bool:
@@ -40,7 +41,17 @@ class AgentView:
 
 def _view(a: Agent) -> AgentView:
     teams = [t.strip() for t in (a.teams or "").split(",") if t.strip()]
-    return AgentView(a.id, a.username, a.name, a.role, teams, a.capacity, a.status, a.last_seen_at)
+    return AgentView(
+        a.id,
+        a.username,
+        a.name,
+        a.role,
+        teams,
+        a.capacity,
+        a.status,
+        a.last_seen_at,
+        bool(a.auto_assign),
+    )
 
 
 def create_agent(
@@ -51,7 +62,9 @@ def create_agent(
     role: str = "agent",
     teams: Sequence[str] = ("general",),
     capacity: int = 10,
+    auto_assign: Optional[bool] = None,
 ) -> AgentView:
+    """A new account; `auto_assign` defaults to yes for agents, no for supervisors."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
     if len(password) < 8:
@@ -66,6 +79,7 @@ def create_agent(
         teams=",".join(t.strip() for t in teams if t.strip()) or "general",
         capacity=capacity,
         status="offline",
+        auto_assign=(role != "supervisor") if auto_assign is None else auto_assign,
     )
     session.add(agent)
     session.flush()
@@ -113,6 +127,17 @@ def loads(session: Session) -> dict:
     return {agent_id: count for agent_id, count in rows}
 
 
+def set_auto_assign(session: Session, agent_id: int, enabled: bool) -> Optional[AgentView]:
+    """Whether the desk may hand this person waiting chats; None if no such agent."""
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        return None
+    agent.auto_assign = enabled
+    session.flush()
+    publish(session, "agent_status", agent_id=agent_id)
+    return _view(agent)
+
+
 def heartbeat(session: Session, agent_id: int) -> None:
     """The console is open and alive; an offline agent comes online."""
     agent = session.get(Agent, agent_id)
@@ -139,7 +164,8 @@ def set_status(session: Session, agent_id: int, status: str) -> int:
 
 
 def expire_silent_agents(session: Session, timeout: dt.timedelta) -> List[int]:
-    """Agents whose console stopped heartbeating go offline; their chats are requeued."""
+    """Agents whose console has been silent longer than `timeout` (the heartbeat timeout
+    plus the grace period) go offline; their chats are requeued."""
     cutoff = utcnow() - timeout
     silent = list(
         session.execute(

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.desk.unanswered import UnansweredChat, unanswered_chats
 from bot.desk.views import AgentBrief, QueueItem, directory, waiting_items
 from bot.store.models import Conversation, HandoffRequest, Message, utcnow
 
@@ -68,6 +69,7 @@ class Overview:
     agents: List[AgentBrief]
     today: TodayFigures
     waiting: List[QueueItem]
+    unanswered: List[UnansweredChat]  # held by an agent past the threshold, no reply yet
 
 
 def day_start(now: dt.datetime, tz: str) -> dt.datetime:
@@ -167,8 +169,14 @@ def today_figures(session: Session, now: Optional[dt.datetime], tz: str) -> Toda
     )
 
 
-def overview(session: Session, tz: str, now: Optional[dt.datetime] = None) -> Overview:
-    """Queues, agents and today's figures (days in the time zone `tz`) in one read."""
+def overview(
+    session: Session,
+    tz: str,
+    unanswered_after: dt.timedelta,
+    now: Optional[dt.datetime] = None,
+) -> Overview:
+    """Queues, agents and today's figures (days in the time zone `tz`), and chats held
+    without a reply for longer than `unanswered_after`, in one read."""
     now = now or utcnow()
     people = directory(session)
     return Overview(
@@ -176,4 +184,5 @@ def overview(session: Session, tz: str, now: Optional[dt.datetime] = None) -> Ov
         people.agents,
         today_figures(session, now, tz),
         waiting_items(session, None, now),
+        unanswered_chats(session, unanswered_after, now),
     )

@@ -1,6 +1,7 @@
 """The desk's background duties, run by every console process (all steps are atomic):
-silent agents go offline (chats requeued), waiting chats are auto-assigned, and a texter
-nobody claimed in time is offered the bot or a longer wait."""
+agents whose console is silent past the heartbeat timeout get no new chats, and past the
+grace period after it go offline (chats requeued); waiting chats are auto-assigned; a
+texter nobody claimed in time is offered the bot or a longer wait."""
 
 from __future__ import annotations
 
@@ -71,12 +72,12 @@ def offer_bot_to_long_waiters(
 def maintain_once(settings: Settings) -> Dict[str, int]:
     """One round on `settings.database_url`; its timeouts come from `settings` too."""
     url = settings.database_url
+    heartbeat_timeout = dt.timedelta(seconds=settings.agent_heartbeat_timeout_seconds)
+    grace = dt.timedelta(seconds=settings.desk_presence_grace_seconds)
     with session_scope(url) as session:
-        expired = expire_silent_agents(
-            session, dt.timedelta(seconds=settings.agent_heartbeat_timeout_seconds)
-        )
+        expired = expire_silent_agents(session, heartbeat_timeout + grace)
     with session_scope(url) as session:
-        assigned = auto_assign(session)
+        assigned = auto_assign(session, heartbeat_timeout)
     with session_scope(url) as session:
         offered = offer_bot_to_long_waiters(
             session, dt.timedelta(seconds=settings.unclaimed_offer_seconds), settings

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import list_agents, loads
-from bot.store.models import Conversation, HandoffRequest
+from bot.store.models import Conversation, HandoffRequest, utcnow
 from bot.store.ownership import QUEUE, claim
 
 
@@ -54,9 +54,21 @@ def typical_wait(session: Session, team: str, sample: int = 20) -> Optional[dt.t
     return dt.timedelta(seconds=statistics.median(waits)) if waits else None
 
 
-def auto_assign(session: Session) -> List[Tuple[int, int]]:
-    """Give each waiting chat (oldest first) to the least-loaded online agent of its team."""
-    agents = [a for a in list_agents(session) if a.status == "online"]
+def auto_assign(
+    session: Session, heartbeat_timeout: Optional[dt.timedelta] = None
+) -> List[Tuple[int, int]]:
+    """Give each waiting chat (oldest first) to the least-loaded online agent of its team
+    who takes automatic assignments (supervisors only when they opted in) and whose
+    console was heard within `heartbeat_timeout` (a silent one keeps its chats for a
+    grace period, but gets no new ones)."""
+    cutoff = utcnow() - heartbeat_timeout if heartbeat_timeout is not None else None
+    agents = [
+        a
+        for a in list_agents(session)
+        if a.status == "online"
+        and a.auto_assign
+        and (cutoff is None or (a.last_seen_at is not None and a.last_seen_at >= cutoff))
+    ]
     if not agents:
         return []
     load = loads(session)
@@ -67,7 +79,7 @@ def auto_assign(session: Session) -> List[Tuple[int, int]]:
         if not candidates:
             continue
         chosen = min(candidates, key=lambda a: (load.get(a.id, 0), a.id))
-        if claim(session, conversation.id, chosen.id):
+        if claim(session, conversation.id, chosen.id, automatic=True):
             load[chosen.id] = load.get(chosen.id, 0) + 1
             assigned.append((conversation.id, chosen.id))
     return assigned

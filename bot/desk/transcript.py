@@ -3,6 +3,7 @@ each reply), internal notes, ownership changes, and the handoff that brought it 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -14,12 +15,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import list_agents
+from bot.desk.unanswered import TAKEN_KINDS
 from bot.store.models import Conversation, DeskEvent, HandoffRequest, Message, Note, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGES = 500
-ACTIVITY_KINDS = ("queued", "claimed", "transferred", "resolved", "requeued", "returned_to_bot")
+ACTIVITY_KINDS = (
+    "queued",
+    "claimed",
+    "assigned",
+    "transferred",
+    "reassigned",
+    "resolved",
+    "requeued",
+    "returned_to_bot",
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class HandoffInfo:
     claimed_at: Optional[dt.datetime]
     first_reply_at: Optional[dt.datetime]
     resolved_at: Optional[dt.datetime]
+    automatic: bool = False  # the desk assigned it to `agent_name`; nobody claimed it
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,8 @@ def _activity_text(event: DeskEvent, names: Dict[int, str]) -> str:
     return {
         "queued": f"Handed to the {team} queue",
         "claimed": f"Claimed by {who}",
+        "assigned": f"Assigned to {who} (automatic)",
+        "reassigned": f"Reassigned to {who} by a supervisor",
         "transferred": f"Transferred (now {who if event.agent_id else team}, team {team})",
         "resolved": f"Resolved by {who}; back with the bot",
         "requeued": f"Back in the {team} queue ({who} went offline)",
@@ -197,7 +211,8 @@ def conversation_detail(session: Session, conversation_id: int) -> Optional[Conv
         .where(DeskEvent.conversation_id == conversation_id, DeskEvent.kind.in_(ACTIVITY_KINDS))
         .order_by(DeskEvent.id)
     ).scalars()
-    for event in events:
+    events_seen = list(events)
+    for event in events_seen:
         if first_at is None or event.created_at >= first_at:
             entries.append(
                 Entry(
@@ -221,6 +236,9 @@ def conversation_detail(session: Session, conversation_id: int) -> Optional[Conv
     )
     history = [_handoff_info(row, names) for row in history_rows]
     current = next((h for h in history if h.id == conversation.handoff_id), None)
+    taken = [e for e in events_seen if e.kind in TAKEN_KINDS]
+    if current is not None and taken and taken[-1].kind == "assigned":
+        current = dataclasses.replace(current, automatic=True)
     last_message_id = max((e.id for e in entries if e.kind == "message"), default=0)
     return ConversationDetail(
         conversation.id,

@@ -61,6 +61,7 @@ class AgentBrief:
     load: int
     capacity: int
     last_seen_at: Optional[dt.datetime]
+    auto_assign: bool = True
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,7 @@ def directory(session: Session) -> Directory:
             int(load.get(a.id, 0)),
             a.capacity,
             a.last_seen_at,
+            a.auto_assign,
         )
         for a in agents
     ]

@@ -22,10 +22,25 @@ class HandoffView:
     status: str
 
 
-def team_for(reason: str, topic: Optional[str], reason_teams: Mapping[str, str]) -> str:
-    """The team a handoff needs: the conversation's topic wins, else the reason's team
-    (`reason_teams`: Settings.reason_teams, HANDOFF_TEAMS)."""
-    if topic in ("orders", "bookings"):
+TOPIC_TEAMS = ("orders", "bookings")
+
+
+def team_for(
+    reason: str,
+    topic: Optional[str],
+    reason_teams: Mapping[str, str],
+    named_topic: Optional[str] = None,
+) -> str:
+    """The team a handoff needs (`reason_teams`: Settings.reason_teams, HANDOFF_TEAMS).
+
+    An explicit ask for a person (`asked`) goes to the team configured for `asked` unless
+    the same text named a topic (`named_topic`): what the customer said earlier does not
+    send "I want to speak to a manager" to a topic team. Other reasons (fallback, action
+    errors) follow the conversation's `topic`, else the reason's team.
+    """
+    if reason == "asked":
+        return named_topic if named_topic in TOPIC_TEAMS else reason_teams.get(reason, "general")
+    if topic in TOPIC_TEAMS:
         return topic
     return reason_teams.get(reason, "general")
 

@@ -124,6 +124,8 @@ class Agent(Base):
     status = Column(String(10), nullable=False, default="offline")  # online|away|offline
     last_seen_at = Column(DateTime)
     active = Column(Boolean, nullable=False, default=True)
+    # the desk hands this person waiting chats (agents yes; supervisors only if they opt in)
+    auto_assign = Column(Boolean, nullable=False, default=True, server_default="1")
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
 

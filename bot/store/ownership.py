@@ -114,8 +114,9 @@ def hand_to_queue(
     return ownership_by_id(session, conversation.id)
 
 
-def claim(session: Session, conversation_id: int, agent_id: int) -> bool:
-    """An agent takes a queued conversation; False if someone else was faster."""
+def claim(session: Session, conversation_id: int, agent_id: int, automatic: bool = False) -> bool:
+    """An agent takes a queued conversation; False if someone else was faster.
+    `automatic`: the desk assigned it (an `assigned` event instead of `claimed`)."""
     if not _conditional(
         session, conversation_id, Conversation.owner == QUEUE, owner=AGENT, agent_id=agent_id
     ):
@@ -129,7 +130,8 @@ def claim(session: Session, conversation_id: int, agent_id: int) -> bool:
         claimed_at=utcnow(),
         only_if_unset="claimed_at",
     )
-    publish(session, "claimed", conversation_id, agent_id, current.team)
+    kind = "assigned" if automatic else "claimed"
+    publish(session, kind, conversation_id, agent_id, current.team)
     return True
 
 
@@ -163,6 +165,18 @@ def transfer(
     else:
         _handoff_update(session, current, status="open", agent_id=None, team=to_team)
     publish(session, "transferred", conversation_id, to_agent_id or from_agent_id, current.team)
+    return True
+
+
+def reassign(session: Session, conversation_id: int, from_agent_id: int, to_agent_id: int) -> bool:
+    """A supervisor moves a chat from the agent they saw holding it to another agent;
+    False if the chat is no longer that agent's (answered elsewhere, resolved, moved)."""
+    held = (Conversation.owner == AGENT) & (Conversation.agent_id == from_agent_id)
+    if not _conditional(session, conversation_id, held, agent_id=to_agent_id):
+        return False
+    current = ownership_by_id(session, conversation_id)
+    _handoff_update(session, current, agent_id=to_agent_id)
+    publish(session, "reassigned", conversation_id, to_agent_id, current.team)
     return True
 
 

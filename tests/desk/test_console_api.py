@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Callable
 
 import pytest
@@ -88,6 +89,7 @@ def test_transcript_has_bot_turns_held_texts_handoff_and_customer_panel(
     activities = [e["text"] for e in conversation["entries"] if e["kind"] == "activity"]
     assert activities == ["Handed to the orders queue", "Claimed by Alice Moreno"]
     handoff = conversation["handoff"]
+    assert handoff["automatic"] is False  # claimed by hand
     assert (handoff["reason"], handoff["team"], handoff["detail"]) == (
         "order_issue",
         "orders",
@@ -311,3 +313,55 @@ def test_transcript_lists_only_http_picture_links(
     assert by_id[message_id]["text"] == ""
     # a picture whose only URL is unsafe still shows that a picture came
     assert (by_id[empty_id]["media"], by_id[empty_id]["text"]) == ([], "[picture]")
+
+
+def held_since(url: str, conversation_id: int, minutes: float) -> None:
+    """Make the current agent's hold of a chat `minutes` old (as if claimed back then)."""
+    from bot.store.models import DeskEvent, utcnow
+
+    with session_scope(url) as session:
+        for event in session.query(DeskEvent).filter_by(conversation_id=conversation_id):
+            event.created_at = utcnow() - dt.timedelta(minutes=minutes)
+
+
+def test_unanswered_assigned_chats_show_for_supervisors_who_reassign_them(
+    desk: DeskServer, people: People, signed_in: Callable[[str], DeskClient]
+) -> None:
+    url = desk.database_url
+    silent = queue_chat(url, "+15550003101", "anyone there?")
+    answered = queue_chat(url, "+15550003102", "hello?")
+    recent = queue_chat(url, "+15550003103", "hi")
+    alice, sue, olga = signed_in("alice"), signed_in("sue"), signed_in("olga")
+    for chat in (silent, answered, recent):
+        assert alice.post(f"/api/conversations/{chat.conversation_id}/claim").status == 200
+    reply = alice.post(f"/api/conversations/{answered.conversation_id}/reply", {"text": "Hi!"})
+    assert reply.status == 200
+    held_since(url, silent.conversation_id, 10)
+    held_since(url, answered.conversation_id, 10)  # its reply came after: answered
+    unanswered = sue.get("/api/supervisor/overview").json()["overview"]["unanswered"]
+    assert [(u["conversation_id"], u["agent_name"]) for u in unanswered] == [
+        (silent.conversation_id, "Alice Moreno")
+    ]
+    assert unanswered[0]["silent_seconds"] >= 599
+    path = f"/api/supervisor/conversations/{silent.conversation_id}/reassign"
+    move = {"from_agent_id": people.alice.id, "to_agent_id": people.bob.id}
+    assert olga.post(path, move).status == 403  # supervisors only
+    assert sue.post(path, {"from_agent_id": people.alice.id, "to_agent_id": "bob"}).status == 400
+    assert sue.post(path, {**move, "to_agent_id": 999999}).status == 400
+    assert sue.post(path, move).json() == {
+        "ok": True,
+        "conversation_id": silent.conversation_id,
+        "agent_id": people.bob.id,
+    }
+    assert owner_of(url, silent.conversation_id).agent_id == people.bob.id
+    stale = sue.post(path, move)  # alice no longer holds it
+    assert stale.status == 409 and stale.json()["error"] == "the chat is no longer with that agent"
+    assert sue.get("/api/supervisor/overview").json()["overview"]["unanswered"] == []
+    bob = signed_in("bob")
+    conversation = bob.get(f"/api/conversations/{silent.conversation_id}").json()["conversation"]
+    activities = [e["text"] for e in conversation["entries"] if e["kind"] == "activity"]
+    assert activities[-1] == "Reassigned to Bob Chen by a supervisor"
+    assert conversation["handoff"]["agent_name"] == "Bob Chen"
+    assert [c["conversation_id"] for c in bob.get("/api/my-chats").json()["items"]] == [
+        silent.conversation_id
+    ]

@@ -335,7 +335,7 @@
         ["Team", h.team],
         ["Detail", h.detail],
         ["Requested", D.clock(h.created_at)],
-        ["Claimed by", h.agent_name],
+        [h.automatic ? "Assigned to" : "Claimed by", h.automatic && h.agent_name ? h.agent_name + " (automatic)" : h.agent_name],
         ["First reply", h.first_reply_at ? D.clock(h.first_reply_at) : ""],
         ["Status", h.status]
       ])));

@@ -25,6 +25,46 @@
     return row;
   }
 
+  // Whether the desk hands this person waiting chats (supervisors start without).
+  function autoAssignBox(a) {
+    var box = el("input", { attrs: { type: "checkbox", "aria-label": "Auto-assign chats to " + a.name } });
+    var word = el("span");
+    function show(on) { box.checked = on; word.textContent = on ? " on" : " off"; }
+    show(!!a.auto_assign);
+    box.addEventListener("change", function () {
+      var wanted = box.checked;
+      box.disabled = true;
+      D.api("POST", "/api/supervisor/agents/" + a.id + "/auto-assign", { enabled: wanted })
+        .then(function (r) { show(r.ok ? r.data.auto_assign : !wanted); })
+        .catch(function () { show(!wanted); })
+        .then(function () { box.disabled = false; });
+    });
+    return el("label", { className: "auto-assign" }, box, word);
+  }
+
+  // Move a chat its agent has not answered to someone else (409: it moved meanwhile).
+  function reassignControl(u, agents) {
+    var pick = el("select", { attrs: { "aria-label": "Reassign " + (u.customer_name || u.phone) + " to" } });
+    agents.forEach(function (a) {
+      if (a.id === u.agent_id) return;
+      pick.appendChild(el("option", { text: a.name + " · " + a.status + " " + a.load + "/" + a.capacity, attrs: { value: String(a.id) } }));
+    });
+    var go = el("button", { className: "small", text: "Reassign", attrs: { type: "button" } });
+    var said = el("div", { className: "muted small reassign-status", attrs: { role: "status" } });
+    go.addEventListener("click", function () {
+      go.disabled = true;
+      D.api("POST", "/api/supervisor/conversations/" + u.conversation_id + "/reassign",
+        { from_agent_id: u.agent_id, to_agent_id: Number(pick.value) })
+        .then(function (r) {
+          said.textContent = r.ok ? "Reassigned." : (r.data.error || "Could not reassign.");
+          if (r.ok) refresh();
+        })
+        .catch(function () { said.textContent = "Could not reassign."; })
+        .then(function () { go.disabled = false; });
+    });
+    return el("span", { className: "reassign" }, pick, go, said);
+  }
+
   function render(o) {
     var t = o.today;
     var k = $("kpis");
@@ -58,7 +98,8 @@
         el("span", { className: "status-dot " + a.status, text: a.status }),
         a.teams.join(", "),
         bar,
-        a.last_seen_at ? D.clock(a.last_seen_at) : "–"
+        a.last_seen_at ? D.clock(a.last_seen_at) : "–",
+        autoAssignBox(a)
       ]));
     });
 
@@ -69,6 +110,19 @@
         [REASONS[r.reason] || r.reason, String(r.handoffs), D.percent(r.rate)]));
     });
     if (!t.by_reason.length) reasons.appendChild(cells(el("tr"), ["No handoffs today.", "", ""]));
+
+    var held = $("unanswered");
+    D.clear(held);
+    o.unanswered.forEach(function (u) {
+      held.appendChild(cells(el("tr", { dataset: { id: String(u.conversation_id) } }), [
+        el("a", { text: u.customer_name || u.phone, attrs: { href: "/#c=" + u.conversation_id } }),
+        u.agent_name,
+        u.team,
+        D.duration(u.silent_seconds),
+        reassignControl(u, o.agents)
+      ]));
+    });
+    if (!o.unanswered.length) held.appendChild(cells(el("tr"), ["Every assigned chat has a reply.", "", "", "", ""]));
 
     var list = $("waiting");
     D.clear(list);
