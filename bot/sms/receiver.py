@@ -54,7 +54,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     without_pre_ping()  # each transaction is retried once on a dead connection instead
     app = create_app(settings)
     logger.info("SMS receiver on %s:%d", args.host, args.port)
-    app.run(host=args.host, port=args.port, workers=1, access_log=False, motd=False)
+    app.run(
+        host=args.host,
+        port=args.port,
+        workers=1,
+        access_log=settings.receiver_access_log,
+        backlog=settings.receiver_backlog,
+        motd=False,
+    )
 
 
 if __name__ == "__main__":
