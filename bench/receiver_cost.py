@@ -94,8 +94,9 @@ def post_at_rate(webhook: str, count: int, rate: float, prefix: str) -> tuple:
     return acks, errors, time.perf_counter() - started
 
 
-def measure(pid: int, poster: ProcessPoolExecutor, webhook: str, rate: float, seconds: float,
-            prefix: str) -> Dict[str, Any]:
+def measure(
+    pid: int, poster: ProcessPoolExecutor, webhook: str, rate: float, seconds: float, prefix: str
+) -> Dict[str, Any]:
     count = int(rate * seconds)
     future = poster.submit(post_at_rate, webhook, count, rate, prefix)
     # Read while the poster signs: the receiver is idle until the first post.
@@ -159,7 +160,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
-    print("| offered/s | webhooks | CPU ms/webhook | answered/s | ack p50 | ack p99 | max | errors |")
+    print(
+        "| offered/s | webhooks | CPU ms/webhook | answered/s | ack p50 | ack p99 | max | errors |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         print(

@@ -34,7 +34,13 @@ def create_app(settings: Settings) -> Sanic:
         raise SystemExit(f"sms receiver: set {', '.join(missing)} in the environment")
     app = Sanic("sms_receiver", configure_logging=False)
     plivo = Blueprint("plivo_receiver")
-    PlivoFrontDoor(plivo_settings(settings)).add_routes(plivo)
+    front_door = PlivoFrontDoor(plivo_settings(settings))
+    front_door.add_routes(plivo)
+
+    async def stop_writer(_app: Sanic, _loop: object) -> None:
+        front_door.stop()
+
+    app.register_listener(stop_writer, "after_server_stop")
     app.blueprint(plivo, url_prefix=WEBHOOK_PREFIX)
     lock_store = (settings.redis_host, settings.redis_port) if settings.redis_host else None
     metrics.add_routes(app, settings.prometheus_multiproc_dir, lock_store=lock_store)
