@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import queue
+import sqlite3
 import threading
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from bot.sms.inbound import RECEIVED
 from bot.sms.plivo_webhook import InboundSms, ReplayedNonce
+from bot.store.db import DATABASE_UNAVAILABLE
 from bot.store.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,8 @@ _MESSAGE = (
     "ON CONFLICT (provider_uuid) DO NOTHING RETURNING id"
 )
 MAX_BATCH = 256
+# The DB-API's own errors (the raw cursor) and SQLAlchemy's (the pool's connect).
+_UNAVAILABLE = (sqlite3.OperationalError, sqlite3.InterfaceError, *DATABASE_UNAVAILABLE)
 
 
 def _sqlite_time() -> str:
@@ -85,9 +89,13 @@ def record_batch(engine: Engine, texts: Sequence[Tuple[InboundSms, str]]) -> Lis
 
 
 def record_each(engine: Engine, texts: Sequence[Tuple[InboundSms, str]]) -> List[Outcome]:
-    """One transaction for all; if it fails, one each, so one bad text fails alone."""
+    """One transaction for all; if a text made it fail, one each, so that one fails alone.
+    A database that cannot be written (locked, unreadable) fails them all at once: trying
+    each alone would wait out the busy timeout once per text."""
     try:
         return record_batch(engine, texts)
+    except _UNAVAILABLE as error:
+        return [error] * len(texts)
     except Exception as error:  # noqa: BLE001 - handed to the waiting webhooks
         if len(texts) == 1:
             return [error]
