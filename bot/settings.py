@@ -92,6 +92,10 @@ class Settings:
     inbound_claim_lease_seconds: float = 30.0
     sms_processing_concurrency: int = 8  # an SMS worker's turns at once (--concurrency)
     sms_poll_seconds: float = 1.0  # a worker's claim poll without LISTEN (SQLite, fallback)
+    # The SMS receiver: its listen backlog (connections the kernel holds while the server
+    # is busy; capped by net.core.somaxconn) and Sanic's access log (a line per webhook).
+    receiver_backlog: int = 1024
+    receiver_access_log: bool = False
     # The Rasa servers' Redis lock store (deploy/scaled.env); "" without one (make run)
     redis_host: str = ""
     redis_port: int = 6379
@@ -187,6 +191,8 @@ class Settings:
                 "SMS_PROCESSING_CONCURRENCY", d.sms_processing_concurrency, 1
             ),
             sms_poll_seconds=read.number("SMS_POLL_SECONDS", d.sms_poll_seconds, 0.01),
+            receiver_backlog=read.integer("SMS_RECEIVER_BACKLOG", d.receiver_backlog, 1),
+            receiver_access_log=read.flag("SMS_RECEIVER_ACCESS_LOG", d.receiver_access_log),
             redis_host=read.text("REDIS_HOST", d.redis_host),
             redis_port=read.integer("REDIS_PORT", d.redis_port, 1),
             business_hours=read.parsed("BUSINESS_HOURS", d.business_hours, _hours),

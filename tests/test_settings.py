@@ -52,8 +52,11 @@ def test_every_variable_is_read() -> None:
         "BUSINESS_DAYS": "",  # set but empty: never open
         "REDIS_HOST": "redis.example",
         "REDIS_PORT": "6380",
+        "SMS_RECEIVER_BACKLOG": "4096",
+        "SMS_RECEIVER_ACCESS_LOG": "1",
     }
     settings = Settings.from_env(env)
+    assert (settings.receiver_backlog, settings.receiver_access_log) == (4096, True)
     assert (settings.redis_host, settings.redis_port) == ("redis.example", 6380)
     assert settings.tracker_database_url == "postgresql://db/bot"  # same database
     assert (settings.sms_poll_seconds, settings.sms_processing_concurrency) == (0.5, 3)
@@ -78,6 +81,8 @@ def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
     "name, value",
     [
         ("SMS_POLL_SECONDS", "abc"),
+        ("SMS_RECEIVER_BACKLOG", "0"),
+        ("SMS_RECEIVER_BACKLOG", "many"),
         ("SMS_POLL_SECONDS", "-1"),
         ("SMS_PROCESSING_CONCURRENCY", "2.5"),
         ("SMS_PROCESSING_CONCURRENCY", "0"),

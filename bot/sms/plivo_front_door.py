@@ -2,7 +2,9 @@
 
 POST webhook   inbound texts (V3-signed): the text and its nonce recorded in one
                transaction (one statement on PostgreSQL, which also wakes the workers
-               with NOTIFY), then 200; the workers (bot/sms/worker.py) answer it
+               with NOTIFY; on SQLite one writer thread commits the texts that arrive
+               together at once, bot/sms/inbound_batch.py), then 200; the workers
+               (bot/sms/worker.py) answer it
 POST status    delivery reports for the outbox
 GET  /         health (outbox counts, texts waiting)
 """
@@ -24,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.settings import Settings
 from bot.sms import outbox, queue
 from bot.sms.inbound import RECEIVED, record_inbound, record_inbound_in_one_statement
+from bot.sms.inbound_batch import InboundWriter, record_each
 from bot.sms.plivo_webhook import (
     InboundSms,
     ReplayedNonce,
@@ -91,7 +94,13 @@ def _record_in(connection: Connection, sms: InboundSms, nonce: str) -> Optional[
 def _record(sms: InboundSms, nonce: str) -> Optional[int]:
     """Nonce and message in one (durable: Plivo gets its 200 after it) transaction;
     raises WebhookError on a replay."""
-    if get_engine().dialect.name == "postgresql":
+    engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        outcome = record_each(engine, [(sms, nonce)])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+    if engine.dialect.name == "postgresql":
         message_id = _record_in_one_statement(sms, nonce)
         if message_id is not None:
             return message_id
@@ -139,6 +148,21 @@ class PlivoFrontDoor:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._writer: Optional[InboundWriter] = None  # SQLite: made on the first text
+
+    def _sqlite_writer(self) -> Optional[InboundWriter]:
+        """The SQLite group-commit writer; None on other databases."""
+        if self._writer is None:
+            engine = get_engine()
+            if engine.dialect.name != "sqlite":
+                return None
+            self._writer = InboundWriter(engine)
+        return self._writer
+
+    def stop(self) -> None:
+        """Record the texts still queued for the SQLite writer (at server stop)."""
+        if self._writer is not None:
+            self._writer.stop()
 
     def url(self, route: str) -> str:
         """The public URL Plivo calls (signatures cover it)."""
@@ -182,7 +206,13 @@ class PlivoFrontDoor:
                 form, self.settings.plivo_number, self.settings.default_country_code
             )
             nonce = request.headers.get("X-Plivo-Signature-V3-Nonce", "")
-            message_id = await run_sync_in(_ACK_POOL, retry_if_disconnected, _record, sms, nonce)
+            writer = self._sqlite_writer()
+            if writer is not None:
+                message_id = await writer.record(sms, nonce)
+            else:
+                message_id = await run_sync_in(
+                    _ACK_POOL, retry_if_disconnected, _record, sms, nonce
+                )
         except WebhookError as error:
             logger.warning(
                 "plivo webhook refused (%d): %s from %s", error.status, error.reason, request.ip

@@ -34,7 +34,13 @@ def create_app(settings: Settings) -> Sanic:
         raise SystemExit(f"sms receiver: set {', '.join(missing)} in the environment")
     app = Sanic("sms_receiver", configure_logging=False)
     plivo = Blueprint("plivo_receiver")
-    PlivoFrontDoor(plivo_settings(settings)).add_routes(plivo)
+    front_door = PlivoFrontDoor(plivo_settings(settings))
+    front_door.add_routes(plivo)
+
+    async def stop_writer(_app: Sanic, _loop: object) -> None:
+        front_door.stop()
+
+    app.register_listener(stop_writer, "after_server_stop")
     app.blueprint(plivo, url_prefix=WEBHOOK_PREFIX)
     lock_store = (settings.redis_host, settings.redis_port) if settings.redis_host else None
     metrics.add_routes(app, settings.prometheus_multiproc_dir, lock_store=lock_store)
@@ -54,7 +60,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     without_pre_ping()  # each transaction is retried once on a dead connection instead
     app = create_app(settings)
     logger.info("SMS receiver on %s:%d", args.host, args.port)
-    app.run(host=args.host, port=args.port, workers=1, access_log=False, motd=False)
+    app.run(
+        host=args.host,
+        port=args.port,
+        workers=1,
+        access_log=settings.receiver_access_log,
+        backlog=settings.receiver_backlog,
+        motd=False,
+    )
 
 
 if __name__ == "__main__":
