@@ -55,13 +55,17 @@ $(MODEL): $(VENV)/.installed config.yml domain.yml $(shell find data bot/rasa_ex
 
 train: $(MODEL)
 
+# The receiver's /metrics and /health add up the counters of every process (turn latency
+# comes from the worker), through PROMETHEUS_MULTIPROC_DIR, emptied at each start.
 run: seed train
 	@echo "SMS simulator:  http://127.0.0.1:8008/  (local Plivo stand-in)"
 	@echo "SMS receiver:   http://127.0.0.1:5006  (Plivo webhooks: /webhooks/plivo/)"
 	@echo "Rasa server:    http://127.0.0.1:5005  (REST: /webhooks/rest/)"
 	@echo "Action server:  http://127.0.0.1:5055"
 	@echo "Agent console:  http://127.0.0.1:8080/  (logins above)"
+	@rm -rf var/run/prometheus && mkdir -p var/run/prometheus
 	@trap 'trap - INT TERM; kill 0' INT TERM; \
+	export PROMETHEUS_MULTIPROC_DIR=var/run/prometheus; \
 	$(PY) -m bot.desk --port 8080 & \
 	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $(PY) -m devtools.plivo_standin --port 8008 & ;; esac; \
 	$(RASA) run actions --actions actions --port 5055 & \
