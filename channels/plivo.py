@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
 
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
@@ -45,7 +45,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import text
 
-from bot.rasa_ext import action_failures, call_nonces
+from bot.rasa_ext import action_failures, call_nonces, store_layers
 from bot.settings import Settings, SettingsError, get_settings
 from bot.sms import gateway_auth, outbox
 from bot.sms.text import join_turn
@@ -65,10 +65,11 @@ def _raise_if_database_unavailable(error: Exception) -> None:
 
 
 def strict_tracker_store(agent: Any) -> None:
-    """Install that hook on the agent's FailSafeTrackerStore (once; cheap to repeat)."""
-    store = getattr(agent, "tracker_store", None)
-    if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is None:
-        store._on_tracker_store_error = _raise_if_database_unavailable
+    """Install that hook on every FailSafeTrackerStore layer of the agent's tracker store
+    (once; cheap to repeat)."""
+    for store in store_layers.layers(getattr(agent, "tracker_store", None)):
+        if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is None:
+            store._on_tracker_store_error = _raise_if_database_unavailable
 
 
 def _enqueue(settings: Settings, phone: str, text: str, buttons: List[Dict[str, str]]) -> None:
@@ -152,12 +153,28 @@ def _seen_in_sql_store(store: SQLTrackerStore, phone: str, message_id: str) -> b
         return connection.execute(_SEEN, params).first() is not None
 
 
+_unchecked: Set[int] = set()  # stores without an SQL layer, logged once each
+
+
+def sql_store(store: Any) -> Optional[SQLTrackerStore]:
+    """The SQL tracker store under Rasa's wrappers (bot/rasa_ext/store_layers.py); None,
+    logged once per store, when there is none: every turn then reads the tracker."""
+    found = store_layers.find_layer(store, SQLTrackerStore)
+    if found is None and id(store) not in _unchecked:
+        _unchecked.add(id(store))
+        logger.warning(
+            "no SQL tracker store in %s: message ids are checked by reading the tracker",
+            store_layers.describe(store),
+        )
+    return found
+
+
 async def _maybe_seen(store: Any, phone: str, message_id: str) -> bool:
     """False only when the message id was surely not seen (else the tracker is read)."""
-    store = getattr(store, "_tracker_store", store)  # Rasa wraps it (AwaitableTrackerStore)
-    if isinstance(store, SQLTrackerStore):
-        return await run_sync(_seen_in_sql_store, store, phone, message_id)
-    return True
+    sql = sql_store(store)
+    if sql is None:
+        return True
+    return await run_sync(_seen_in_sql_store, sql, phone, message_id)
 
 
 async def run_turn(
