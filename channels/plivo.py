@@ -169,12 +169,28 @@ def sql_store(store: Any) -> Optional[SQLTrackerStore]:
     return found
 
 
-async def _maybe_seen(store: Any, phone: str, message_id: str) -> bool:
-    """False only when the message id was surely not seen (else the tracker is read)."""
+async def _stored(store: Any, phone: str, message_id: str) -> Optional[bool]:
+    """Whether a user event with this message id is stored: True or False from one query
+    on the SQL store, None (not known: read the tracker) without one."""
     sql = sql_store(store)
     if sql is None:
-        return True
+        return None
     return await run_sync(_seen_in_sql_store, sql, phone, message_id)
+
+
+async def earlier_answer(store: Any, phone: str, message_id: str) -> Optional[List[Dict]]:
+    """The bot messages that followed this message id when it was run before, None if it
+    was not: one query for a new id; the current session for a replay, the whole history
+    if the id is stored but not there (a session started since)."""
+    stored = await _stored(store, phone, message_id)
+    if stored is False:
+        return None
+    tracker = await store.retrieve(phone)
+    previous = replies_after(tracker, message_id) if tracker is not None else None
+    if previous is None and stored:
+        full = await store.retrieve_full_tracker(phone)
+        previous = replies_after(full, message_id) if full is not None else None
+    return previous
 
 
 async def run_turn(
@@ -183,14 +199,10 @@ async def run_turn(
     """One turn under the conversation's lock: (bot messages, custom actions that failed);
     a replayed message id runs nothing (its failures are not known then: none)."""
     async with agent.lock_store.lock(phone):
-        store = agent.tracker_store
-        seen = await _maybe_seen(store, phone, message_id)
-        tracker = await store.retrieve(phone) if seen else None
-        if tracker is not None:
-            previous = replies_after(tracker, message_id)
-            if previous is not None:
-                logger.info("turn %s of %s was run before: replaying its answer", message_id, phone)
-                return previous, []
+        previous = await earlier_answer(agent.tracker_store, phone, message_id)
+        if previous is not None:
+            logger.info("turn %s of %s was run before: replaying its answer", message_id, phone)
+            return previous, []
         collector = CollectingOutputChannel()
         failed = action_failures.watch()
         await agent.processor.handle_message(

@@ -4,11 +4,13 @@ message id check, its database-outage hook and the session size limit all reach 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rasa.core.agent import Agent
+from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import (
     AwaitableTrackerStore,
     FailSafeTrackerStore,
@@ -16,14 +18,17 @@ from rasa.core.tracker_store import (
     TrackerStore,
 )
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.rasa_ext import session_rollover, store_layers
 from bot.rasa_ext.tracker_store import BotSQLTrackerStore
 from channels.plivo import (
-    _maybe_seen,
     _raise_if_database_unavailable,
+    _stored,
+    replies_after,
+    run_turn,
     sql_store,
     strict_tracker_store,
 )
@@ -83,10 +88,10 @@ async def test_the_message_id_check_reads_our_store_under_two_wrappers(
     tracker = await bot_store.get_or_create_tracker(PHONE)
     tracker.update(UserUttered("hi", message_id="uuid-1_%"))
     await bot_store.save(tracker)
-    assert await _maybe_seen(wrapped, PHONE, "uuid-1_%")
-    assert not await _maybe_seen(wrapped, PHONE, "uuid-2")
-    assert not await _maybe_seen(wrapped, PHONE, "uuid-1__")  # LIKE wildcards escaped
-    assert not await _maybe_seen(wrapped, "+15550008888", "uuid-1_%")
+    assert await _stored(wrapped, PHONE, "uuid-1_%") is True
+    assert await _stored(wrapped, PHONE, "uuid-2") is False
+    assert await _stored(wrapped, PHONE, "uuid-1__") is False  # LIKE wildcards escaped
+    assert await _stored(wrapped, "+15550008888", "uuid-1_%") is False
 
 
 async def test_without_an_sql_store_the_tracker_is_read_and_that_is_logged_once(
@@ -94,10 +99,50 @@ async def test_without_an_sql_store_the_tracker_is_read_and_that_is_logged_once(
 ) -> None:
     store = FailSafeTrackerStore(InMemoryTrackerStore(Domain.empty()))
     with caplog.at_level(logging.WARNING, logger="channels.plivo"):
-        assert await _maybe_seen(store, PHONE, "uuid-1")
-        assert await _maybe_seen(store, PHONE, "uuid-2")
+        assert await _stored(store, PHONE, "uuid-1") is None
+        assert await _stored(store, PHONE, "uuid-2") is None
     warnings = [r.getMessage() for r in caplog.records if r.name == "channels.plivo"]
     assert warnings == [
         "no SQL tracker store in FailSafeTrackerStore > InMemoryTrackerStore: "
         "message ids are checked by reading the tracker"
     ]
+
+
+class _NoTurns:
+    async def handle_message(self, message: Any) -> None:
+        raise AssertionError(f"a replayed message id was run again: {message.message_id}")
+
+
+async def test_a_replay_from_before_the_current_session_is_answered_not_run(
+    bot_store: BotSQLTrackerStore,
+) -> None:
+    """The message id is stored, but a session started since: its answer comes from the
+    whole history and nothing is appended."""
+    t = time.time() - 100
+    events = [
+        ActionExecuted("action_session_start", timestamp=t),
+        SessionStarted(timestamp=t + 1),
+        ActionExecuted("action_listen", timestamp=t + 2),
+        UserUttered("hi", message_id="uuid-old", timestamp=t + 3),
+        BotUttered("Hello!", timestamp=t + 4),
+        ActionExecuted("action_listen", timestamp=t + 5),
+        ActionExecuted("action_session_start", timestamp=t + 10),
+        SessionStarted(timestamp=t + 11),
+        ActionExecuted("action_listen", timestamp=t + 12),
+        UserUttered("is there parking", message_id="uuid-new", timestamp=t + 13),
+        BotUttered("Yes, free.", timestamp=t + 14),
+        ActionExecuted("action_listen", timestamp=t + 15),
+    ]
+    await bot_store.save(DialogueStateTracker.from_events(PHONE, events))
+    current = await bot_store.retrieve(PHONE)
+    assert current is not None and replies_after(current, "uuid-old") is None
+
+    agent = _Agent(FailSafeTrackerStore(AwaitableTrackerStore(bot_store)))
+    agent.lock_store = InMemoryLockStore()
+    agent.processor = _NoTurns()
+    hello = [{"recipient_id": PHONE, "text": "Hello!"}]
+    assert await run_turn(agent, PHONE, "hi", "uuid-old", {}) == (hello, [])
+    parking = [{"recipient_id": PHONE, "text": "Yes, free."}]
+    assert await run_turn(agent, PHONE, "is there parking", "uuid-new", {}) == (parking, [])
+    full = await bot_store.retrieve_full_tracker(PHONE)
+    assert full is not None and len(full.events) == len(events)
