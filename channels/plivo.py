@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
 
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
@@ -45,7 +45,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import text
 
-from bot.rasa_ext import action_failures, call_nonces
+from bot.rasa_ext import action_failures, call_nonces, store_layers
 from bot.settings import Settings, SettingsError, get_settings
 from bot.sms import gateway_auth, outbox
 from bot.sms.text import join_turn
@@ -65,10 +65,11 @@ def _raise_if_database_unavailable(error: Exception) -> None:
 
 
 def strict_tracker_store(agent: Any) -> None:
-    """Install that hook on the agent's FailSafeTrackerStore (once; cheap to repeat)."""
-    store = getattr(agent, "tracker_store", None)
-    if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is None:
-        store._on_tracker_store_error = _raise_if_database_unavailable
+    """Install that hook on every FailSafeTrackerStore layer of the agent's tracker store
+    (once; cheap to repeat)."""
+    for store in store_layers.layers(getattr(agent, "tracker_store", None)):
+        if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is None:
+            store._on_tracker_store_error = _raise_if_database_unavailable
 
 
 def _enqueue(settings: Settings, phone: str, text: str, buttons: List[Dict[str, str]]) -> None:
@@ -152,12 +153,44 @@ def _seen_in_sql_store(store: SQLTrackerStore, phone: str, message_id: str) -> b
         return connection.execute(_SEEN, params).first() is not None
 
 
-async def _maybe_seen(store: Any, phone: str, message_id: str) -> bool:
-    """False only when the message id was surely not seen (else the tracker is read)."""
-    store = getattr(store, "_tracker_store", store)  # Rasa wraps it (AwaitableTrackerStore)
-    if isinstance(store, SQLTrackerStore):
-        return await run_sync(_seen_in_sql_store, store, phone, message_id)
-    return True
+_unchecked: Set[int] = set()  # stores without an SQL layer, logged once each
+
+
+def sql_store(store: Any) -> Optional[SQLTrackerStore]:
+    """The SQL tracker store under Rasa's wrappers (bot/rasa_ext/store_layers.py); None,
+    logged once per store, when there is none: every turn then reads the tracker."""
+    found = store_layers.find_layer(store, SQLTrackerStore)
+    if found is None and id(store) not in _unchecked:
+        _unchecked.add(id(store))
+        logger.warning(
+            "no SQL tracker store in %s: message ids are checked by reading the tracker",
+            store_layers.describe(store),
+        )
+    return found
+
+
+async def _stored(store: Any, phone: str, message_id: str) -> Optional[bool]:
+    """Whether a user event with this message id is stored: True or False from one query
+    on the SQL store, None (not known: read the tracker) without one."""
+    sql = sql_store(store)
+    if sql is None:
+        return None
+    return await run_sync(_seen_in_sql_store, sql, phone, message_id)
+
+
+async def earlier_answer(store: Any, phone: str, message_id: str) -> Optional[List[Dict]]:
+    """The bot messages that followed this message id when it was run before, None if it
+    was not: one query for a new id; the current session for a replay, the whole history
+    if the id is stored but not there (a session started since)."""
+    stored = await _stored(store, phone, message_id)
+    if stored is False:
+        return None
+    tracker = await store.retrieve(phone)
+    previous = replies_after(tracker, message_id) if tracker is not None else None
+    if previous is None and stored:
+        full = await store.retrieve_full_tracker(phone)
+        previous = replies_after(full, message_id) if full is not None else None
+    return previous
 
 
 async def run_turn(
@@ -166,14 +199,10 @@ async def run_turn(
     """One turn under the conversation's lock: (bot messages, custom actions that failed);
     a replayed message id runs nothing (its failures are not known then: none)."""
     async with agent.lock_store.lock(phone):
-        store = agent.tracker_store
-        seen = await _maybe_seen(store, phone, message_id)
-        tracker = await store.retrieve(phone) if seen else None
-        if tracker is not None:
-            previous = replies_after(tracker, message_id)
-            if previous is not None:
-                logger.info("turn %s of %s was run before: replaying its answer", message_id, phone)
-                return previous, []
+        previous = await earlier_answer(agent.tracker_store, phone, message_id)
+        if previous is not None:
+            logger.info("turn %s of %s was run before: replaying its answer", message_id, phone)
+            return previous, []
         collector = CollectingOutputChannel()
         failed = action_failures.watch()
         await agent.processor.handle_message(

@@ -32,6 +32,7 @@ from typing import Any, List, Optional, Set, Tuple
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.rasa_ext import store_layers
 from bot.settings import DEFAULT_SESSION_MAX_EVENTS, MIN_SESSION_MAX_EVENTS
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,15 @@ def configured_max_events(given: Optional[int] = None) -> int:
     return value
 
 
+def configured_limit(store: Any) -> Optional[int]:
+    """`session_max_events` of the agent's tracker store, under any of Rasa's wrappers."""
+    for layer in store_layers.layers(store):
+        limit = getattr(layer, "session_max_events", None)
+        if limit:
+            return int(limit)
+    return None
+
+
 def install() -> None:
     """Patch Rasa's session check and session start (once per process).
 
@@ -122,8 +132,7 @@ def install() -> None:
         _rolling.discard(tracker.sender_id)
         if expired(self, tracker):
             return True
-        store = getattr(self.tracker_store, "_tracker_store", self.tracker_store)  # FailSafe
-        limit = getattr(store, "session_max_events", None) or default_max_events
+        limit = configured_limit(self.tracker_store) or default_max_events
         reason = rollover_reason(tracker, limit)
         if reason is None:
             return False
