@@ -74,6 +74,27 @@ def read_env_file(path: Path) -> Dict[str, str]:
     return values
 
 
+PROCESS_PORTS = ("rasa1", "rasa2", "actions", "receiver", "desk", "si")
+
+
+def process_env(ports: Dict[str, int], run: Path) -> Dict[str, str]:
+    """deploy/scaled.env's values for the processes' ports (keys rasa1, rasa2, actions,
+    receiver, desk, si) and a run folder (pid files, metrics)."""
+    return {
+        "RASA_PORT_1": str(ports["rasa1"]),
+        "RASA_PORT_2": str(ports["rasa2"]),
+        "RASA_URL_1": f"http://127.0.0.1:{ports['rasa1']}",
+        "RASA_URL_2": f"http://127.0.0.1:{ports['rasa2']}",
+        "ACTIONS_PORT": str(ports["actions"]),
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
+        "RECEIVER_PORT": str(ports["receiver"]),
+        "DESK_PORT": str(ports["desk"]),
+        "STANDIN_PORT": str(ports["si"]),
+        "PIDFILE_DIR": str(run),
+        "PROMETHEUS_MULTIPROC_DIR": str(run / "prometheus"),
+    }
+
+
 def write_env_file(source: Path, target: Path, overrides: Dict[str, str]) -> None:
     """A copy of `source` with these keys' values replaced (or appended)."""
     left = dict(overrides)
@@ -182,7 +203,7 @@ class ScaledTopology:
 
     def _environment(self) -> Dict[str, str]:
         assert self.redis is not None
-        ports = {key: free_port() for key in ("rasa1", "rasa2", "actions", "rcv", "desk", "si")}
+        ports = {key: free_port() for key in PROCESS_PORTS}
         run = self.workdir / "run"
         database = self.postgres.url("postgres", "sms_bot_scaled")
         overrides = {
@@ -192,17 +213,7 @@ class ScaledTopology:
             "REDIS_PORT": str(self.redis.port),
             "REDIS_KEY_PREFIX": f"smsbotfaults{uuidlib.uuid4().hex[:8]}",
             "RASA_MODEL": str(PROJECT_ROOT / "models/sms-bot.tar.gz"),
-            "RASA_PORT_1": str(ports["rasa1"]),
-            "RASA_PORT_2": str(ports["rasa2"]),
-            "RASA_URL_1": f"http://127.0.0.1:{ports['rasa1']}",
-            "RASA_URL_2": f"http://127.0.0.1:{ports['rasa2']}",
-            "ACTIONS_PORT": str(ports["actions"]),
-            "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
-            "RECEIVER_PORT": str(ports["rcv"]),
-            "DESK_PORT": str(ports["desk"]),
-            "STANDIN_PORT": str(ports["si"]),
-            "PIDFILE_DIR": str(run),
-            "PROMETHEUS_MULTIPROC_DIR": str(run / "prometheus"),
+            **process_env(ports, run),
             # A reply the SMS API refuses is retried at most this many seconds apart
             # (production: 300), so a test's API outage ends in seconds, not minutes.
             **SHORT_RETRIES,
@@ -212,7 +223,7 @@ class ScaledTopology:
         plivo = {
             **PLIVO_ENV,
             "PLIVO_API_URL": f"http://127.0.0.1:{ports['si']}",
-            "BOT_PUBLIC_URL": f"http://127.0.0.1:{ports['rcv']}",
+            "BOT_PUBLIC_URL": f"http://127.0.0.1:{ports['receiver']}",
         }
         # as honcho: the environment, then the env file's values over it; venv first on PATH
         env = child_env({**plivo, **self.extra_env, **read_env_file(env_file)})

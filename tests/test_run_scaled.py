@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from bot.launcher import child_env, free_port
 from bot.settings import PROJECT_ROOT
 from tests.conftest import POSTGRES_ADMIN_URL
+from tests.scaled_topology import PROCESS_PORTS, process_env, write_env_file
 
 PROCFILE = os.environ.get("RUN_SCALED_PROCFILE", "deploy/Procfile")
 
@@ -73,30 +74,15 @@ def scaled_env(tmp_path: Path) -> Iterator[Dict[str, str]]:
     """An env file for a private topology; the database is dropped afterwards."""
     name = f"sms_bot_scaled_test_{uuid.uuid4().hex[:8]}"
     db_url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
-    ports = {key: free_port() for key in ("rasa1", "rasa2", "actions", "receiver", "desk", "si")}
+    ports = {key: free_port() for key in PROCESS_PORTS}
     values = {
         "DATABASE_URL": db_url,
         "TRACKER_DATABASE_URL": db_url,
         "REDIS_KEY_PREFIX": f"smsbottest{uuid.uuid4().hex[:8]}",
-        "RASA_PORT_1": str(ports["rasa1"]),
-        "RASA_PORT_2": str(ports["rasa2"]),
-        "RASA_URL_1": f"http://127.0.0.1:{ports['rasa1']}",
-        "RASA_URL_2": f"http://127.0.0.1:{ports['rasa2']}",
-        "ACTIONS_PORT": str(ports["actions"]),
-        "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
-        "RECEIVER_PORT": str(ports["receiver"]),
-        "DESK_PORT": str(ports["desk"]),
-        "STANDIN_PORT": str(ports["si"]),
-        "PIDFILE_DIR": str(tmp_path / "run"),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "run" / "prometheus"),
+        **process_env(ports, tmp_path / "run"),
     }
-    lines = []
-    for line in (PROJECT_ROOT / "deploy/scaled.env").read_text().splitlines():
-        key = line.split("=", 1)[0]
-        lines.append(f"{key}={values.pop(key)}" if key in values else line)
-    lines += [f"{key}={value}" for key, value in values.items()]
     env_file = tmp_path / "scaled.env"
-    env_file.write_text("\n".join(lines) + "\n")
+    write_env_file(PROJECT_ROOT / "deploy/scaled.env", env_file, values)
     yield {
         "file": str(env_file),
         "run": str(tmp_path / "run"),
