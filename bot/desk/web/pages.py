@@ -16,7 +16,17 @@ TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-ASSETS = frozenset({"common.js", "console.js", "segments.js", "supervisor.js", "console.css"})
+ASSETS = frozenset(
+    {
+        "common.js",
+        "console.js",
+        "segments.js",
+        "supervisor.js",
+        "console.css",
+        "requests.js",
+        "requests.css",
+    }
+)
 
 
 def _file(name: str) -> HTTPResponse:
@@ -40,6 +50,11 @@ def register(app: Sanic) -> None:
     async def supervisor(request: Request) -> HTTPResponse:
         """GET /supervisor: the supervisor page (supervisors only)."""
         return _file("supervisor.html")
+
+    @app.get("/requests")
+    async def requests_page(request: Request) -> HTTPResponse:
+        """GET /requests: room requests to confirm, decline or edit (agents, supervisors)."""
+        return _file("requests.html")
 
     @app.get("/static/<name:str>", ctx_public=True, ctx_asset=True)
     async def asset(request: Request, name: str) -> HTTPResponse:
