@@ -139,3 +139,28 @@ def test_filling_refuses_what_would_go_over_the_budget() -> None:
         templates.fill("booking_declined", note="Sorry 😞 " + "n" * 120, **fields)
     with pytest.raises(TemplateError, match="no template"):
         templates.fill("booking_maybe", **fields)
+
+
+def test_the_console_does_not_start_with_templates_that_do_not_fit(tmp_path: Path) -> None:
+    """A business name too long for the templates stops `python -m bot.desk` at once, with
+    a message naming the template (the file is read when the console starts)."""
+    import subprocess
+    import sys
+
+    from bot.launcher import child_env, free_port
+    from bot.settings import PROJECT_ROOT
+
+    env = child_env(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "BUSINESS_NAME": "Inn " * 40}
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.desk", "--port", str(free_port()), "--no-maintenance"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "notifications.yml: template 'booking_confirmed' (" in done.stderr
+    assert "over its budget of 2" in done.stderr

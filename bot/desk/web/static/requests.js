@@ -131,6 +131,7 @@
     var what;
     if (!h.from_status) what = "made the request";
     else if (h.from_status !== h.to_status) what = h.from_status + " → " + h.to_status;
+    else if (h.actor === "customer" && Object.keys(h.changed || {}).join() === "notes") what = "added a note";
     else what = "edited";
     return who + " · " + what;
   }
