@@ -142,12 +142,15 @@ def search_conversations(
     found = _matching_ids(session, query)
     if not found:
         return SearchPage(query, [], offset, None)
-    last_id = func.max(Message.id)
+    # each conversation's newest message id: one index lookup per match, not a join of all
+    last_id = (
+        select(func.max(Message.id))
+        .where(Message.conversation_id == Conversation.id)
+        .scalar_subquery()
+    )
     ordered = session.execute(
         select(Conversation.id, last_id)
-        .outerjoin(Message, Message.conversation_id == Conversation.id)
         .where(Conversation.id.in_(list(found)))
-        .group_by(Conversation.id)
         .order_by(func.coalesce(last_id, 0).desc(), Conversation.id.desc())
         .limit(limit + 1)
         .offset(offset)
