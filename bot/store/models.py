@@ -174,12 +174,18 @@ class Note(Base):
 
 
 class CannedReply(Base):
+    """A saved text agents insert into a reply; supervisors edit them (bot/desk/canned.py)."""
+
     __tablename__ = "canned_replies"
 
     id = Column(Integer, primary_key=True)
     title = Column(String(80), nullable=False)
-    text = Column(Text, nullable=False)
+    text = Column(Text, nullable=False)  # {first_name}, {agent}: filled when inserted
     team = Column(String(40))  # None: every team
+    created_at = Column(DateTime, default=utcnow)
+    updated_at = Column(DateTime, default=utcnow, onupdate=utcnow)
+    updated_by = Column(Integer)  # the supervisor's agent id (None: the built-in defaults)
+    deleted_at = Column(DateTime)  # deleted by a supervisor (kept: defaults are seeded once)
 
 
 class DeskEvent(Base):

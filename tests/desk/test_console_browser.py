@@ -65,6 +65,8 @@ def test_handoff_claim_reply_resolve_live(stack: Stack, browser) -> None:  # noq
         assert len(sms.sent(ALEX)) == before
         # a canned reply, filled in with first names
         page.select_option("#canned", label="Greeting")
+        filled = "() => document.getElementById('text').value !== ''"
+        page.wait_for_function(filled)  # the server fills it
         greeting = page.input_value("#text")
         assert greeting.startswith("Hi Alex, this is Alice from Harborview.")
         assert page.get_attribute("#counter", "data-length") == str(len(greeting))

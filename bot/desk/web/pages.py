@@ -16,7 +16,18 @@ TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-ASSETS = frozenset({"common.js", "console.js", "segments.js", "supervisor.js", "console.css"})
+ASSETS = frozenset(
+    {
+        "common.js",
+        "console.js",
+        "segments.js",
+        "supervisor.js",
+        "console.css",
+        "search.js",
+        "canned_editor.js",
+        "agent_figures.js",
+    }
+)
 
 
 def _file(name: str) -> HTTPResponse:

@@ -136,6 +136,7 @@
 
   function openConversation(id) {
     if (S.openId !== id) {
+      if (S.openId !== null) loadCanned();  /* a supervisor may have edited them meanwhile */
       S.openId = id;
       S.detail = null;
       banner("");
@@ -431,12 +432,24 @@
     counter.classList.toggle("warn", info.segments > 2 || info.encoding === "UCS-2");
   }
 
-  function firstName(name) { return String(name || "").trim().split(/\s+/)[0] || ""; }
+  /* The canned replies this agent may use (their teams' and everyone's); edited by supervisors. */
+  function loadCanned() {
+    return api("GET", "/api/canned").then(function (r) {
+      if (r.ok) { S.canned = r.data.items; renderCanned(); }
+    }, function () {});
+  }
 
-  function fillCanned(text) {
-    return text
-      .split("{customer}").join(firstName(S.customer && S.customer.name) || "there")
-      .split("{agent}").join(firstName(S.me && S.me.agent.name) || "your agent");
+  /* The server fills {first_name} (dropped when unknown) and {agent} for this chat. */
+  function insertCanned(id) {
+    var conversationId = S.openId;
+    return api("GET", "/api/conversations/" + conversationId + "/canned/" + id).then(function (r) {
+      if (conversationId !== S.openId) return;
+      if (!r.ok) { sendStatus(r.data.error || "Could not insert that reply.", "error"); return; }
+      var box = $("text");
+      box.value = box.value ? box.value.replace(/\s*$/, " ") + r.data.text : r.data.text;
+      box.focus();
+      updateCounter();
+    }, function () {});
   }
 
   function renderCanned() {
@@ -567,6 +580,7 @@
   }
 
   function onHello() {
+    loadCanned();
     refreshLists();
     loadConversation();
     D.refreshStatus();
@@ -611,13 +625,9 @@
       $("canned").addEventListener("change", function (e) {
         var chosen = S.canned.filter(function (c) { return String(c.id) === e.target.value; })[0];
         e.target.value = "";
-        if (!chosen) return;
-        var box = $("text");
-        box.value = box.value ? box.value.replace(/\s*$/, " ") + fillCanned(chosen.text) : fillCanned(chosen.text);
-        box.focus();
-        updateCounter();
+        if (chosen) insertCanned(chosen.id);
       });
-      api("GET", "/api/canned").then(function (r) { if (r.ok) { S.canned = r.data.items; renderCanned(); } });
+      loadCanned();
       updateCounter();
       refreshLists();
       var match = /^#c=(\d+)$/.exec(location.hash);
