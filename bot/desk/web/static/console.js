@@ -154,7 +154,7 @@
     return loadConversation();
   }
 
-  function closeConversation(message) {
+  function closeConversation(message, kind) {
     S.openId = null;
     S.detail = null;
     $("conv").hidden = true;
@@ -162,7 +162,7 @@
     D.clear($("customer"));
     showLists();
     history.replaceState(null, "", "#");
-    if (message) flash(message, message.indexOf("Already taken") === 0 ? "error" : "warn");
+    if (message) flash(message, kind || (message.indexOf("Already taken") === 0 ? "error" : "warn"));
   }
 
   /* Phones show the lists or the open chat; the customer panel is a drawer below 1100 px. */
@@ -335,7 +335,7 @@
         ["Team", h.team],
         ["Detail", h.detail],
         ["Requested", D.clock(h.created_at)],
-        [h.automatic ? "Assigned to" : "Claimed by", h.automatic && h.agent_name ? h.agent_name + " (automatic)" : h.agent_name],
+        [h.holder_label || "Claimed by", h.holder_label ? h.holder : h.agent_name],
         ["First reply", h.first_reply_at ? D.clock(h.first_reply_at) : ""],
         ["Status", h.status]
       ])));
@@ -541,11 +541,12 @@
       if (r.ok) {
         $("transfer-form").hidden = true;
         $("transfer-note").value = "";
-        flash("Transferred.", "ok");
+        /* the chat is no longer ours: close it with the outcome, not a "no longer available" */
+        closeConversation("Transferred to " + (r.data.to || "another agent"), "ok");
       } else {
         banner(r.data.error || "Could not transfer.", "error");
+        loadConversation();
       }
-      loadConversation();
       refreshLists();
     });
   }
