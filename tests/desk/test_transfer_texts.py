@@ -6,46 +6,25 @@ a reply that was never sent (opted out) is no first reply."""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import time
-from typing import Callable, List
+from typing import Callable
 
 import pytest
 
 from bot.desk.agents import create_agent
-from bot.desk.maintenance import offer_bot_to_long_waiters
 from bot.desk.notices import ASSIGNING_NOW
-from bot.settings import Settings
 from bot.sms.segments import sms_info
 from bot.store.customers import set_opted_out
 from bot.store.db import session_scope
 from bot.store.models import HandoffRequest
 from tests.desk.client import DeskClient
 from tests.desk.conftest import PASSWORD, People
+from tests.desk.customer_side import OFFER, PASSING, offer_round, texts_to, wait_for
 from tests.desk.helpers import conversation_id_for, owner_of, queue_chat
 from tests.desk.server import DeskServer
 from tests.desk.stack import Stack, fresh_phone, wait_held
 
 pytestmark = pytest.mark.slow
-
-PASSING = "passing you to"
-OFFER = "Reply BOT"
-
-
-def texts_to(stack: Stack, phone: str) -> List[str]:
-    return [m["text"] for m in stack.sms.sent(phone)]
-
-
-def wait_for(stack: Stack, phone: str, word: str, timeout: float = 20) -> List[str]:
-    """Until a text containing `word` reached the phone; all its texts."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        texts = texts_to(stack, phone)
-        if any(word in t for t in texts):
-            return texts
-        time.sleep(0.1)
-    raise AssertionError(f"{phone} never got {word!r}: {texts_to(stack, phone)}")
 
 
 def handed_off(stack: Stack) -> str:
@@ -54,17 +33,6 @@ def handed_off(stack: Stack) -> str:
     stack.sms.ask(phone, "AGENT")
     assert owner_of(stack.url, conversation_id_for(stack.url, phone)).owner == "queue"
     return phone
-
-
-def offer_round(stack: Stack, quiet_seconds: float) -> int:
-    """One round of the desk's BOT/WAIT offers to everyone queued (no minimum wait)."""
-    settings = dataclasses.replace(
-        Settings.from_env(),
-        database_url=stack.url,
-        desk_wait_offer_after_agent_seconds=quiet_seconds,
-    )
-    with session_scope(stack.url) as session:
-        return offer_bot_to_long_waiters(session, dt.timedelta(0), settings)
 
 
 def test_a_transfer_texts_the_customer_once(stack: Stack) -> None:
