@@ -56,9 +56,11 @@ def test_a_transfer_reads_right_for_customer_and_agents(stack: Stack, browser: A
         alice.click("#transfer-submit")
         alice.wait_for_selector('#flash.ok:has-text("Transferred to bookings")')
         assert alice.inner_text("#flash") == "Transferred to bookings"
-        alice.wait_for_selector("#placeholder:not([hidden])")
+        # Alice is on bookings too: the chat stays open for her, now waiting in that queue
+        alice.wait_for_selector('#customer dt:text-is("Transferred to")')
+        assert fact(alice, "Transferred to") == "bookings queue"
         time.sleep(1.0)  # a late refresh must not replace the outcome with an error
-        assert "no longer available" not in alice.inner_text("#flash")
+        assert alice.inner_text("#flash") == "Transferred to bookings"
         no_overflow(alice)
         save_screenshot(alice, "transfer-done-1280.png")
         assert owner_of(stack.url, cid).team == "bookings"
@@ -95,6 +97,37 @@ def test_a_transfer_reads_right_for_customer_and_agents(stack: Stack, browser: A
         bob.click("#customer-open")
         bob.wait_for_selector('#customer dt:text-is("Claimed by")')
         assert fact(bob, "Claimed by") == "Bob Chen"
+        # Bob passes it on to Alice by name: a chat he may no longer see closes with the
+        # outcome, not with "no longer available"
+        bob.click("#customer-close")
+        bob.click("#transfer-open")
+        bob.wait_for_selector("#transfer-form:not([hidden])")
+        bob.select_option("#transfer-target", f"agent:{stack.people.alice.id}")
+        bob.click("#transfer-submit")
+        bob.wait_for_selector('#flash.ok:has-text("Transferred to Alice Moreno")')
+        bob.wait_for_selector("#conv", state="hidden")  # closed: back to his lists
+        time.sleep(1.0)
+        assert bob.inner_text("#flash") == "Transferred to Alice Moreno"
+        no_overflow(bob)
+        save_screenshot(bob, "transfer-done-390.png")
+        texts = wait_for(stack, phone, "I'm passing you to Alice")
+        assert texts.count("I'm passing you to Alice; they'll text you shortly.") == 1
+        assert not any(OFFER in t for t in texts), texts
+        # Alice sees who did what, and that it is hers now
+        alice.wait_for_selector(mine_item(phone))
+        alice.click(mine_item(phone))
+        alice.wait_for_selector('#transcript .entry.activity:has-text("Bob Chen transferred")')
+        activities = alice.locator("#transcript .entry.activity span").all_inner_texts()
+        assert activities[-4:] == [
+            "Claimed by Alice Moreno",
+            "Alice Moreno transferred to bookings",
+            "Claimed by Bob Chen",
+            "Bob Chen transferred to Alice Moreno",
+        ]
+        alice.wait_for_selector(
+            '#customer dt:text-is("Transferred to") + dd:text-is("Alice Moreno")'
+        )
+        save_screenshot(alice, "transfer-activity-1280.png")
         assert alice.errors == [] and bob.errors == []
     finally:
         alice.context.close()

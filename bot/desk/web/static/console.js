@@ -19,7 +19,8 @@
     directory: null,
     loadSeq: 0,
     lastRead: {},
-    notice: null
+    notice: null,
+    noticeKind: null
   };
 
   var STATUS_LABELS = {
@@ -184,11 +185,12 @@
     var seq = ++S.loadSeq;
     return api("GET", "/api/conversations/" + id).then(function (r) {
       if (seq !== S.loadSeq || id !== S.openId) return;
-      var notice = S.notice;
+      var notice = S.notice, noticeKind = S.noticeKind;
       S.notice = null;
+      S.noticeKind = null;
       if (!r.ok) {
         closeConversation(notice || (r.status === 404 ? "That conversation does not exist."
-          : "That conversation is no longer available to you."));
+          : "That conversation is no longer available to you."), notice ? noticeKind : null);
         return;
       }
       renderConversation(r.data);
@@ -541,12 +543,14 @@
       if (r.ok) {
         $("transfer-form").hidden = true;
         $("transfer-note").value = "";
-        /* the chat is no longer ours: close it with the outcome, not a "no longer available" */
-        closeConversation("Transferred to " + (r.data.to || "another agent"), "ok");
+        /* the outcome, also if the chat is no longer ours to see (not "no longer available") */
+        S.notice = "Transferred to " + (r.data.to || "another agent");
+        S.noticeKind = "ok";
+        flash(S.notice, "ok");
       } else {
         banner(r.data.error || "Could not transfer.", "error");
-        loadConversation();
       }
+      loadConversation();
       refreshLists();
     });
   }
