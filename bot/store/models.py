@@ -198,6 +198,8 @@ class DeskEvent(Base):
     conversation_id = Column(Integer, index=True)
     agent_id = Column(Integer)
     team = Column(String(40))
+    actor_id = Column(Integer)  # who moved the chat (transfer: the sender; reassign: supervisor)
+    from_agent_id = Column(Integer)  # who held it before (reassign)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 

@@ -271,7 +271,8 @@ def test_transfer_to_a_team_with_a_note(stack: Stack, browser) -> None:  # noqa:
         assert (current.owner, current.team) == ("queue", "orders")
         page.wait_for_selector("#transcript .entry.note")
         assert "Transfer: Asked about a refund" in page.inner_text("#transcript .entry.note")
-        assert "Transferred" in page.inner_text("#transcript")
+        assert "Alice Moreno transferred to orders" in page.inner_text("#transcript")
+        assert page.inner_text("#flash") == "Transferred to orders"  # not an error
     finally:
         page.context.close()
 

@@ -19,7 +19,8 @@
     directory: null,
     loadSeq: 0,
     lastRead: {},
-    notice: null
+    notice: null,
+    noticeKind: null
   };
 
   var STATUS_LABELS = {
@@ -155,7 +156,7 @@
     return loadConversation();
   }
 
-  function closeConversation(message) {
+  function closeConversation(message, kind) {
     S.openId = null;
     S.detail = null;
     $("conv").hidden = true;
@@ -163,7 +164,7 @@
     D.clear($("customer"));
     showLists();
     history.replaceState(null, "", "#");
-    if (message) flash(message, message.indexOf("Already taken") === 0 ? "error" : "warn");
+    if (message) flash(message, kind || (message.indexOf("Already taken") === 0 ? "error" : "warn"));
   }
 
   /* Phones show the lists or the open chat; the customer panel is a drawer below 1100 px. */
@@ -185,11 +186,12 @@
     var seq = ++S.loadSeq;
     return api("GET", "/api/conversations/" + id).then(function (r) {
       if (seq !== S.loadSeq || id !== S.openId) return;
-      var notice = S.notice;
+      var notice = S.notice, noticeKind = S.noticeKind;
       S.notice = null;
+      S.noticeKind = null;
       if (!r.ok) {
         closeConversation(notice || (r.status === 404 ? "That conversation does not exist."
-          : "That conversation is no longer available to you."));
+          : "That conversation is no longer available to you."), notice ? noticeKind : null);
         return;
       }
       renderConversation(r.data);
@@ -336,7 +338,7 @@
         ["Team", h.team],
         ["Detail", h.detail],
         ["Requested", D.clock(h.created_at)],
-        [h.automatic ? "Assigned to" : "Claimed by", h.automatic && h.agent_name ? h.agent_name + " (automatic)" : h.agent_name],
+        [h.holder_label || "Claimed by", h.holder_label ? h.holder : h.agent_name],
         ["First reply", h.first_reply_at ? D.clock(h.first_reply_at) : ""],
         ["Status", h.status]
       ])));
@@ -554,7 +556,10 @@
       if (r.ok) {
         $("transfer-form").hidden = true;
         $("transfer-note").value = "";
-        flash("Transferred.", "ok");
+        /* the outcome, also if the chat is no longer ours to see (not "no longer available") */
+        S.notice = "Transferred to " + (r.data.to || "another agent");
+        S.noticeKind = "ok";
+        flash(S.notice, "ok");
       } else {
         banner(r.data.error || "Could not transfer.", "error");
       }
