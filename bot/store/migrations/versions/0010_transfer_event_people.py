@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_transfer_event_people"
-down_revision = "0008"
+down_revision = "0009_tools_canned_replies"
 branch_labels = None
 depends_on = None
 
