@@ -18,7 +18,7 @@ from tests.desk.server import DeskServer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-PRIVATE_PAGES = ["/", "/supervisor"]
+PRIVATE_PAGES = ["/", "/supervisor", "/requests"]
 PRIVATE_GETS = [
     "/api/me",
     "/api/queue",
@@ -28,6 +28,13 @@ PRIVATE_GETS = [
     "/api/conversations/1",
     "/api/supervisor/overview",
     "/api/stream",
+    "/api/search?q=secret",
+    "/api/transcripts/1",
+    "/api/conversations/1/canned/1",
+    "/api/supervisor/canned",
+    "/api/supervisor/agent-figures",
+    "/api/requests",
+    "/api/requests/1",
 ]
 PRIVATE_POSTS = [
     "/api/status",
@@ -38,6 +45,11 @@ PRIVATE_POSTS = [
     "/api/conversations/1/transfer",
     "/api/conversations/1/resolve",
     "/api/conversations/1/read",
+    "/api/supervisor/canned",
+    "/api/supervisor/canned/1/delete",
+    "/api/requests/1/confirm",
+    "/api/requests/1/decline",
+    "/api/requests/1/edit",
     "/logout",
 ]
 SECURITY_HEADERS = {

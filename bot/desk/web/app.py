@@ -10,10 +10,13 @@ import logging
 from sanic import Sanic
 
 from bot.desk.web import (
+    api_canned,
     api_conversation,
+    api_figures,
     api_presence,
     api_queue,
     api_requests,
+    api_search,
     api_supervisor,
     errors,
     headers,
@@ -73,6 +76,9 @@ def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
         api_conversation,
         api_presence,
         api_supervisor,
+        api_search,
+        api_canned,
+        api_figures,
         api_requests,
         sse,
         errors,

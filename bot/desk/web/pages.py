@@ -23,6 +23,9 @@ ASSETS = frozenset(
         "segments.js",
         "supervisor.js",
         "console.css",
+        "search.js",
+        "canned_editor.js",
+        "agent_figures.js",
         "requests.js",
         "requests.css",
     }

@@ -1,7 +1,7 @@
 """booking_request_history: every change of a room request (who, statuses, note, fields)
 
 Revision ID: 0009_requests_history
-Revises: 0008
+Revises: 0009_transfer_event_people
 Create Date: 2026-12-03 12:10:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_requests_history"
-down_revision = "0008"
+down_revision = "0009_transfer_event_people"
 branch_labels = None
 depends_on = None
 
