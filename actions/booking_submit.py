@@ -17,16 +17,7 @@ from actions.settings import action_settings
 from bot.store.bookings import BookingView, create_booking_request
 from bot.store.customers import first_name_for_phone
 from bot.store.db import run_sync, session_scope
-
-
-def booking_span(check_in: dt.date, check_out: dt.date) -> str:
-    start = f"{check_in:%b} {check_in.day}"
-    end = (
-        f"{check_out.day}"
-        if check_out.month == check_in.month
-        else f"{check_out:%b} {check_out.day}"
-    )
-    return f"{start}-{end}"
+from bot.text.stay_span import booking_span
 
 
 def store(phone: str, tracker: Tracker) -> Tuple[BookingView, Optional[str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import List, Optional
 
 from bot.settings import Settings, settings_or_exit
@@ -31,10 +32,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     from bot.desk.web import create_app
+    from bot.outbound.templates import TemplateError
     from bot.store.db import use_database
 
     use_database(settings.database_url)  # the maintenance loop and the metrics routes
-    app = create_app(settings, maintenance=not args.no_maintenance)
+    try:
+        app = create_app(settings, maintenance=not args.no_maintenance)
+    except TemplateError as problem:
+        print(f"agent desk: {problem}", file=sys.stderr)
+        return 2
     app.run(host=args.host, port=args.port, access_log=False, motd=False, workers=1)
     return 0
 

@@ -1,4 +1,5 @@
-"""The customer beside the conversation: who, opt-out state, orders, booking requests."""
+"""The customer beside the conversation: who, opt-out state, orders, room requests on file
+(with their status: requested, confirmed, declined)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import List, Optional
 
 from sqlalchemy.orm import Session
 
-from bot.store.bookings import BookingView, open_requests_for_phone
+from bot.store.bookings import BookingView, requests_on_file_for_phone
 from bot.store.customers import find_customer
 from bot.store.orders import OrderView, recent_orders_for_phone
 
@@ -17,6 +18,7 @@ from bot.store.orders import OrderView, recent_orders_for_phone
 class BookingLine:
     """A booking request with its customer-facing reference."""
 
+    id: int
     ref: str
     check_in: dt.date
     check_out: dt.date
@@ -42,7 +44,9 @@ class CustomerPanel:
 
 
 def _booking(b: BookingView) -> BookingLine:
-    return BookingLine(b.ref, b.check_in, b.check_out, b.guests, b.room_type, b.notes, b.status)
+    return BookingLine(
+        b.id, b.ref, b.check_in, b.check_out, b.guests, b.room_type, b.notes, b.status
+    )
 
 
 def customer_panel(session: Session, phone: str, max_orders: int = 10) -> CustomerPanel:
@@ -51,7 +55,7 @@ def customer_panel(session: Session, phone: str, max_orders: int = 10) -> Custom
     if customer is not None:
         session.refresh(customer)
     orders = recent_orders_for_phone(session, phone, limit=max_orders)
-    bookings = [_booking(b) for b in open_requests_for_phone(session, phone)]
+    bookings = [_booking(b) for b in requests_on_file_for_phone(session, phone)]
     return CustomerPanel(
         phone,
         customer is not None,

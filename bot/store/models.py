@@ -85,12 +85,32 @@ class BookingRequest(Base):
     guests = Column(Integer, nullable=False)
     room_type = Column(String(30))
     notes = Column(Text)
-    status = Column(String(20), nullable=False, default="requested")  # requested|cancelled
+    # requested -> confirmed | declined (staff), cancelled (the customer); every change is
+    # a row of booking_request_history
+    status = Column(String(20), nullable=False, default="requested")
     source_message_id = Column(String(64), unique=True)  # the text that asked (idempotency)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     customer = relationship("Customer", back_populates="booking_requests")
+
+
+class BookingRequestHistory(Base):
+    """One change of a room request: who (an agent, the customer, the bot), the status before
+    and after, the note, the fields changed, and the outcome text it asked for, if any."""
+
+    __tablename__ = "booking_request_history"
+
+    id = Column(Integer, primary_key=True)
+    request_id = Column(ForeignKey("booking_requests.id"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    actor = Column(String(10), nullable=False)  # agent|customer|bot
+    agent_id = Column(ForeignKey("agents.id"))  # set when actor is agent
+    from_status = Column(String(20))  # None: the request was made
+    to_status = Column(String(20), nullable=False)
+    note = Column(Text)
+    changed = Column(Text)  # JSON {"field": [old, new]}
+    outbound_text_id = Column(ForeignKey("outbound_texts.id"))  # the outcome text
 
 
 class Conversation(Base):

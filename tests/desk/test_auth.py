@@ -18,7 +18,7 @@ from tests.desk.server import DeskServer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-PRIVATE_PAGES = ["/", "/supervisor"]
+PRIVATE_PAGES = ["/", "/supervisor", "/requests"]
 PRIVATE_GETS = [
     "/api/me",
     "/api/queue",
@@ -33,6 +33,8 @@ PRIVATE_GETS = [
     "/api/conversations/1/canned/1",
     "/api/supervisor/canned",
     "/api/supervisor/agent-figures",
+    "/api/requests",
+    "/api/requests/1",
 ]
 PRIVATE_POSTS = [
     "/api/status",
@@ -45,6 +47,9 @@ PRIVATE_POSTS = [
     "/api/conversations/1/read",
     "/api/supervisor/canned",
     "/api/supervisor/canned/1/delete",
+    "/api/requests/1/confirm",
+    "/api/requests/1/decline",
+    "/api/requests/1/edit",
     "/logout",
 ]
 SECURITY_HEADERS = {

@@ -15,6 +15,7 @@ from bot.desk.web import (
     api_figures,
     api_presence,
     api_queue,
+    api_requests,
     api_search,
     api_supervisor,
     errors,
@@ -24,6 +25,7 @@ from bot.desk.web import (
     sse,
 )
 from bot.desk.web.auth import gate
+from bot.outbound.templates import load_templates
 from bot.settings import Settings
 from bot.sms import metrics
 
@@ -56,9 +58,11 @@ async def _maintenance(settings: Settings, interval: float) -> None:
 
 
 def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
-    """The console app on `settings.database_url` (not started)."""
+    """The console app on `settings.database_url` (not started); TemplateError if the
+    notification templates (data/notifications.yml) are unusable."""
     app = Sanic(f"agent_desk_{next(_names)}", configure_logging=False)
     app.ctx.settings = settings
+    app.ctx.templates = load_templates(settings.business_name)
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.KEEP_ALIVE_TIMEOUT = 15
     app.config.FALLBACK_ERROR_FORMAT = "json"
@@ -75,6 +79,7 @@ def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
         api_search,
         api_canned,
         api_figures,
+        api_requests,
         sse,
         errors,
     ):

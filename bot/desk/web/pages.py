@@ -26,6 +26,8 @@ ASSETS = frozenset(
         "search.js",
         "canned_editor.js",
         "agent_figures.js",
+        "requests.js",
+        "requests.css",
     }
 )
 
@@ -51,6 +53,11 @@ def register(app: Sanic) -> None:
     async def supervisor(request: Request) -> HTTPResponse:
         """GET /supervisor: the supervisor page (supervisors only)."""
         return _file("supervisor.html")
+
+    @app.get("/requests")
+    async def requests_page(request: Request) -> HTTPResponse:
+        """GET /requests: room requests to confirm, decline or edit (agents, supervisors)."""
+        return _file("requests.html")
 
     @app.get("/static/<name:str>", ctx_public=True, ctx_asset=True)
     async def asset(request: Request, name: str) -> HTTPResponse:

@@ -361,12 +361,12 @@
       bookings.appendChild(el("li", { className: "card" },
         el("div", { className: "card-top" },
           el("strong", { text: b.ref }),
-          el("span", { className: "pill booking", text: b.status })),
+          el("span", { className: "pill booking booking-" + b.status, text: b.status })),
         el("div", { className: "muted", text: D.day(b.check_in) + " → " + D.day(b.check_out) + " · " + b.guests + " guests" }),
         b.room_type ? el("div", { className: "muted small", text: b.room_type }) : null,
         b.notes ? el("div", { className: "muted small", text: b.notes }) : null));
     });
-    if (!customer.bookings.length) bookings.appendChild(el("li", { className: "muted", text: "No open room requests." }));
+    if (!customer.bookings.length) bookings.appendChild(el("li", { className: "muted", text: "No room requests on file." }));
     box.appendChild(section("Room requests", bookings, customer.bookings.length));
     if (c.history.length > 1) {
       var past = el("ul", { className: "history" });
