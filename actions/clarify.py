@@ -1,4 +1,7 @@
-"""action_default_ask_affirmation: "Did you mean ...?" with Yes/No buttons (SMS: 1/2)."""
+"""action_default_ask_affirmation: "Did you mean ...?" with Yes/No buttons (SMS: 1/2).
+
+FAQ topics are described by data/faq_answers.yml (`description`), other intents here.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.faq import faq_answer_book
 from actions.rephrase import ask_to_rephrase
 from bot.rasa_ext.fallback_band import is_implausible
 
@@ -21,22 +25,6 @@ INTENT_DESCRIPTIONS = {
     "goodbye": "end the chat",
     "thank": "say thanks",
     "bot_challenge": "know if I'm a bot",
-}
-FAQ_DESCRIPTIONS = {
-    "opening_hours": "our opening hours",
-    "location": "where we are",
-    "parking": "parking",
-    "wifi": "wifi",
-    "pets": "our pet policy",
-    "check_in_time": "check-in time",
-    "check_out_time": "check-out time",
-    "cancellation_policy": "our cancellation policy",
-    "shipping_times": "shipping times",
-    "returns": "returns",
-    "payment_methods": "payment options",
-    "prices": "prices",
-    "contact": "how to contact us",
-    "breakfast": "breakfast",
 }
 NOT_SUGGESTED = {None, "out_of_scope", "nlu_fallback", "affirm", "deny"}
 
@@ -64,7 +52,7 @@ def best_guess(latest_message: Dict[Text, Any]) -> Optional[Text]:
 
 def describe(intent: Text) -> Optional[Text]:
     if intent.startswith("faq/"):
-        topic = FAQ_DESCRIPTIONS.get(intent.split("/", 1)[1])
+        topic = faq_answer_book().description(intent.split("/", 1)[1])
         return f"ask about {topic}" if topic else None
     return INTENT_DESCRIPTIONS.get(intent)
 

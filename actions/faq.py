@@ -1,15 +1,27 @@
-"""action_answer_faq: the FAQ answer (responses `utter_faq/<topic>` in domain.yml).
+"""action_answer_faq: the FAQ answer, from data/faq_answers.yml (not domain.yml).
 
 Like Rasa's `utter_faq`, it uses the response selector's pick; it also accepts a
-`faq_topic` entity, which is how a "Did you mean ...?" button names the topic.
+`faq_topic` entity, which is how a "Did you mean ...?" button names the topic. The answers
+file is reread when it changes (bot/designer/faq_answers.py), so an edited answer is live
+without retraining or a restart; a broken edit keeps the last good answers.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.settings import action_settings
+from bot.designer.faq_answers import FaqAnswerBook
+
+
+@functools.lru_cache(maxsize=1)
+def faq_answer_book() -> FaqAnswerBook:
+    """This process's FAQ answers (FAQ_ANSWERS_FILE)."""
+    return FaqAnswerBook(action_settings().faq_answers_file)
 
 
 def faq_topic(latest_message: Dict[Text, Any]) -> Optional[Text]:
@@ -29,9 +41,9 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         topic = faq_topic(tracker.latest_message)
-        response = f"utter_faq/{topic}"
-        if topic and response in (domain.get("responses") or {}):
-            dispatcher.utter_message(response=response)
+        answer = faq_answer_book().answer(topic) if topic else None
+        if answer:
+            dispatcher.utter_message(text=answer)
         else:
             dispatcher.utter_message(response="utter_ask_rephrase")
         return []

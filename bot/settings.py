@@ -81,6 +81,8 @@ class Settings:
     plivo_api_url: str = "https://api.plivo.com"
     bot_public_url: str = "http://127.0.0.1:5005"
     sms_segment_budget: int = 2
+    # FAQ answers + descriptions (data/faq_answers.yml): reread by the action server on change
+    faq_answers_file: Path = PROJECT_ROOT / "data" / "faq_answers.yml"
     sms_number_type: str = "long_code"  # long_code | toll_free | short_code
     sms_rate_per_second: float = 0.0  # 0: the number type's carrier limit
     outbox_retry_base_seconds: float = 2.0
@@ -173,6 +175,7 @@ class Settings:
             plivo_api_url=read.text("PLIVO_API_URL", d.plivo_api_url),
             bot_public_url=read.text("BOT_PUBLIC_URL", d.bot_public_url),
             sms_segment_budget=read.integer("SMS_SEGMENT_BUDGET", d.sms_segment_budget, 1),
+            faq_answers_file=read.parsed("FAQ_ANSWERS_FILE", d.faq_answers_file, _yaml_file),
             sms_number_type=read.choice("SMS_NUMBER_TYPE", d.sms_number_type, NUMBER_TYPE_RATES),
             sms_rate_per_second=read.number("SMS_RATE_PER_SECOND", 0.0, 0.0),
             outbox_retry_base_seconds=read.number(
@@ -341,6 +344,13 @@ def _days(value: str) -> str:
     if unknown:
         raise ValueError(f"unknown day {unknown[0]!r} (use {','.join(DAY_NAMES)})")
     return value
+
+
+def _yaml_file(value: str) -> Path:
+    path = Path(value)
+    if path.suffix not in (".yml", ".yaml") or path.is_dir():
+        raise ValueError("must be the path of a .yml file")
+    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def _time_zone(value: str) -> str:

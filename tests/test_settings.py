@@ -56,8 +56,10 @@ def test_every_variable_is_read() -> None:
         "REDIS_PORT": "6380",
         "SMS_RECEIVER_BACKLOG": "4096",
         "SMS_RECEIVER_ACCESS_LOG": "1",
+        "FAQ_ANSWERS_FILE": "var/answers.yml",
     }
     settings = Settings.from_env(env)
+    assert settings.faq_answers_file == PROJECT_ROOT / "var" / "answers.yml"
     assert (settings.receiver_backlog, settings.receiver_access_log) == (4096, True)
     assert (settings.redis_host, settings.redis_port) == ("redis.example", 6380)
     assert settings.tracker_database_url == "postgresql://db/bot"  # same database
@@ -109,6 +111,8 @@ def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
         ("HANDOFF_TEAMS", "asked"),
         ("SESSION_MAX_EVENTS", "5"),
         ("DEFAULT_COUNTRY_CODE", "+1"),
+        ("FAQ_ANSWERS_FILE", "answers.txt"),
+        ("FAQ_ANSWERS_FILE", "data"),
     ],
 )
 def test_a_bad_value_names_the_variable(name: str, value: str) -> None:

@@ -1,0 +1,166 @@
+"""`make check` (python -m bot check): each check catches a broken copy of the data at file:line.
+
+Every test breaks one thing in a copy of data/ + domain.yml (code and held-out sets linked)
+and runs the real command or the check on it; the real data passes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.designer.checks import Project, fill_placeholders, render, run_checks
+from bot.launcher import child_env
+from bot.settings import PROJECT_ROOT
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    """A checkable copy of the project: data and domain copied, the rest linked."""
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copytree(PROJECT_ROOT / "data", root / "data")
+    for name in ("domain.yml", "config.yml"):
+        shutil.copy(PROJECT_ROOT / name, root / name)
+    for name in ("actions", "bot", "channels", "tests"):
+        (root / name).symlink_to(PROJECT_ROOT / name)
+    return root
+
+
+def problems(root: Path) -> list:
+    return render(run_checks(Project.load(root, budget=2)), root)
+
+
+def line_of(path: Path, text: str) -> int:
+    """1-based line of the first line of `path` containing `text`."""
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if text in line:
+            return number
+    raise AssertionError(f"{text!r} not in {path}")
+
+
+def insert_after(path: Path, anchor: str, new_line: str) -> int:
+    """Insert `new_line` after the line containing `anchor`; its 1-based line number."""
+    lines = path.read_text().splitlines(keepends=True)
+    at = line_of(path, anchor)
+    lines.insert(at, new_line + "\n")
+    path.write_text("".join(lines))
+    return at + 1
+
+
+def test_the_real_data_passes_every_check() -> None:
+    assert problems(PROJECT_ROOT) == []
+
+
+def test_an_example_under_two_intents(copy: Path) -> None:
+    faq = copy / "data" / "nlu" / "faq.yml"
+    line = insert_after(faq, "      - what time do you open", "      - Hi!")  # a greet example
+    [problem] = problems(copy)
+    assert problem.startswith(f"data/nlu/faq.yml:{line}: example 'Hi!' of 'faq/opening_hours'")
+    assert "also under 'greet' (basics.yml:" in problem
+
+
+def test_a_training_example_from_the_test_set(copy: Path) -> None:
+    frozen = PROJECT_ROOT / "tests" / "nlu_test" / "frozen_test.yml"
+    text = "is there street parking near the hotel"
+    held_line = line_of(frozen, text)
+    faq = copy / "data" / "nlu" / "faq.yml"
+    lines = faq.read_text().splitlines(keepends=True)
+    line = line_of(faq, "- intent: faq/parking") + 2  # after its `examples: |`
+    lines.insert(line - 1, f"      - {text.upper()}!\n")
+    faq.write_text("".join(lines))
+    assert problems(copy) == [
+        f"data/nlu/faq.yml:{line}: example '{text.upper()}!' is in the held-out set "
+        f"tests/nlu_test/frozen_test.yml:{held_line}; rephrase or drop it from the training data"
+    ]
+
+
+def test_too_few_examples(copy: Path) -> None:
+    (copy / "data" / "checks.yml").write_text(
+        (copy / "data" / "checks.yml")
+        .read_text()
+        .replace("min_examples_per_faq_topic: 15", "min_examples_per_faq_topic: 45")
+    )
+    found = problems(copy)
+    line = line_of(copy / "data" / "nlu" / "faq.yml", "- intent: faq/wifi")
+    assert (
+        f"data/nlu/faq.yml:{line}: intent 'faq/wifi' has 42 different examples, needs 45 "
+        "(data/checks.yml); add other phrasings" in found
+    )
+
+
+def test_an_unused_response(copy: Path) -> None:
+    line = insert_after(copy / "domain.yml", "responses:", "  utter_never_said:\n    - text: Hi")
+    assert problems(copy) == [
+        f"domain.yml:{line}: response 'utter_never_said' is never used "
+        "(no rule, story, form or action names it)"
+    ]
+
+
+def test_an_over_long_response_with_placeholders_at_their_longest(copy: Path) -> None:
+    domain = copy / "domain.yml"
+    text = domain.read_text().replace(
+        'utter_goodbye:\n    - text: "Bye for now! Text us anytime."',
+        'utter_goodbye:\n    - text: "Bye {first_name}! ' + "x" * 250 + '"',
+    )
+    domain.write_text(text)
+    line = line_of(domain, "utter_goodbye:")
+    assert problems(copy) == [
+        f"domain.yml:{line}: utter_goodbye takes 3 SMS segments with placeholders at their "
+        "longest (316 characters); the budget is 2"
+    ]
+    filled, unknown = fill_placeholders("Hi {first_name} {nobody}", {"first_name": 3})
+    assert (filled, unknown) == ("Hi aaa ", ["nobody"])
+
+
+def test_a_faq_topic_without_a_description(copy: Path) -> None:
+    answers = copy / "data" / "faq_answers.yml"
+    answers.write_text(answers.read_text().replace("    description: wifi\n", ""))
+    line = line_of(answers, "  wifi:")
+    assert problems(copy) == [
+        f"data/faq_answers.yml:{line}: topic 'wifi' has no description (a non-empty text)"
+    ]
+
+
+def test_a_faq_topic_without_an_answer_and_an_answer_without_a_topic(copy: Path) -> None:
+    answers = copy / "data" / "faq_answers.yml"
+    text = answers.read_text().replace("  wifi:", "  wi_fi:")
+    answers.write_text(text)
+    faq_line = line_of(copy / "data" / "nlu" / "faq.yml", "- intent: faq/wifi")
+    assert problems(copy) == [
+        f"data/faq_answers.yml:{line_of(answers, '  wi_fi:')}: topic 'wi_fi' has no examples "
+        "(faq/wi_fi in data/nlu): it is never answered",
+        f"data/nlu/faq.yml:{faq_line}: FAQ topic 'wifi' has no answer and description in "
+        "data/faq_answers.yml",
+    ]
+
+
+@pytest.mark.slow
+def test_make_check_command_fails_on_a_contradicting_rule_and_passes_the_real_data(
+    copy: Path,
+) -> None:
+    rules = copy / "data" / "rules" / "basics.yml"
+    rules.write_text(
+        rules.read_text()
+        + "\n  - rule: menu answered twice\n    steps:\n      - intent: menu\n"
+        + "      - action: utter_goodbye\n"
+    )
+    line = line_of(rules, "- rule: menu answered twice")
+    command = [sys.executable, "-m", "bot", "check", "--root", str(copy)]
+    result = subprocess.run(command, env=child_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"data/rules/basics.yml:{line}: rule contradiction:" in result.stdout
+    assert "'menu answered twice'" in result.stdout
+    real = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        cwd=PROJECT_ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert real.returncode == 0 and "check: all passed" in real.stdout, real.stdout + real.stderr
