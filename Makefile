@@ -62,7 +62,7 @@ test-bot: setup train
 # answers (data/faq_answers.yml, read live by the action server) or data/checks.yml. Rasa's
 # cache reuses the NLU after a story/rule edit; its validation is `make check`'s job, which
 # keeps a story edit's retrain short (docs/benchmarks.md, Designer loop).
-MODEL_DATA := $(filter-out data/faq_answers.yml data/checks.yml,$(shell find data -type f -name '*.y*ml'))
+MODEL_DATA := $(filter-out data/faq_answers.yml data/checks.yml data/notifications.yml,$(shell find data -type f -name '*.y*ml'))
 $(MODEL): $(VENV)/.installed config.yml domain.yml $(MODEL_DATA) $(wildcard bot/rasa_ext/nlu/*.py)
 	$(RASA) train --skip-validation --fixed-model-name sms-bot --out models
 	touch $@
