@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 from typing import List, Optional
 
+from bot.model_files import PUBLISHED_MODEL
 from bot.settings import settings_or_exit
 from bot.store.db import session_scope, use_database
 from bot.store.migrate import upgrade
 from bot.store.seed import seed
+
+DEFAULT_MODEL = "models/sms-bot.tar.gz"
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -81,6 +85,27 @@ def cmd_demo_agents(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish_model(args: argparse.Namespace) -> int:
+    from bot.model_publish import ModelRejected, describe, publish, wait_rolled_out
+
+    settings = args.settings
+    try:
+        etag = publish(args.model, args.to)
+    except ModelRejected as error:
+        print(f"refused: {error}")
+        return 1
+    print(f"published {args.model} as {etag[:12]} ({args.to})")
+    if args.no_wait or not settings.model_server_url:
+        if not settings.model_server_url:
+            print("MODEL_SERVER_URL is unset: not waiting for the Rasa servers")
+        return 0
+    rollout = wait_rolled_out(
+        settings.model_server_url, settings.model_server_token, etag, args.timeout, args.servers
+    )
+    print(describe(rollout, args.timeout))
+    return 1 if rollout.behind or len(rollout.servers) < args.servers else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
     password.add_argument("username")
     password.add_argument("--password")
     password.set_defaults(func=cmd_agents_password)
+    publish_model = sub.add_parser(
+        "publish-model",
+        help="publish a model to the model server; wait until every Rasa server runs it",
+    )
+    publish_model.add_argument("model", type=Path, nargs="?", default=Path(DEFAULT_MODEL))
+    publish_model.add_argument("--to", type=Path, default=PUBLISHED_MODEL)
+    publish_model.add_argument("--no-wait", action="store_true")
+    publish_model.add_argument("--timeout", type=float, default=300.0)
+    publish_model.add_argument(
+        "--servers", type=int, default=1, help="wait for at least this many Rasa servers"
+    )
+    publish_model.set_defaults(func=cmd_publish_model)
     return parser
 
 
