@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 from typing import List, Optional
 
-from bot.model_files import PUBLISHED_MODEL
 from bot.settings import settings_or_exit
 from bot.store.db import session_scope, use_database
 from bot.store.migrate import upgrade
@@ -89,6 +88,7 @@ def cmd_publish_model(args: argparse.Namespace) -> int:
     from bot.model_publish import ModelRejected, describe, publish, wait_rolled_out
 
     settings = args.settings
+    args.to = args.to or settings.model_publish_file
     try:
         etag = publish(args.model, args.to)
     except ModelRejected as error:
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="publish a model to the model server; wait until every Rasa server runs it",
     )
     publish_model.add_argument("model", type=Path, nargs="?", default=Path(DEFAULT_MODEL))
-    publish_model.add_argument("--to", type=Path, default=PUBLISHED_MODEL)
+    publish_model.add_argument("--to", type=Path, help="default: MODEL_PUBLISH_FILE")
     publish_model.add_argument("--no-wait", action="store_true")
     publish_model.add_argument("--timeout", type=float, default=300.0)
     publish_model.add_argument(

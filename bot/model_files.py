@@ -10,10 +10,6 @@ import threading
 from pathlib import Path
 from typing import BinaryIO, Dict, Tuple
 
-from bot.settings import PROJECT_ROOT
-
-# What `make reload` publishes and `python -m bot.models_server` serves by default.
-PUBLISHED_MODEL = PROJECT_ROOT / "models" / "published" / "sms-bot.tar.gz"
 CHUNK = 1 << 20
 
 

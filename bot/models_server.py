@@ -2,6 +2,8 @@
 
     python -m bot.models_server --port 5007 [--host 127.0.0.1] [--model-file PATH]
 
+The file defaults to MODEL_PUBLISH_FILE (models/published/sms-bot.tar.gz).
+
 `GET /model`: the published tarball with `ETag: <sha256>`; 304 when the caller's
 `If-None-Match` is that ETag (the caller runs it), 404 before anything is published.
 `GET /status`: the published ETag and, for each poller (a Rasa server, `?poller=host:port`),
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
-from bot.model_files import CHUNK, PUBLISHED_MODEL, EtagCache
+from bot.model_files import CHUNK, EtagCache
 from bot.settings import settings_or_exit
 
 logger = logging.getLogger(__name__)
@@ -122,9 +124,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.models_server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5007)
-    parser.add_argument("--model-file", type=Path, default=PUBLISHED_MODEL)
+    parser.add_argument("--model-file", type=Path, help="default: MODEL_PUBLISH_FILE")
     args = parser.parse_args(argv)
     settings = settings_or_exit("model server")
+    args.model_file = args.model_file or settings.model_publish_file
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     server = ModelServer((args.host, args.port), args.model_file, settings.model_server_token)
     logger.info("serving %s on http://%s:%s/model", args.model_file, args.host, args.port)

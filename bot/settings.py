@@ -128,6 +128,8 @@ class Settings:
     model_server_url: str = ""
     model_pull_seconds: float = 2.0
     model_server_token: str = ""
+    # the model file the model server serves and `python -m bot publish-model` replaces
+    model_publish_file: Path = PROJECT_ROOT / "models" / "published" / "sms-bot.tar.gz"
 
     def __post_init__(self) -> None:
         if not self.tracker_database_url:
@@ -235,6 +237,8 @@ class Settings:
             model_server_url=read.parsed("MODEL_SERVER_URL", d.model_server_url, _http_url),
             model_pull_seconds=read.number("MODEL_PULL_SECONDS", d.model_pull_seconds, 0.2),
             model_server_token=read.text("MODEL_SERVER_TOKEN", d.model_server_token),
+            model_publish_file=PROJECT_ROOT
+            / read.text("MODEL_PUBLISH_FILE", str(d.model_publish_file)),
         )
 
 
