@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from bot.text.masking import mask_numbers, normalise
 
@@ -152,6 +152,8 @@ def collect(
     )
     rows: Dict[str, List[Tuple[str, str, Dict[str, Any]]]] = defaultdict(list)
     try:
+        if not inspect(engine).has_table("events"):
+            return []  # Rasa has not answered anyone yet
         with engine.connect() as connection:
             params = {"since": since.timestamp()} if since else {}
             for sender, type_name, action, data in connection.execute(text(query), params):

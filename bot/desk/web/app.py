@@ -13,6 +13,7 @@ from bot.desk.web import (
     api_conversation,
     api_presence,
     api_queue,
+    api_review,
     api_supervisor,
     errors,
     headers,
@@ -69,6 +70,7 @@ def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
         api_conversation,
         api_presence,
         api_supervisor,
+        api_review,
         sse,
         errors,
     ):

@@ -16,7 +16,9 @@ TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-ASSETS = frozenset({"common.js", "console.js", "segments.js", "supervisor.js", "console.css"})
+ASSETS = frozenset(
+    {"common.js", "console.js", "segments.js", "supervisor.js", "review.js", "console.css"}
+)
 
 
 def _file(name: str) -> HTTPResponse:
@@ -40,6 +42,11 @@ def register(app: Sanic) -> None:
     async def supervisor(request: Request) -> HTTPResponse:
         """GET /supervisor: the supervisor page (supervisors only)."""
         return _file("supervisor.html")
+
+    @app.get("/review", ctx_role="supervisor")
+    async def review(request: Request) -> HTTPResponse:
+        """GET /review: label texts the bot failed (supervisors only)."""
+        return _file("review.html")
 
     @app.get("/static/<name:str>", ctx_public=True, ctx_asset=True)
     async def asset(request: Request, name: str) -> HTTPResponse:
