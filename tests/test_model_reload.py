@@ -18,6 +18,7 @@ from typing import Dict, Iterator, List
 
 import pytest
 
+from bench.model_variants import reworded_model
 from bot.launcher import child_env, free_port, wait_http
 from bot.model_files import file_sha256, replace_atomically
 from bot.model_publish import ModelRejected, publish, read_status, wait_rolled_out
@@ -25,7 +26,6 @@ from bot.settings import PROJECT_ROOT
 from bot.store.db import session_scope
 from bot.store.migrate import upgrade
 from bot.store.seed import seed
-from tests.model_variants import reworded_model
 from tests.sms_harness import SmsSetup
 
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Model variants for reload tests: the same trained model with one response reworded.
+"""Model variants for reload tests and benchmarks: the same model with one response reworded.
 
 A response lives in the model twice (metadata.json's domain, which the server answers
 from, and the domain provider's domain.yml); both are rewritten and the tarball repacked
