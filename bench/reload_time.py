@@ -72,7 +72,9 @@ def main() -> None:
         stack = None
         try:
             wait_http(f"http://127.0.0.1:{port}/status", timeout=30, proc=server)
-            stack = start_stack(DEFAULT_MODEL, env=env, log_dir=work)
+            credentials = work / "rest.yml"
+            credentials.write_text("rest:\n")
+            stack = start_stack(DEFAULT_MODEL, env=env, log_dir=work, credentials=credentials)
             first = publish(DEFAULT_MODEL, published)
             wait_rolled_out(model_url, "", first, timeout=60)
             status_s: List[float] = []

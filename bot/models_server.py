@@ -5,7 +5,8 @@
 The file defaults to MODEL_PUBLISH_FILE (models/published/sms-bot.tar.gz).
 
 `GET /model`: the published tarball with `ETag: <sha256>`; 304 when the caller's
-`If-None-Match` is that ETag (the caller runs it), 404 before anything is published.
+`If-None-Match` holds that ETag (the caller runs it, its first value, or refused it before),
+404 before anything is published.
 `GET /status`: the published ETag and, for each poller (a Rasa server, `?poller=host:port`),
 the model it last said it runs and when; `python -m bot publish-model` waits on it.
 Nothing here changes the model: publishing is a file replaced on this machine
@@ -87,7 +88,10 @@ class Handler(BaseHTTPRequestHandler):
         return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
     def send_model(self, poller: str) -> None:
-        running = (self.headers.get("If-None-Match") or "").strip('"')
+        # the ETag the caller runs, then any it refused to load: none is sent again
+        header = self.headers.get("If-None-Match") or ""
+        offered = [value.strip().strip('"') for value in header.split(",")]
+        running = offered[0]
         if poller:
             with self.server.lock:
                 self.server.pollers[poller] = (running, time.time())
@@ -97,7 +101,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, b'{"error": "no model published"}')
         with model:  # a file replaced meanwhile (publishing) does not change what is open
             etag = self.server.etags.etag_of(model)
-            if running == etag:
+            if etag in offered:
                 return self.reply(304, b"", {"ETag": etag})
             self.send_response(200)
             self.send_header("Content-Type", "application/gzip")

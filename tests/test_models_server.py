@@ -77,12 +77,16 @@ def test_the_model_server_serves_the_published_file_by_etag_to_token_holders(
     assert (status, headers["ETag"], body) == (200, etag, source.read_bytes())
     status, headers, body = request(url + "?poller=b:2", {**auth, "If-None-Match": etag})
     assert (status, headers["ETag"], body) == (304, etag, b"")
+    # a server that refused this model lists it after the one it runs: not sent again
+    refused = {**auth, "If-None-Match": f"older, {etag}"}
+    assert request(url + "?poller=c:3", refused)[:1] == (304,)
 
     seen = read_status(url, TOKEN)
     assert seen["etag"] == etag
     assert {name: p["fingerprint"] for name, p in seen["pollers"].items()} == {
         "a:1": "old",
         "b:2": etag,
+        "c:3": "older",
     }
     # nothing over HTTP changes the model, with or without the token
     for method in ("PUT", "POST", "DELETE"):

@@ -89,7 +89,9 @@ class ModelPuller:
     async def pull_once(self, session: aiohttp.ClientSession) -> Optional[str]:
         """One poll; the new fingerprint if a model was swapped in."""
         current = self.agent.fingerprint or ""
-        headers = {**self.headers, "If-None-Match": current}
+        # what it runs first, then what it refused: the model server sends neither again
+        offered = ", ".join([current, *sorted(self.refused)])
+        headers = {**self.headers, "If-None-Match": offered}
         params = {"poller": self.poller}
         async with session.get(self.url, headers=headers, params=params) as response:
             if response.status != 200:
@@ -133,6 +135,7 @@ def install(settings: Settings, poller: str) -> None:
         return
     import rasa.core.run as rasa_run
 
+    logger.setLevel(logging.INFO)  # Rasa shows INFO for `rasa.*` only: show our swaps too
     load_agent_on_start = rasa_run.load_agent_on_start
 
     async def load_and_poll(model_path: str, *args: Any, **kwargs: Any) -> Any:
