@@ -97,9 +97,10 @@ def cmd_publish_model(args: argparse.Namespace) -> int:
         print(f"refused: {error}")
         return 1
     print(f"published {args.model} as {etag[:12]} ({args.to})")
-    if args.no_wait or not settings.model_server_url:
-        if not settings.model_server_url:
-            print("MODEL_SERVER_URL is unset: not waiting for the Rasa servers")
+    if args.no_wait:
+        return 0
+    if not settings.model_server_url:
+        print("MODEL_SERVER_URL is unset: not waiting for the Rasa servers")
         return 0
     rollout = wait_rolled_out(
         settings.model_server_url, settings.model_server_token, etag, args.timeout, args.servers
