@@ -10,6 +10,7 @@ keeps its old one (bot/rasa_ext/model_pull.py).
 from __future__ import annotations
 
 import json
+import tarfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -28,12 +29,21 @@ class ModelRejected(ValueError):
 
 
 def check_model(path: Path) -> None:
-    """Raise ModelRejected unless `path` is a Rasa model archive whose metadata reads."""
-    from rasa.engine.storage.local_model_storage import LocalModelStorage
-
+    """Raise ModelRejected unless `path` is a gzipped tar holding a Rasa model's
+    metadata.json (what Rasa reads first; read here without importing Rasa, in a second)."""
     try:
-        LocalModelStorage.metadata_from_archive(path)
-    except Exception as error:
+        with tarfile.open(path, "r:gz") as archive:
+            member = next(
+                (m for m in archive if m.isfile() and m.name.lstrip("./") == "metadata.json"),
+                None,
+            )
+            if member is None:
+                raise ValueError("no metadata.json")
+            metadata = json.load(archive.extractfile(member))  # type: ignore[arg-type]
+        missing = {"domain", "model_id", "train_schema"} - set(metadata)
+        if missing:
+            raise ValueError(f"metadata.json lacks {', '.join(sorted(missing))}")
+    except (OSError, EOFError, tarfile.TarError, ValueError) as error:
         raise ModelRejected(f"{path} is not a Rasa model: {error}") from None
 
 
