@@ -18,7 +18,7 @@ from tests.desk.server import DeskServer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-PRIVATE_PAGES = ["/", "/supervisor"]
+PRIVATE_PAGES = ["/", "/supervisor", "/review"]
 PRIVATE_GETS = [
     "/api/me",
     "/api/queue",
@@ -27,6 +27,7 @@ PRIVATE_GETS = [
     "/api/canned",
     "/api/conversations/1",
     "/api/supervisor/overview",
+    "/api/review",
     "/api/stream",
 ]
 PRIVATE_POSTS = [
@@ -38,6 +39,7 @@ PRIVATE_POSTS = [
     "/api/conversations/1/transfer",
     "/api/conversations/1/resolve",
     "/api/conversations/1/read",
+    "/api/review/label",
     "/logout",
 ]
 SECURITY_HEADERS = {
