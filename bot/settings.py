@@ -127,6 +127,14 @@ class Settings:
     # Operations: pid files of the scaled topology; shared Prometheus counter files
     pidfile_dir: Path = VAR_DIR / "run"
     prometheus_multiproc_dir: Optional[str] = None
+    # Live model reload (bot/rasa_ext/model_pull.py, bot/models_server.py): the URL the
+    # Rasa servers poll for a newly published model ("" = no polling), how often, and the
+    # bearer token the model server asks for ("" = none; set it when not on loopback).
+    model_server_url: str = ""
+    model_pull_seconds: float = 2.0
+    model_server_token: str = ""
+    # the model file the model server serves and `python -m bot publish-model` replaces
+    model_publish_file: Path = PROJECT_ROOT / "models" / "published" / "sms-bot.tar.gz"
 
     def __post_init__(self) -> None:
         if not self.tracker_database_url:
@@ -238,6 +246,11 @@ class Settings:
             ),
             pidfile_dir=Path(read.text("PIDFILE_DIR", str(d.pidfile_dir))),
             prometheus_multiproc_dir=read.text("PROMETHEUS_MULTIPROC_DIR", "") or None,
+            model_server_url=read.parsed("MODEL_SERVER_URL", d.model_server_url, _http_url),
+            model_pull_seconds=read.number("MODEL_PULL_SECONDS", d.model_pull_seconds, 0.2),
+            model_server_token=read.text("MODEL_SERVER_TOKEN", d.model_server_token),
+            model_publish_file=PROJECT_ROOT
+            / read.text("MODEL_PUBLISH_FILE", str(d.model_publish_file)),
         )
 
 
@@ -305,6 +318,12 @@ class _Reader:
             return parse(value.strip())
         except ValueError as error:
             raise SettingsError(f"{name}: {error}, got {value!r}") from None
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or len(value) < 10:
+        raise ValueError("expected an http(s) URL, e.g. http://127.0.0.1:5007/model")
+    return value
 
 
 def _country_code(value: str) -> str:

@@ -87,6 +87,9 @@ def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
     "name, value",
     [
         ("SMS_POLL_SECONDS", "abc"),
+        ("MODEL_SERVER_URL", "127.0.0.1:5007/model"),
+        ("MODEL_PULL_SECONDS", "0"),
+        ("MODEL_PULL_SECONDS", "soon"),
         ("SMS_RECEIVER_BACKLOG", "0"),
         ("SMS_RECEIVER_BACKLOG", "many"),
         ("SMS_POLL_SECONDS", "-1"),
@@ -141,6 +144,7 @@ def run_module(args: List[str], env: Dict[str, str]) -> subprocess.CompletedProc
         (["bot.sms.receiver", "--port", "9"], "BUSINESS_TZ", "Mars/Olympus"),
         (["bot.desk", "--port", "9"], "DESK_MAINTENANCE", "sometimes"),
         (["bot", "migrate"], "SESSION_MAX_EVENTS", "many"),
+        (["bot.models_server", "--port", "9"], "MODEL_SERVER_URL", "ftp://x/model"),
     ],
 )
 def test_a_process_with_a_bad_setting_exits_at_start(

@@ -374,3 +374,18 @@ class OutboundText(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     queued_at = Column(DateTime)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class ReviewLabel(Base):
+    """A supervisor's label for a text the bot failed (the console's Review page):
+    an intent, `out_of_scope`, or NULL (skipped). Keyed by the normalised, masked text
+    (bot/review/collect.py), never by who sent it."""
+
+    __tablename__ = "review_labels"
+
+    id = Column(Integer, primary_key=True)
+    text_key = Column(String(500), nullable=False, unique=True)
+    text = Column(Text, nullable=False)  # the masked text as shown
+    label = Column(String(100))  # NULL: skipped
+    decided_by = Column(ForeignKey("agents.id"), index=True)
+    decided_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)

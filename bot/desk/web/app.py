@@ -16,6 +16,7 @@ from bot.desk.web import (
     api_presence,
     api_queue,
     api_requests,
+    api_review,
     api_search,
     api_supervisor,
     errors,
@@ -80,6 +81,7 @@ def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
         api_canned,
         api_figures,
         api_requests,
+        api_review,
         sse,
         errors,
     ):
