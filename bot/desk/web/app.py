@@ -14,6 +14,7 @@ from bot.desk.web import (
     api_presence,
     api_queue,
     api_supervisor,
+    api_surveys,
     errors,
     headers,
     login,
@@ -69,6 +70,7 @@ def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
         api_conversation,
         api_presence,
         api_supervisor,
+        api_surveys,
         sse,
         errors,
     ):

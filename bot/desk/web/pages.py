@@ -16,7 +16,9 @@ TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-ASSETS = frozenset({"common.js", "console.js", "segments.js", "supervisor.js", "console.css"})
+ASSETS = frozenset(
+    {"common.js", "console.js", "segments.js", "supervisor.js", "surveys.js", "console.css"}
+)
 
 
 def _file(name: str) -> HTTPResponse:
