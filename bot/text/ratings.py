@@ -3,10 +3,14 @@
 The rule (chosen so that "2 beds in my room" stays a request): a number is a rating when
 it is the whole text, or is followed by punctuation (`4, quick`, `5!`, `4 - great`), by
 "/5", "out of 5" or "stars", or by a space and a word that starts a comment ("thanks",
-"the", "it", "very", ...: COMMENT_STARTERS). "2 beds", "1 more thing", "3 nights" are not
-ratings: the cost is that an unusual comment ("4 lovely people") is a normal turn too, and
-the survey stays open for another reply. Words ("great", "ok", "terrible") follow the same
-rule; emoji (😀 👍 😡 👎) and stars (⭐⭐⭐⭐) count wherever the text starts with them.
+"the", "it", "very", ...: COMMENT_STARTERS), or by words that do not count something:
+neither of the next two words is a plural or a thing the business counts (QUANTITY_WORDS:
+"more", "room", "night", "king", months...). So "2 beds", "1 more thing", "3 nights",
+"2 king size" are requests and "1 nobody helped" is a rating. The cost: a comment whose
+first words look counted ("4 lovely towels") is a normal turn, and the survey stays open
+for another reply; "2, beds" (a separator) is a rating. Words ("great", "ok", "terrible")
+are ratings only when alone, before punctuation or before a COMMENT_STARTERS word;
+emoji (😀 👍 😡 👎) and stars (⭐⭐⭐⭐) count wherever the text starts with them.
 """
 
 from __future__ import annotations
@@ -74,6 +78,13 @@ COMMENT_STARTERS = frozenset(
     friendly rude nice not but the it its it's was is you your she he they agent service
     staff team because cause as overall all everything stars star out lol""".split()
 )
+# After a number these make a quantity ("2 beds", "1 more thing", "3 nights", "5 dec").
+QUANTITY_WORDS = frozenset(
+    """more extra additional other another of x am pm bed room bedroom suite night adult
+    child kid kids children people ppl person guest item order package parcel box towel
+    pillow blanket crib cot day week month year hour hr min minute sec king queen twin
+    double single jan feb mar apr may jun jul aug sep sept oct nov dec""".split()
+)
 # Greetings that start with a rating word are not ratings.
 GREETINGS = frozenset({"morning", "afternoon", "evening", "night", "day"})
 _NUMBER = re.compile(r"(\d+)")
@@ -89,8 +100,9 @@ class Rating:
     comment: str  # the rest of the text ("" when none)
 
 
-def _rest(text: str, at: int) -> Optional[str]:
-    """The comment after a rating that ends at `at`, or None if what follows is not one."""
+def _rest(text: str, at: int, number: bool = True) -> Optional[str]:
+    """The comment after a rating that ends at `at`, or None if what follows is not one.
+    After a word ("ok where is my order") only COMMENT_STARTERS begin a comment."""
     suffix = _SCALE_SUFFIX.match(text, at)
     if suffix:
         at = suffix.end()
@@ -106,13 +118,20 @@ def _rest(text: str, at: int) -> Optional[str]:
         return rest.strip()
     if not rest[0].isspace():
         return None  # "4th", "45", "5am"
-    word = _WORD.match(rest.lstrip())
-    if word and word.group(1).lower() in COMMENT_STARTERS:
+    words = [w.lower() for w in _WORD.findall(rest)[:2]]
+    if words and words[0] in COMMENT_STARTERS:
         return rest.strip()
+    if number and words and _WORD.match(rest.lstrip()) and not any(map(_counted, words)):
+        return rest.strip()  # "1 nobody helped"
     first = rest.strip()[:1]
     if first in EMOJI or first in STARS:
         return rest.strip()
     return None
+
+
+def _counted(word: str) -> bool:
+    """A word that makes "2 <word>" a quantity: a plural, or a thing the business counts."""
+    return word in QUANTITY_WORDS or (len(word) > 3 and word.endswith("s") and word[-2] != "s")
 
 
 def _emoji(text: str) -> Optional[Tuple[int, int]]:
@@ -156,7 +175,7 @@ def parse_rating(text: str, scale: Tuple[int, int] = CSAT) -> Optional[Rating]:
     after = _WORD.match(text[word.end() :].lstrip())
     if after and after.group(1).lower() in GREETINGS:
         return None
-    comment = _rest(text, word.end())
+    comment = _rest(text, word.end(), number=False)
     return None if comment is None else Rating(WORDS[word.group(1).lower()], comment)
 
 

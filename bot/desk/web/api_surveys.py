@@ -13,6 +13,7 @@ from sanic.response import HTTPResponse, raw
 
 from bot.desk.survey_figures import answers_csv, survey_figures
 from bot.desk.surveys import CampaignFilter, campaigns, start_campaign
+from bot.desk.views import known_teams
 from bot.desk.web.auth import current
 from bot.desk.web.body import payload, text_field
 from bot.desk.web.dbcall import in_db
@@ -60,7 +61,10 @@ def register(app: Sanic) -> None:
         except ValueError as problem:
             return error(str(problem), 400)
         progress = await in_db(request.app, campaigns)
-        return reply({"figures": figures, "campaigns": progress, "server_time": utcnow()})
+        teams = await in_db(request.app, known_teams)
+        return reply(
+            {"figures": figures, "campaigns": progress, "teams": teams, "server_time": utcnow()}
+        )
 
     @app.get("/api/supervisor/surveys.csv", ctx_role="supervisor")
     async def survey_csv(request: Request) -> HTTPResponse:
