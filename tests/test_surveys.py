@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.sms.surveys import REVIEW, SORRY, SORRY_REOPENED, THANKS, WHY, answer_survey
 from bot.store import ownership
 from bot.store.customers import set_opted_out
-from bot.store.db import session_scope
+from bot.store.db import connection_scope, session_scope
 from bot.store.models import HandoffRequest, Note, OutboundText, Survey, utcnow
 from bot.store.seed import ALEX, JORDAN, PRIYA, SAM
 from tests.desk.helpers import customer_texts
@@ -42,8 +42,8 @@ def resolved_chat(
 
 
 def answer(phone: str, message_id: int, text: str, settings: Settings = OPEN):  # noqa: ANN201
-    with session_scope() as session:
-        return answer_survey(session, phone, message_id, text, settings)
+    with connection_scope(durable=False) as connection:  # as the SMS worker's turn
+        return answer_survey(connection, phone, message_id, text, settings)
 
 
 def survey_of(phone: str) -> Survey:

@@ -47,7 +47,17 @@ def open_survey(
         Survey.why_asked_at.isnot(None), Survey.comment.is_(None), Survey.why_asked_at >= since
     )
     row = session.execute(
-        select(Survey)
+        select(
+            Survey.id,
+            Survey.kind,
+            Survey.phone,
+            Survey.conversation_id,
+            Survey.team,
+            Survey.score,
+            Survey.comment,
+            Survey.why_asked_at,
+            Survey.answer_message_id,
+        )
         .join(OutboundText, OutboundText.id == Survey.outbound_id)
         .where(
             Survey.phone == phone,
@@ -57,7 +67,7 @@ def open_survey(
         )
         .order_by(Survey.id.desc())
         .limit(1)
-    ).scalar_one_or_none()
+    ).first()  # columns, not an entity: `session` may be a Connection (the SMS worker)
     if row is None:
         return None
     replay = row.answer_message_id == message_id
