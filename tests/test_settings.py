@@ -76,7 +76,8 @@ def test_survey_settings() -> None:
     default = Settings.from_env({})
     assert default.csat_after_resolve and default.csat_reopen_at_or_below == 2
     assert (default.csat_review_at_or_above, default.review_link_url) == (5, "")
-    assert default.survey_reply_hours == 24.0
+    assert default.survey_reply_hours == 24.0 and not default.csat_after_bot_tasks
+    assert Settings.from_env({"CSAT_AFTER_BOT_TASKS": "1"}).csat_after_bot_tasks
     chosen = Settings.from_env(
         {
             "CSAT_AFTER_RESOLVE": "0",
@@ -123,6 +124,7 @@ def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
         ("SESSION_MAX_EVENTS", "5"),
         ("DEFAULT_COUNTRY_CODE", "+1"),
         ("CSAT_AFTER_RESOLVE", "perhaps"),
+        ("CSAT_AFTER_BOT_TASKS", "sometimes"),
         ("CSAT_REOPEN_AT_OR_BELOW", "6"),
         ("CSAT_REOPEN_AT_OR_BELOW", "low"),
         ("CSAT_REVIEW_AT_OR_ABOVE", "0"),

@@ -1,7 +1,7 @@
-"""Asking customers: CSAT after an agent resolved a chat, NPS campaigns to the customers
-a supervisor's filter chose. Every question goes through the outbound service (consent,
-quiet hours, an idempotency key: never asked twice); the answers are read by the SMS path
-(bot/sms/surveys.py)."""
+"""Asking customers from the desk: CSAT after an agent resolved a chat, NPS campaigns to
+the customers a supervisor's filter chose. Every question goes through the outbound
+service (bot/outbound/surveys.py: consent, quiet hours, an idempotency key: never asked
+twice); the answers are read by the SMS path (bot/sms/surveys.py)."""
 
 from __future__ import annotations
 
@@ -13,47 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.outbound.service import OutboundView, batch_progress, request_text, texts_of_batch
+from bot.outbound.surveys import CSAT_QUESTION, NPS_QUESTION, record_question
+from bot.outbound.surveys import ask_csat as ask_question
 from bot.settings import Settings
-from bot.store.models import (
-    Conversation,
-    Customer,
-    HandoffRequest,
-    Message,
-    NpsCampaign,
-    Survey,
-    utcnow,
-)
+from bot.store.models import Conversation, HandoffRequest, Message, NpsCampaign, Survey, utcnow
 from bot.store.ownership import Ownership
 from bot.store.surveys import CSAT, NPS
 
-CSAT_QUESTION = "How did we do? Reply 1-5 (5 = great)."
-NPS_QUESTION = "How likely are you to recommend us to a friend? Reply 0-10 (10 = very likely)."
+__all__ = ["CSAT_QUESTION", "NPS_QUESTION", "ask_csat", "start_campaign", "campaigns"]
+
 MAX_CAMPAIGN_DAYS = 365
-
-
-def _record(
-    session: Session, kind: str, view: OutboundView, **values: Optional[object]
-) -> Optional[int]:
-    """The survey row of a question (once per outbound text)."""
-    found = session.execute(
-        select(Survey.id).where(Survey.outbound_id == view.id)
-    ).scalar_one_or_none()
-    if found is not None:
-        return found
-    customer_id = session.execute(
-        select(Customer.id).where(Customer.phone == view.phone)
-    ).scalar_one_or_none()
-    survey = Survey(
-        kind=kind,
-        phone=view.phone,
-        customer_id=customer_id,
-        outbound_id=view.id,
-        asked_at=utcnow(),
-        **values,
-    )
-    session.add(survey)
-    session.flush()
-    return survey.id
 
 
 def ask_csat(session: Session, settings: Settings, before: Ownership) -> Optional[OutboundView]:
@@ -61,24 +30,16 @@ def ask_csat(session: Session, settings: Settings, before: Ownership) -> Optiona
     once per handoff. None when CSAT_AFTER_RESOLVE is off."""
     if not settings.csat_after_resolve or before.handoff_id is None:
         return None
-    view = request_text(
+    return ask_question(
         session,
         settings,
         phone=before.phone,
-        kind=CSAT,
-        body=CSAT_QUESTION,
-        idempotency_key=f"handoff-{before.handoff_id}",
-    )
-    _record(
-        session,
-        CSAT,
-        view,
+        key=f"handoff-{before.handoff_id}",
         conversation_id=before.conversation_id,
         handoff_id=before.handoff_id,
         agent_id=before.agent_id,
         team=before.team,
     )
-    return view
 
 
 @dataclass(frozen=True)
@@ -180,7 +141,7 @@ def start_campaign(
             idempotency_key=f"campaign-{campaign.id}-{phone}",
             batch=batch_of(campaign.id),
         )
-        _record(session, NPS, view, campaign_id=campaign.id)
+        record_question(session, NPS, view, campaign_id=campaign.id)
     return campaign.id
 
 
