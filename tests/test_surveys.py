@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from bot.desk.survey_figures import answers_csv, survey_figures
 from bot.desk.surveys import CSAT_QUESTION, CampaignFilter, ask_csat, campaigns, start_campaign
 from bot.settings import Settings
+from bot.sms import outbox
 from bot.sms.surveys import REVIEW, SORRY, SORRY_REOPENED, THANKS, WHY, answer_survey
 from bot.store import ownership
 from bot.store.customers import set_opted_out
@@ -43,7 +44,12 @@ def resolved_chat(
 
 def answer(phone: str, message_id: int, text: str, settings: Settings = OPEN):  # noqa: ANN201
     with connection_scope(durable=False) as connection:  # as the SMS worker's turn
-        return answer_survey(connection, phone, message_id, text, settings)
+        latest = outbox.latest_for_phone(connection, phone)
+        last_sent = latest.text if latest else None
+        got = answer_survey(connection, phone, message_id, text, settings, last_sent)
+        if got is not None:  # the thanks (or "why?") goes out, as the worker queues it
+            outbox.enqueue(connection, phone, got.reply, opted_out=False)
+        return got
 
 
 def survey_of(phone: str) -> Survey:
@@ -93,6 +99,15 @@ def test_a_request_inside_the_comment_goes_to_the_assistant(database_url: str) -
     got = answer(PRIYA, 7, "5 thanks, also where is my order A1001")
     assert got.reply == THANKS and got.bot_text == "where is my order A1001"
     assert survey_of(PRIYA).comment == "thanks, also where is my order A1001"
+
+
+def test_most_texts_cost_no_survey_lookup() -> None:
+    from bot.sms.surveys import might_answer
+
+    assert might_answer("4 thanks", None) and might_answer("👍", None)
+    assert might_answer("friendly staff", WHY)  # the reason NPS asked for
+    assert not might_answer("is there parking", None)
+    assert not might_answer("2 beds in my room", "How did we do? Reply 1-5 (5 = great).")
 
 
 def test_the_window_closes(database_url: str) -> None:

@@ -140,7 +140,8 @@ def decide(session: outbox.Executor, message: ClaimedText, settings: Settings) -
     choice = resolve_choice(text, latest.buttons) if latest else None
     bot_text = choice or text[:MAX_NLU_CHARS]
     if choice is None:  # a rating while a survey is open answers it (bot/sms/surveys.py)
-        survey = answer_survey(session, phone, message.id, text, settings)
+        last_sent = latest.text if latest else None
+        survey = answer_survey(session, phone, message.id, text, settings, last_sent)
         if survey is not None:
             replies.append(Reply(survey.reply))
             if not survey.bot_text:

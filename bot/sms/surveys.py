@@ -34,10 +34,28 @@ class SurveyAnswer:
     reopened: bool = False
 
 
+def might_answer(text: str, last_sent: Optional[str]) -> bool:
+    """Whether a text can answer a survey at all (pure: most texts cost no lookup): it
+    starts with a rating or score, or our last text to the customer asked "why?"."""
+    return (
+        last_sent == WHY
+        or parse_rating(text, NPS) is not None
+        or parse_rating(text, CSAT) is not None
+    )
+
+
 def answer_survey(
-    session: surveys.Executor, phone: str, message_id: int, text: str, settings: Settings
+    session: surveys.Executor,
+    phone: str,
+    message_id: int,
+    text: str,
+    settings: Settings,
+    last_sent: Optional[str] = None,
 ) -> Optional[SurveyAnswer]:
-    """The text's survey answer, recorded (None: not one; the text is a normal turn)."""
+    """The text's survey answer, recorded (None: not one; the text is a normal turn).
+    `last_sent`: our latest text to the customer (the turn has read it already)."""
+    if not might_answer(text, last_sent):
+        return None
     survey = surveys.open_survey(session, phone, message_id, settings.survey_reply_hours)
     if survey is None:
         return None
