@@ -177,3 +177,22 @@ def test_an_nps_campaign_asks_only_the_filters_customers(
         assert page.errors == []
     finally:
         page.context.close()
+
+
+def test_a_rating_with_a_request_gets_both_answers(stack: Stack) -> None:
+    sms = stack.sms
+    phone = fresh_phone()
+    sms.ask(phone, "AGENT")
+    cid = conversation_id_for(stack.url, phone)
+    bob = DeskClient(stack.desk.url).login("bob")
+    assert bob.post(f"/api/conversations/{cid}/claim").status == 200
+    assert bob.post(f"/api/conversations/{cid}/resolve").status == 200
+    assert sms.wait_replies(phone, 2)[-1] == CSAT_QUESTION
+    assert "parking" in sms.ask(phone, "is there parking").lower()  # a normal turn
+    before = len(sms.sent(phone))
+    sms.text(phone, "5 thanks, also where is my order A1001")
+    thanks, answer = sms.wait_replies(phone, before + 2)[before:]
+    assert thanks == THANKS and "A1001" in answer  # the assistant answered the request
+    with session_scope(stack.url) as session:
+        rated = session.query(Survey).filter_by(phone=phone, kind="csat").one()
+        assert (rated.score, rated.comment) == (5, "thanks, also where is my order A1001")
