@@ -244,3 +244,14 @@ def test_figures_and_a_formula_safe_csv(database_url: str) -> None:
     assert comments["'" + ALEX] == '\'=HYPERLINK("http://evil")'
     assert comments["'" + PRIYA] == "'@SUM(A1) +1 -1"
     assert comments["'" + SAM] == "ok"
+
+
+def test_every_survey_text_is_one_gsm_segment() -> None:
+    from bot.desk.surveys import NPS_QUESTION
+    from bot.sms.segments import sms_info
+    from bot.sms.surveys import SORRY, SORRY_REOPENED, THANKS, WHY
+
+    review = REVIEW.format(url="https://g.page/r/harborview-hotel-store/review")
+    for text in (CSAT_QUESTION, NPS_QUESTION, THANKS, SORRY, SORRY_REOPENED, WHY, review):
+        info = sms_info(text)
+        assert (info.segments, info.encoding) == (1, "GSM-7"), text
