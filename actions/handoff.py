@@ -43,6 +43,14 @@ def customer_words(tracker: Tracker) -> str:
     return latest
 
 
+def say(dispatcher: CollectingDispatcher, notice: HandoffNotice) -> None:
+    """The notice's own text, else its response from the domain."""
+    if notice.text:
+        dispatcher.utter_message(text=notice.text)
+    else:
+        dispatcher.utter_message(response=notice.response, **notice.values)
+
+
 async def hand_off(tracker: Tracker, reason: str) -> Optional[HandoffNotice]:
     phone = sender_phone(tracker)
     if phone is None:
@@ -65,7 +73,7 @@ class ActionHandoff(SafeAction):
         if notice is None:  # not a phone: nobody can text back
             dispatcher.utter_message(response="utter_need_phone_for_person")
         else:
-            dispatcher.utter_message(response=notice.response, **notice.values)
+            say(dispatcher, notice)
         return []
 
 
@@ -86,7 +94,7 @@ async def give_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Di
     notice = await hand_off(tracker, "fallback")
     dispatcher.utter_message(response="utter_handoff_fallback")
     if notice is not None:
-        dispatcher.utter_message(response=notice.response, **notice.values)
+        say(dispatcher, notice)
     # Like Rasa's default: forget the message nobody understood, so the bot listens.
     return [UserUtteranceReverted()]
 

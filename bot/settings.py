@@ -111,6 +111,9 @@ class Settings:
     agent_heartbeat_timeout_seconds: float = 45.0  # then a silent console gets no new chats
     desk_presence_grace_seconds: float = 120.0  # and after this much more, its chats requeue
     desk_unanswered_seconds: float = 300.0  # held this long without a reply: supervisor page
+    # no BOT/WAIT offer this soon after an agent's last text (or a transfer) in the chat
+    desk_wait_offer_after_agent_seconds: float = 600.0
+    queue_reassure_seconds: float = 300.0  # at most one "we've got your message" per window
     agent_capacity: int = 10
     desk_session_hours: float = 12.0
     desk_cookie_secure: bool = True
@@ -223,6 +226,12 @@ class Settings:
             ),
             desk_unanswered_seconds=read.number(
                 "DESK_UNANSWERED_SECONDS", d.desk_unanswered_seconds, 0.0
+            ),
+            desk_wait_offer_after_agent_seconds=read.number(
+                "DESK_WAIT_OFFER_AFTER_AGENT_SECONDS", d.desk_wait_offer_after_agent_seconds, 0.0
+            ),
+            queue_reassure_seconds=read.number(
+                "QUEUE_REASSURE_SECONDS", d.queue_reassure_seconds, 0.0
             ),
             agent_capacity=read.integer("AGENT_CAPACITY", d.agent_capacity, 1),
             desk_session_hours=read.number("DESK_SESSION_HOURS", d.desk_session_hours, 0.01),

@@ -46,6 +46,8 @@ def test_every_variable_is_read() -> None:
         "DESK_MAINTENANCE": "0",
         "DESK_PRESENCE_GRACE_SECONDS": "30",
         "DESK_UNANSWERED_SECONDS": "90",
+        "DESK_WAIT_OFFER_AFTER_AGENT_SECONDS": "120",
+        "QUEUE_REASSURE_SECONDS": "60",
         "SESSION_MAX_EVENTS": "40",
         "PIDFILE_DIR": "/run/sms-bot",
         "PROMETHEUS_MULTIPROC_DIR": "/run/sms-bot/prometheus",
@@ -65,6 +67,8 @@ def test_every_variable_is_read() -> None:
     assert not settings.desk_maintenance and settings.session_max_events == 40
     assert settings.desk_presence_grace_seconds == 30.0
     assert settings.desk_unanswered_seconds == 90.0
+    assert settings.desk_wait_offer_after_agent_seconds == 120.0
+    assert settings.queue_reassure_seconds == 60.0
     assert settings.pidfile_dir == Path("/run/sms-bot")
     assert settings.prometheus_multiproc_dir == "/run/sms-bot/prometheus"
     assert settings.business_days == ""
@@ -120,6 +124,8 @@ def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
         ("DESK_MAINTENANCE", "sometimes"),
         ("DESK_PRESENCE_GRACE_SECONDS", "-5"),
         ("DESK_UNANSWERED_SECONDS", "soon"),
+        ("DESK_WAIT_OFFER_AFTER_AGENT_SECONDS", "-1"),
+        ("QUEUE_REASSURE_SECONDS", "later"),
         ("HANDOFF_TEAMS", "asked"),
         ("SESSION_MAX_EVENTS", "5"),
         ("DEFAULT_COUNTRY_CODE", "+1"),

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Dict
+from typing import Dict, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import expire_silent_agents
@@ -20,10 +20,27 @@ from bot.outbound.service import request_text
 from bot.settings import Settings
 from bot.store.db import run_sync, session_scope
 from bot.store.events import publish
-from bot.store.models import Conversation, utcnow
+from bot.store.models import Conversation, DeskEvent, Message, utcnow
 from bot.store.ownership import QUEUE
 
 logger = logging.getLogger(__name__)
+
+
+def last_agent_activity(session: Session, conversation_id: int) -> Optional[dt.datetime]:
+    """When an agent last texted the customer or transferred the chat (None: never)."""
+    texted = session.execute(
+        select(func.max(Message.created_at)).where(
+            Message.conversation_id == conversation_id,
+            Message.direction == "out",
+            Message.author.like("agent:%"),
+        )
+    ).scalar()
+    moved = session.execute(
+        select(func.max(DeskEvent.created_at)).where(
+            DeskEvent.conversation_id == conversation_id, DeskEvent.kind == "transferred"
+        )
+    ).scalar()
+    return max((t for t in (texted, moved) if t is not None), default=None)
 
 
 def offer_bot_to_long_waiters(
@@ -31,8 +48,12 @@ def offer_bot_to_long_waiters(
 ) -> int:
     """Texters queued longer than `older_than` get the offer once per handoff (BOT or
     WAIT), through the outbound service (consent; no quiet hours: the texter is waiting
-    for an answer right now, and a late offer would be stale)."""
-    cutoff = utcnow() - older_than
+    for an answer right now, and a late offer would be stale). Not within
+    DESK_WAIT_OFFER_AFTER_AGENT_SECONDS of an agent's last text or transfer: the texter
+    was just being helped (e.g. passed to another team)."""
+    now = utcnow()
+    cutoff = now - older_than
+    quiet_since = now - dt.timedelta(seconds=settings.desk_wait_offer_after_agent_seconds)
     candidates = session.execute(
         select(
             Conversation.id, Conversation.phone, Conversation.team, Conversation.handoff_id
@@ -44,6 +65,9 @@ def offer_bot_to_long_waiters(
     ).all()
     offered = 0
     for conversation_id, phone, team, handoff_id in candidates:
+        helped = last_agent_activity(session, conversation_id)
+        if helped is not None and helped > quiet_since:
+            continue
         won = session.execute(
             update(Conversation)
             .where(

@@ -9,7 +9,7 @@ from typing import Dict, Optional
 from sqlalchemy.orm import Session
 
 from bot.desk.hours import describe_opening, is_open, next_opening
-from bot.desk.routing import queue_position, typical_wait
+from bot.desk.routing import free_slots, queue_position, typical_wait
 from bot.settings import Settings
 from bot.store.ownership import AGENT, Ownership
 
@@ -18,6 +18,8 @@ WAIT_OFFER = (
     "Sorry for the wait. Reply BOT to continue with our assistant, or WAIT to keep your "
     "place in line."
 )
+# Handed off while an agent is free to take it at once: no queue position, no wait.
+ASSIGNING_NOW = "OK, I'm passing you to a person. They'll text you here shortly."
 
 
 def describe_wait(wait: Optional[dt.timedelta]) -> str:
@@ -31,10 +33,12 @@ def describe_wait(wait: Optional[dt.timedelta]) -> str:
 class HandoffNotice:
     response: str  # a response name in domain.yml
     values: Dict[str, str]
+    text: Optional[str] = None  # said instead of `response` when set
 
 
 def handoff_notice(session: Session, ownership: Ownership, settings: Settings) -> HandoffNotice:
-    """What to tell a texter just queued (`settings`: the desk's business hours)."""
+    """What to tell a texter just queued (`settings`: the desk's business hours and the
+    heartbeat timeout). A wait is quoted only when nobody will be assigned at once."""
     if ownership.owner == AGENT:
         return HandoffNotice("utter_handoff_with_agent", {})
     position = queue_position(session, ownership.conversation_id) or 1
@@ -43,5 +47,9 @@ def handoff_notice(session: Session, ownership: Ownership, settings: Settings) -
         return HandoffNotice(
             "utter_handoff_closed", {"opening": opening, "position": str(position)}
         )
-    wait = describe_wait(typical_wait(session, ownership.team or "general"))
+    team = ownership.team or "general"
+    heartbeat = dt.timedelta(seconds=settings.agent_heartbeat_timeout_seconds)
+    if position <= free_slots(session, team, heartbeat):
+        return HandoffNotice("utter_handoff_with_agent", {}, text=ASSIGNING_NOW)
+    wait = describe_wait(typical_wait(session, team))
     return HandoffNotice("utter_handoff_queued", {"position": str(position), "wait": wait})

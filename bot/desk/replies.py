@@ -67,7 +67,8 @@ def send_reply(session: Session, conversation_id: int, agent_id: int, text: str)
     row = outbox.enqueue(
         session, conversation.phone, text, kind="agent", author=f"agent:{agent_id}"
     )
-    if conversation.handoff_id is not None:
+    if conversation.handoff_id is not None and row.status != outbox.SUPPRESSED:
+        # a reply that never goes out (opted out) is no first reply
         session.execute(
             update(HandoffRequest)
             .where(

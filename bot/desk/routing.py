@@ -9,7 +9,7 @@ from typing import List, Optional, Tuple
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.desk.agents import list_agents, loads
+from bot.desk.agents import AgentView, list_agents, loads
 from bot.store.models import Conversation, HandoffRequest, utcnow
 from bot.store.ownership import QUEUE, claim
 
@@ -54,21 +54,37 @@ def typical_wait(session: Session, team: str, sample: int = 20) -> Optional[dt.t
     return dt.timedelta(seconds=statistics.median(waits)) if waits else None
 
 
-def auto_assign(
-    session: Session, heartbeat_timeout: Optional[dt.timedelta] = None
-) -> List[Tuple[int, int]]:
-    """Give each waiting chat (oldest first) to the least-loaded online agent of its team
-    who takes automatic assignments (supervisors only when they opted in) and whose
-    console was heard within `heartbeat_timeout` (a silent one keeps its chats for a
-    grace period, but gets no new ones)."""
+def _assignable(session: Session, heartbeat_timeout: Optional[dt.timedelta]) -> List[AgentView]:
+    """Online agents who take automatic assignments and whose console was heard within
+    `heartbeat_timeout` (a silent one keeps its chats for a grace period, but gets no
+    new ones)."""
     cutoff = utcnow() - heartbeat_timeout if heartbeat_timeout is not None else None
-    agents = [
+    return [
         a
         for a in list_agents(session)
         if a.status == "online"
         and a.auto_assign
         and (cutoff is None or (a.last_seen_at is not None and a.last_seen_at >= cutoff))
     ]
+
+
+def free_slots(session: Session, team: str, heartbeat_timeout: Optional[dt.timedelta]) -> int:
+    """How many more chats of `team` auto-assignment can hand out right now."""
+    load = loads(session)
+    return sum(
+        max(0, a.capacity - load.get(a.id, 0))
+        for a in _assignable(session, heartbeat_timeout)
+        if team in a.teams
+    )
+
+
+def auto_assign(
+    session: Session, heartbeat_timeout: Optional[dt.timedelta] = None
+) -> List[Tuple[int, int]]:
+    """Give each waiting chat (oldest first) to the least-loaded online agent of its team
+    who takes automatic assignments (supervisors only when they opted in) and whose
+    console was heard within `heartbeat_timeout`."""
+    agents = _assignable(session, heartbeat_timeout)
     if not agents:
         return []
     load = loads(session)

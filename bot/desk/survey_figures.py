@@ -124,6 +124,17 @@ def survey_figures(session: Session, start: dt.date, end: dt.date, tz: str) -> S
     )
 
 
+def csat_average_by_agent(
+    session: Session, since: dt.datetime, until: dt.datetime
+) -> Dict[int, float]:
+    """agent id -> average CSAT rating (one decimal) of answers in [since, until)."""
+    scores: Dict[int, List[int]] = {}
+    for survey, _agent, _customer in _answered(session, CSAT, since, until):
+        if survey.agent_id is not None:
+            scores.setdefault(survey.agent_id, []).append(survey.score)
+    return {agent: round(statistics.fmean(s), 1) for agent, s in scores.items()}
+
+
 def _by_label(item: tuple) -> tuple:
     (_key, label), _scores = item
     return (label.lower(), _key)

@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -67,6 +67,9 @@ class HandoffInfo:
     first_reply_at: Optional[dt.datetime]
     resolved_at: Optional[dt.datetime]
     automatic: bool = False  # the desk assigned it to `agent_name`; nobody claimed it
+    # who holds it now, from the latest ownership event: ("Transferred to", "Bob Chen")
+    holder_label: Optional[str] = None
+    holder: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -99,19 +102,57 @@ def _author_label(author: str, names: Dict[int, str]) -> str:
     return author.capitalize() or "System"
 
 
+def _transferred(event: DeskEvent, names: Dict[int, str]) -> str:
+    """'Dana transferred to bookings' / 'Dana transferred to Sam'."""
+    team = event.team or "general"
+    actor = event.actor_id
+    if actor is None:  # recorded before actor_id existed
+        return f"Transferred (now {names.get(event.agent_id or 0, team)}, team {team})"
+    by = names.get(actor, "An agent")
+    if event.agent_id is None or event.agent_id == actor:
+        return f"{by} transferred to {team}"
+    return f"{by} transferred to {names.get(event.agent_id, 'an agent')}"
+
+
+def _reassigned(event: DeskEvent, names: Dict[int, str]) -> str:
+    """'Reassigned from Dana to Sam by Pat (supervisor)'."""
+    to = names.get(event.agent_id or 0, "an agent")
+    source = f" from {names.get(event.from_agent_id, 'an agent')}" if event.from_agent_id else ""
+    by = f"{names[event.actor_id]} (supervisor)" if event.actor_id in names else "a supervisor"
+    return f"Reassigned{source} to {to} by {by}"
+
+
 def _activity_text(event: DeskEvent, names: Dict[int, str]) -> str:
     who = names.get(event.agent_id or 0, "an agent")
     team = event.team or "general"
+    if event.kind == "transferred":
+        return _transferred(event, names)
+    if event.kind == "reassigned":
+        return _reassigned(event, names)
     return {
         "queued": f"Handed to the {team} queue",
         "claimed": f"Claimed by {who}",
         "assigned": f"Assigned to {who} (automatic)",
-        "reassigned": f"Reassigned to {who} by a supervisor",
-        "transferred": f"Transferred (now {who if event.agent_id else team}, team {team})",
         "resolved": f"Resolved by {who}; back with the bot",
         "requeued": f"Back in the {team} queue ({who} went offline)",
         "returned_to_bot": "The customer chose to continue with the bot",
     }.get(event.kind, event.kind)
+
+
+def _holder(event: DeskEvent, names: Dict[int, str]) -> Tuple[str, str]:
+    """How the current holder got the chat, and who (or which queue) it is."""
+    who = names.get(event.agent_id or 0, "an agent")
+    queue = f"{event.team or 'general'} queue"
+    if event.kind == "assigned":
+        return "Assigned to", f"{who} (automatic)"
+    if event.kind == "transferred":
+        to_queue = event.agent_id is None or event.agent_id == event.actor_id
+        return "Transferred to", queue if to_queue else who
+    if event.kind == "reassigned":
+        return "Reassigned to", who
+    if event.kind == "requeued":
+        return "Back in", queue
+    return "Claimed by", who
 
 
 def safe_media_urls(raw: Optional[str], message_id: int = 0) -> List[str]:
@@ -236,9 +277,12 @@ def conversation_detail(session: Session, conversation_id: int) -> Optional[Conv
     )
     history = [_handoff_info(row, names) for row in history_rows]
     current = next((h for h in history if h.id == conversation.handoff_id), None)
-    taken = [e for e in events_seen if e.kind in TAKEN_KINDS]
-    if current is not None and taken and taken[-1].kind == "assigned":
-        current = dataclasses.replace(current, automatic=True)
+    taken = [e for e in events_seen if e.kind in TAKEN_KINDS + ("requeued",)]
+    if current is not None and taken:
+        label, holder = _holder(taken[-1], names)
+        current = dataclasses.replace(
+            current, automatic=taken[-1].kind == "assigned", holder_label=label, holder=holder
+        )
     last_message_id = max((e.id for e in entries if e.kind == "message"), default=0)
     return ConversationDetail(
         conversation.id,

@@ -11,6 +11,7 @@ same transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
@@ -19,7 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.settings import Settings
-from bot.sms import compliance, inbound, outbox
+from bot.sms import compliance, inbound, outbox, reassure
 from bot.sms.queue import ClaimedText, finish_held
 from bot.sms.surveys import answer_survey
 from bot.sms.text import Button, join_turn, resolve_choice
@@ -128,7 +129,8 @@ def decide(session: outbox.Executor, message: ClaimedText, settings: Settings) -
     if opted_out:
         return done(inbound.IGNORED)  # recorded, never answered until START
     text = message.text.strip()
-    gate = _gate(session, message.ownership, text)
+    window = dt.timedelta(seconds=settings.queue_reassure_seconds)
+    gate = _gate(session, message.ownership, text, window)
     if gate.held:  # a person owns the conversation: the bot stays silent
         return done(inbound.HELD, *gate.replies)
     if text.upper() == "MORE":
@@ -157,9 +159,12 @@ class Gate:
     replies: List[Reply] = field(default_factory=list)
 
 
-def _gate(session: outbox.Executor, current: ownership.Ownership, text: str) -> Gate:
+def _gate(
+    session: outbox.Executor, current: ownership.Ownership, text: str, window: dt.timedelta
+) -> Gate:
     """Ownership decides: the bot answers only conversations it owns. A pending handback
-    is only read here: the caller takes it (bot/sms/worker.py)."""
+    is only read here: the caller takes it (bot/sms/worker.py). A texter waiting in the
+    queue is told their text arrived (at most once per `window`)."""
     if current.owner == ownership.BOT:
         return Gate(handback=current.handback_pending)
     word = text.strip().upper()
@@ -170,7 +175,8 @@ def _gate(session: outbox.Executor, current: ownership.Ownership, text: str) -> 
         publish(session, "message_in", current.conversation_id, team=current.team)
         return Gate(held=True, replies=[Reply(KEEP_WAITING, kind="system")])
     publish(session, "message_in", current.conversation_id, current.agent_id, current.team)
-    return Gate(held=True)
+    note = reassure.reassurance(session, current, window)
+    return Gate(held=True, replies=[Reply(note, kind=reassure.KIND)] if note else [])
 
 
 def queue_replies(

@@ -26,12 +26,16 @@ def publish(
     conversation_id: Optional[int] = None,
     agent_id: Optional[int] = None,
     team: Optional[str] = None,
+    actor_id: Optional[int] = None,
+    from_agent_id: Optional[int] = None,
 ) -> None:
-    session.execute(
-        insert(DeskEvent).values(
-            kind=kind, conversation_id=conversation_id, agent_id=agent_id, team=team
-        )
-    )
+    """One change; `actor_id`/`from_agent_id` name who moved a chat and from whom."""
+    values = {"kind": kind, "conversation_id": conversation_id, "agent_id": agent_id, "team": team}
+    if actor_id is not None:
+        values["actor_id"] = actor_id
+    if from_agent_id is not None:
+        values["from_agent_id"] = from_agent_id
+    session.execute(insert(DeskEvent).values(**values))
 
 
 def events_since(session: Session, last_id: int, limit: int = 200) -> List[EventView]:

@@ -174,12 +174,18 @@ class Note(Base):
 
 
 class CannedReply(Base):
+    """A saved text agents insert into a reply; supervisors edit them (bot/desk/canned.py)."""
+
     __tablename__ = "canned_replies"
 
     id = Column(Integer, primary_key=True)
     title = Column(String(80), nullable=False)
-    text = Column(Text, nullable=False)
+    text = Column(Text, nullable=False)  # {first_name}, {agent}: filled when inserted
     team = Column(String(40))  # None: every team
+    created_at = Column(DateTime, default=utcnow)
+    updated_at = Column(DateTime, default=utcnow, onupdate=utcnow)
+    updated_by = Column(Integer)  # the supervisor's agent id (None: the built-in defaults)
+    deleted_at = Column(DateTime)  # deleted by a supervisor (kept: defaults are seeded once)
 
 
 class DeskEvent(Base):
@@ -192,6 +198,8 @@ class DeskEvent(Base):
     conversation_id = Column(Integer, index=True)
     agent_id = Column(Integer)
     team = Column(String(40))
+    actor_id = Column(Integer)  # who moved the chat (transfer: the sender; reassign: supervisor)
+    from_agent_id = Column(Integer)  # who held it before (reassign)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
 

@@ -164,19 +164,42 @@ def transfer(
         _handoff_update(session, current, agent_id=to_agent_id)
     else:
         _handoff_update(session, current, status="open", agent_id=None, team=to_team)
-    publish(session, "transferred", conversation_id, to_agent_id or from_agent_id, current.team)
+    publish(
+        session,
+        "transferred",
+        conversation_id,
+        to_agent_id or from_agent_id,
+        current.team,
+        actor_id=from_agent_id,
+        from_agent_id=from_agent_id,
+    )
     return True
 
 
-def reassign(session: Session, conversation_id: int, from_agent_id: int, to_agent_id: int) -> bool:
-    """A supervisor moves a chat from the agent they saw holding it to another agent;
-    False if the chat is no longer that agent's (answered elsewhere, resolved, moved)."""
+def reassign(
+    session: Session,
+    conversation_id: int,
+    from_agent_id: int,
+    to_agent_id: int,
+    by_agent_id: Optional[int] = None,
+) -> bool:
+    """A supervisor (`by_agent_id`) moves a chat from the agent they saw holding it to
+    another agent; False if the chat is no longer that agent's (answered elsewhere,
+    resolved, moved)."""
     held = (Conversation.owner == AGENT) & (Conversation.agent_id == from_agent_id)
     if not _conditional(session, conversation_id, held, agent_id=to_agent_id):
         return False
     current = ownership_by_id(session, conversation_id)
     _handoff_update(session, current, agent_id=to_agent_id)
-    publish(session, "reassigned", conversation_id, to_agent_id, current.team)
+    publish(
+        session,
+        "reassigned",
+        conversation_id,
+        to_agent_id,
+        current.team,
+        actor_id=by_agent_id,
+        from_agent_id=from_agent_id,
+    )
     return True
 
 

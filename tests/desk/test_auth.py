@@ -28,6 +28,11 @@ PRIVATE_GETS = [
     "/api/conversations/1",
     "/api/supervisor/overview",
     "/api/stream",
+    "/api/search?q=secret",
+    "/api/transcripts/1",
+    "/api/conversations/1/canned/1",
+    "/api/supervisor/canned",
+    "/api/supervisor/agent-figures",
 ]
 PRIVATE_POSTS = [
     "/api/status",
@@ -38,6 +43,8 @@ PRIVATE_POSTS = [
     "/api/conversations/1/transfer",
     "/api/conversations/1/resolve",
     "/api/conversations/1/read",
+    "/api/supervisor/canned",
+    "/api/supervisor/canned/1/delete",
     "/logout",
 ]
 SECURITY_HEADERS = {

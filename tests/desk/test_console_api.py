@@ -176,9 +176,11 @@ def test_notes_transfer_and_resolve(
     assert alice.post(base + "/transfer", {"team": "nowhere"}).status == 400
     assert alice.post(base + "/transfer", {"team": "orders", "agent_id": 1}).status == 400
     moved = alice.post(base + "/transfer", {"team": "orders", "note": "parcel question"})
-    assert moved.status == 200
+    assert moved.status == 200 and moved.json() == {"ok": True, "to": "orders"}
     current = owner_of(url, cid)
     assert (current.owner, current.team, current.agent_id) == ("queue", "orders", None)
+    handoff = alice.get(base).json()["conversation"]["handoff"]
+    assert (handoff["holder_label"], handoff["holder"]) == ("Transferred to", "orders queue")
     assert alice.post(base + "/transfer", {"team": "general"}).status == 403  # not hers now
     # bob claims it, then transfers it straight to alice
     assert bob.post(base + "/claim").status == 200
@@ -191,6 +193,22 @@ def test_notes_transfer_and_resolve(
         bob.post(base + "/transfer", {"agent_id": people.alice.id, "note": "yours"}).status == 200
     )
     assert owner_of(url, cid).agent_id == people.alice.id
+    detail = alice.get(base).json()["conversation"]
+    assert [e["text"] for e in detail["entries"] if e["kind"] == "activity"] == [
+        "Handed to the general queue",
+        "Claimed by Alice Moreno",
+        "Alice Moreno transferred to orders",
+        "Claimed by Bob Chen",
+        "Bob Chen transferred to Alice Moreno",
+    ]
+    handoff = detail["handoff"]
+    assert (handoff["holder_label"], handoff["holder"]) == ("Transferred to", "Alice Moreno")
+    # the customer was told each time, by the desk (not in an agent's name), in one segment
+    told = [e for e in detail["entries"] if e.get("sms_kind") == "transfer"]
+    assert [(e["text"], e["author_label"], e["segments"]) for e in told] == [
+        ("I'm passing you to our orders team; someone will text you shortly.", "System", 1),
+        ("I'm passing you to Alice; they'll text you shortly.", "System", 1),
+    ]
     with session_scope(url) as session:
         notes = session.execute(select(Note.text).order_by(Note.id)).scalars().all()
     assert notes == ["VIP <b>guest</b>", "Transfer: parcel question", "Transfer: yours"]
@@ -363,8 +381,10 @@ def test_unanswered_assigned_chats_show_for_supervisors_who_reassign_them(
     bob = signed_in("bob")
     conversation = bob.get(f"/api/conversations/{silent.conversation_id}").json()["conversation"]
     activities = [e["text"] for e in conversation["entries"] if e["kind"] == "activity"]
-    assert activities[-1] == "Reassigned to Bob Chen by a supervisor"
+    assert activities[-1] == "Reassigned from Alice Moreno to Bob Chen by Sue Park (supervisor)"
     assert conversation["handoff"]["agent_name"] == "Bob Chen"
+    holder = (conversation["handoff"]["holder_label"], conversation["handoff"]["holder"])
+    assert holder == ("Reassigned to", "Bob Chen")
     assert [c["conversation_id"] for c in bob.get("/api/my-chats").json()["items"]] == [
         silent.conversation_id
     ]

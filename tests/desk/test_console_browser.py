@@ -66,6 +66,8 @@ def test_handoff_claim_reply_resolve_live(stack: Stack, browser) -> None:  # noq
         assert len(sms.sent(ALEX)) == before
         # a canned reply, filled in with first names
         page.select_option("#canned", label="Greeting")
+        filled = "() => document.getElementById('text').value !== ''"
+        page.wait_for_function(filled)  # the server fills it
         greeting = page.input_value("#text")
         assert greeting.startswith("Hi Alex, this is Alice from Harborview.")
         assert page.get_attribute("#counter", "data-length") == str(len(greeting))
@@ -272,7 +274,8 @@ def test_transfer_to_a_team_with_a_note(stack: Stack, browser) -> None:  # noqa:
         assert (current.owner, current.team) == ("queue", "orders")
         page.wait_for_selector("#transcript .entry.note")
         assert "Transfer: Asked about a refund" in page.inner_text("#transcript .entry.note")
-        assert "Transferred" in page.inner_text("#transcript")
+        assert "Alice Moreno transferred to orders" in page.inner_text("#transcript")
+        assert page.inner_text("#flash") == "Transferred to orders"  # not an error
     finally:
         page.context.close()
 

@@ -10,7 +10,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
-from bot.desk import replies, views
+from bot.desk import replies, transfer_texts, views
 from bot.desk.access import Permissions, permissions
 from bot.desk.agents import AgentView
 from bot.desk.customer_panel import customer_panel
@@ -79,7 +79,10 @@ def _note(session: Session, agent: AgentView, cid: int, text: str) -> Outcome:
     return 200, {"ok": True, "note_id": replies.add_note(session, cid, agent.id, text)}
 
 
-def _transfer(session: Session, agent: AgentView, cid: int, data: Dict[str, Any]) -> Outcome:
+def _transfer(
+    session: Session, agent: AgentView, cid: int, data: Dict[str, Any], settings: Settings
+) -> Outcome:
+    """Pass the chat on; the customer is told once, in the same transaction."""
     denied = _allowed(session, agent, cid, "transfer")
     if denied:
         return denied
@@ -91,6 +94,7 @@ def _transfer(session: Session, agent: AgentView, cid: int, data: Dict[str, Any]
     people = views.directory(session)
     if team is not None and team not in people.teams:
         return 400, {"error": f"unknown team {team!r}"}
+    target = None
     if to_agent is not None:
         target = next((a for a in people.agents if a.id == to_agent), None)
         if type(to_agent) is not int or target is None:
@@ -101,7 +105,9 @@ def _transfer(session: Session, agent: AgentView, cid: int, data: Dict[str, Any]
             return 400, {"error": f"{target.name} is offline; transfer to a team instead"}
     if not transfer(session, cid, agent.id, note, to_team=team, to_agent_id=to_agent):
         return 409, {"error": "you do not own this conversation (any more)"}
-    return 200, {"ok": True}
+    to_name = target.name if target is not None else None
+    transfer_texts.tell_customer(session, settings, cid, team=team, agent_name=to_name)
+    return 200, {"ok": True, "to": to_name or team}
 
 
 def _resolve(session: Session, agent: AgentView, cid: int, settings: Settings) -> Outcome:
@@ -153,7 +159,8 @@ def register(app: Sanic) -> None:
     @app.post(prefix + "/transfer")
     async def transfer_route(request: Request, cid: int) -> HTTPResponse:
         """POST /api/conversations/<id>/transfer {team|agent_id, note}."""
-        return await run(request, _transfer, cid, payload(request))
+        settings = request.app.ctx.settings
+        return await run(request, _transfer, cid, payload(request), settings)
 
     @app.post(prefix + "/resolve")
     async def resolve_route(request: Request, cid: int) -> HTTPResponse:

@@ -10,6 +10,7 @@ from sanic.response import HTTPResponse
 
 from bot.desk.agents import get_agent, set_auto_assign
 from bot.desk.figures import overview
+from bot.desk.web.auth import current
 from bot.desk.web.body import payload
 from bot.desk.web.dbcall import in_db
 from bot.desk.web.jsonio import error, reply
@@ -51,7 +52,8 @@ def register(app: Sanic) -> None:
             return error("the chat is already with that agent", 400)
         if await in_db(request.app, get_agent, to_id) is None:
             return error("no such agent", 400)
-        moved = await in_db(request.app, reassign, conversation_id, from_id, to_id)
+        by_id = current(request).agent.id
+        moved = await in_db(request.app, reassign, conversation_id, from_id, to_id, by_id)
         if not moved:
             return error("the chat is no longer with that agent", 409)
         return reply({"ok": True, "conversation_id": conversation_id, "agent_id": to_id})

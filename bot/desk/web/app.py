@@ -10,9 +10,12 @@ import logging
 from sanic import Sanic
 
 from bot.desk.web import (
+    api_canned,
     api_conversation,
+    api_figures,
     api_presence,
     api_queue,
+    api_search,
     api_supervisor,
     api_surveys,
     errors,
@@ -70,6 +73,9 @@ def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
         api_conversation,
         api_presence,
         api_supervisor,
+        api_search,
+        api_canned,
+        api_figures,
         api_surveys,
         sse,
         errors,

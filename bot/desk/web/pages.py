@@ -17,7 +17,17 @@ TYPES = {
     ".svg": "image/svg+xml",
 }
 ASSETS = frozenset(
-    {"common.js", "console.js", "segments.js", "supervisor.js", "surveys.js", "console.css"}
+    {
+        "common.js",
+        "console.js",
+        "segments.js",
+        "supervisor.js",
+        "console.css",
+        "search.js",
+        "canned_editor.js",
+        "agent_figures.js",
+        "surveys.js",
+    }
 )
 
 

@@ -19,7 +19,8 @@
     directory: null,
     loadSeq: 0,
     lastRead: {},
-    notice: null
+    notice: null,
+    noticeKind: null
   };
 
   var STATUS_LABELS = {
@@ -137,6 +138,7 @@
 
   function openConversation(id) {
     if (S.openId !== id) {
+      if (S.openId !== null) loadCanned();  /* a supervisor may have edited them meanwhile */
       S.openId = id;
       S.detail = null;
       banner("");
@@ -155,7 +157,7 @@
     return loadConversation();
   }
 
-  function closeConversation(message) {
+  function closeConversation(message, kind) {
     S.openId = null;
     S.detail = null;
     $("conv").hidden = true;
@@ -163,7 +165,7 @@
     D.clear($("customer"));
     showLists();
     history.replaceState(null, "", "#");
-    if (message) flash(message, message.indexOf("Already taken") === 0 ? "error" : "warn");
+    if (message) flash(message, kind || (message.indexOf("Already taken") === 0 ? "error" : "warn"));
   }
 
   /* Phones show the lists or the open chat; the customer panel is a drawer below 1100 px. */
@@ -185,11 +187,12 @@
     var seq = ++S.loadSeq;
     return api("GET", "/api/conversations/" + id).then(function (r) {
       if (seq !== S.loadSeq || id !== S.openId) return;
-      var notice = S.notice;
+      var notice = S.notice, noticeKind = S.noticeKind;
       S.notice = null;
+      S.noticeKind = null;
       if (!r.ok) {
         closeConversation(notice || (r.status === 404 ? "That conversation does not exist."
-          : "That conversation is no longer available to you."));
+          : "That conversation is no longer available to you."), notice ? noticeKind : null);
         return;
       }
       renderConversation(r.data);
@@ -336,7 +339,7 @@
         ["Team", h.team],
         ["Detail", h.detail],
         ["Requested", D.clock(h.created_at)],
-        [h.automatic ? "Assigned to" : "Claimed by", h.automatic && h.agent_name ? h.agent_name + " (automatic)" : h.agent_name],
+        [h.holder_label || "Claimed by", h.holder_label ? h.holder : h.agent_name],
         ["First reply", h.first_reply_at ? D.clock(h.first_reply_at) : ""],
         ["Status", h.status]
       ])));
@@ -432,12 +435,24 @@
     counter.classList.toggle("warn", info.segments > 2 || info.encoding === "UCS-2");
   }
 
-  function firstName(name) { return String(name || "").trim().split(/\s+/)[0] || ""; }
+  /* The canned replies this agent may use (their teams' and everyone's); edited by supervisors. */
+  function loadCanned() {
+    return api("GET", "/api/canned").then(function (r) {
+      if (r.ok) { S.canned = r.data.items; renderCanned(); }
+    }, function () {});
+  }
 
-  function fillCanned(text) {
-    return text
-      .split("{customer}").join(firstName(S.customer && S.customer.name) || "there")
-      .split("{agent}").join(firstName(S.me && S.me.agent.name) || "your agent");
+  /* The server fills {first_name} (dropped when unknown) and {agent} for this chat. */
+  function insertCanned(id) {
+    var conversationId = S.openId;
+    return api("GET", "/api/conversations/" + conversationId + "/canned/" + id).then(function (r) {
+      if (conversationId !== S.openId) return;
+      if (!r.ok) { sendStatus(r.data.error || "Could not insert that reply.", "error"); return; }
+      var box = $("text");
+      box.value = box.value ? box.value.replace(/\s*$/, " ") + r.data.text : r.data.text;
+      box.focus();
+      updateCounter();
+    }, function () {});
   }
 
   function renderCanned() {
@@ -542,7 +557,10 @@
       if (r.ok) {
         $("transfer-form").hidden = true;
         $("transfer-note").value = "";
-        flash("Transferred.", "ok");
+        /* the outcome, also if the chat is no longer ours to see (not "no longer available") */
+        S.notice = "Transferred to " + (r.data.to || "another agent");
+        S.noticeKind = "ok";
+        flash(S.notice, "ok");
       } else {
         banner(r.data.error || "Could not transfer.", "error");
       }
@@ -568,6 +586,7 @@
   }
 
   function onHello() {
+    loadCanned();
     refreshLists();
     loadConversation();
     D.refreshStatus();
@@ -612,13 +631,9 @@
       $("canned").addEventListener("change", function (e) {
         var chosen = S.canned.filter(function (c) { return String(c.id) === e.target.value; })[0];
         e.target.value = "";
-        if (!chosen) return;
-        var box = $("text");
-        box.value = box.value ? box.value.replace(/\s*$/, " ") + fillCanned(chosen.text) : fillCanned(chosen.text);
-        box.focus();
-        updateCounter();
+        if (chosen) insertCanned(chosen.id);
       });
-      api("GET", "/api/canned").then(function (r) { if (r.ok) { S.canned = r.data.items; renderCanned(); } });
+      loadCanned();
       updateCounter();
       refreshLists();
       var match = /^#c=(\d+)$/.exec(location.hash);

@@ -1,15 +1,15 @@
 """surveys (CSAT after a resolved chat, NPS campaigns) and nps_campaigns
 
-Revision ID: 0009_csat_surveys
-Revises: 0008
+Revision ID: 0011_csat_surveys
+Revises: 0009_transfer_event_people
 Create Date: 2026-12-03 12:10:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_csat_surveys"
-down_revision = "0008"
+revision = "0011_csat_surveys"
+down_revision = "0009_transfer_event_people"
 branch_labels = None
 depends_on = None
 

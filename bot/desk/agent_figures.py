@@ -1,0 +1,170 @@
+"""Per-agent figures over a range of local dates: chats handled, first reply (median), and
+handling time (median), and the average CSAT rating from the survey's figures
+(bot/desk/survey_figures.py; None without ratings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.desk.survey_figures import csat_average_by_agent
+from bot.desk.views import directory
+from bot.store.models import HandoffRequest, Message, OutboxMessage
+
+MAX_RANGE_DAYS = 366
+
+
+class RangeError(ValueError):
+    """Dates that do not make a range (the message says why)."""
+
+
+@dataclass(frozen=True)
+class AgentFigures:
+    """One agent over the range."""
+
+    agent_id: int
+    name: str
+    username: str
+    teams: List[str]
+    handled: int  # handoffs the agent resolved in the range
+    first_reply_count: int
+    first_reply_median_seconds: Optional[float]  # handoff queued -> their first text sent
+    handling_count: int
+    handling_median_seconds: Optional[float]  # first assignment -> resolved
+    csat: Optional[float] = None  # average CSAT rating (1-5) in the range; None: no ratings
+
+
+@dataclass(frozen=True)
+class AgentFiguresReport:
+    """The table and its range (local dates; UTC bounds, end exclusive)."""
+
+    date_from: dt.date
+    date_to: dt.date
+    tz: str
+    start: dt.datetime
+    end: dt.datetime
+    agents: List[AgentFigures]
+
+
+def utc_bounds(date_from: dt.date, date_to: dt.date, tz: str) -> Tuple[dt.datetime, dt.datetime]:
+    """[local midnight of date_from, local midnight after date_to) in zone `tz`, naive UTC."""
+    if date_to < date_from:
+        raise RangeError("the end date is before the start date")
+    if (date_to - date_from).days >= MAX_RANGE_DAYS:
+        raise RangeError(f"at most {MAX_RANGE_DAYS} days at a time")
+    zone = ZoneInfo(tz)
+
+    def midnight(day: dt.date) -> dt.datetime:
+        local = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+        return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    return midnight(date_from), midnight(date_to + dt.timedelta(days=1))
+
+
+def _median(values: List[float]) -> Optional[float]:
+    return statistics.median(values) if values else None
+
+
+def _agent_of(author: str) -> Optional[int]:
+    prefix, _, number = author.partition(":")
+    return int(number) if prefix == "agent" and number.isdigit() else None
+
+
+def _first_replies(
+    session: Session, start: dt.datetime, end: dt.datetime
+) -> Dict[int, List[float]]:
+    """agent id -> seconds from each handoff queued in the range to the first agent text of
+    that stretch actually sent (outbox `sent_at`), counted for the agent who sent it."""
+    handoffs = session.execute(
+        select(HandoffRequest.phone, HandoffRequest.created_at, HandoffRequest.resolved_at)
+        .where(HandoffRequest.created_at >= start, HandoffRequest.created_at < end)
+        .order_by(HandoffRequest.created_at)
+    ).all()
+    if not handoffs:
+        return {}
+    sent = session.execute(
+        select(OutboxMessage.phone, Message.created_at, OutboxMessage.sent_at, Message.author)
+        .join(Message, Message.id == OutboxMessage.message_id)
+        .where(
+            OutboxMessage.kind == "agent",
+            OutboxMessage.sent_at.isnot(None),
+            OutboxMessage.phone.in_({h.phone for h in handoffs}),
+            Message.created_at >= start,
+        )
+        .order_by(Message.created_at, Message.id)
+    ).all()
+    by_phone: Dict[str, list] = {}
+    for row in sent:
+        by_phone.setdefault(row.phone, []).append(row)
+    result: Dict[int, List[float]] = {}
+    for phone, created_at, resolved_at in handoffs:
+        for row in by_phone.get(phone, []):
+            if row.created_at < created_at:
+                continue
+            if resolved_at is not None and row.created_at > resolved_at:
+                break
+            agent_id = _agent_of(row.author)
+            if agent_id is not None:
+                seconds = max(0.0, (row.sent_at - created_at).total_seconds())
+                result.setdefault(agent_id, []).append(seconds)
+            break
+    return result
+
+
+def _resolved(session: Session, start: dt.datetime, end: dt.datetime) -> Dict[int, list]:
+    """agent id -> (claimed_at, resolved_at) of the handoffs they resolved in the range."""
+    rows = session.execute(
+        select(
+            HandoffRequest.agent_id, HandoffRequest.claimed_at, HandoffRequest.resolved_at
+        ).where(
+            HandoffRequest.status == "resolved",
+            HandoffRequest.agent_id.isnot(None),
+            HandoffRequest.resolved_at >= start,
+            HandoffRequest.resolved_at < end,
+        )
+    ).all()
+    result: Dict[int, list] = {}
+    for agent_id, claimed_at, resolved_at in rows:
+        result.setdefault(agent_id, []).append((claimed_at, resolved_at))
+    return result
+
+
+def agent_figures(
+    session: Session, date_from: dt.date, date_to: dt.date, tz: str
+) -> AgentFiguresReport:
+    """Every active agent's figures for the local dates date_from..date_to (inclusive)."""
+    start, end = utc_bounds(date_from, date_to, tz)
+    first = _first_replies(session, start, end)
+    resolved = _resolved(session, start, end)
+    csat = csat_average_by_agent(session, start, end)
+    rows = []
+    for agent in directory(session).agents:
+        done = resolved.get(agent.id, [])
+        handling = [
+            max(0.0, (resolved_at - claimed_at).total_seconds())
+            for claimed_at, resolved_at in done
+            if claimed_at is not None
+        ]
+        replies = first.get(agent.id, [])
+        rows.append(
+            AgentFigures(
+                agent.id,
+                agent.name,
+                agent.username,
+                agent.teams,
+                len(done),
+                len(replies),
+                _median(replies),
+                len(handling),
+                _median(handling),
+                csat.get(agent.id),
+            )
+        )
+    rows.sort(key=lambda r: (-r.handled, r.name.lower()))
+    return AgentFiguresReport(date_from, date_to, tz, start, end, rows)
