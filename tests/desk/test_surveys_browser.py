@@ -80,6 +80,10 @@ def test_csat_after_a_resolved_chat_reaches_the_supervisor_page(
         row = supervisor.locator(f'#csat-agents tr[data-agent="{cara.id}"]')
         row.wait_for()
         assert row.locator("td").all_inner_texts() == ["Cara Diaz", "100%", "4.0", "1"]
+        # the per-agent figures table (bot/desk/agent_figures.py) shows her average rating
+        figures = supervisor.locator('#agent-figures tr[data-agent="cara"] td')
+        figures.nth(4).wait_for()
+        assert figures.nth(4).inner_text() == "4"
         team = supervisor.locator('#csat-teams tr[data-team="general"]')
         assert team.locator("td").nth(0).inner_text() == "general"
         assert int(team.locator("td").nth(3).inner_text()) >= 1
