@@ -19,6 +19,7 @@ from bot.desk.web import (
     api_review,
     api_search,
     api_supervisor,
+    api_surveys,
     errors,
     headers,
     login,
@@ -82,6 +83,7 @@ def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
         api_figures,
         api_requests,
         api_review,
+        api_surveys,
         sse,
         errors,
     ):

@@ -29,6 +29,7 @@ ASSETS = frozenset(
         "requests.js",
         "requests.css",
         "review.js",
+        "surveys.js",
     }
 )
 
