@@ -135,7 +135,8 @@ def test_any_agent_reads_a_past_transcript(
     base = f"/api/conversations/{chat.conversation_id}"
     assert alice.post(base + "/claim").status == 200
     assert alice.post(base + "/reply", {"text": "Sorry Alex, checking now."}).status == 200
-    assert alice.post(base + "/resolve").status == 200
+    resolved = alice.post(base + "/resolve")
+    assert resolved.status == 200
     bob = signed_in("bob")  # never handled it: the live view stays closed to him
     assert bob.get(base).status == 403
     hit = search(bob, "A1001")["items"][0]
@@ -145,7 +146,10 @@ def test_any_agent_reads_a_past_transcript(
     body = response.json()
     assert body["customer_name"] == "Alex Rivera"
     texts = [e["text"] for e in body["conversation"]["entries"] if e["kind"] == "message"]
-    assert texts == ["order A1001 is <b>late</b>", "Sorry Alex, checking now."]
+    assert texts[:2] == ["order A1001 is <b>late</b>", "Sorry Alex, checking now."]
+    # then the CSAT question the resolve asked, unless quiet hours deferred it
+    asked = resolved.json()["survey"] == "queued"
+    assert [t.startswith("How did we do?") for t in texts[2:]] == ([True] if asked else [])
     assert "permissions" not in body
     assert bob.get("/api/transcripts/999999").status == 404
 
