@@ -6,6 +6,7 @@ import argparse
 import logging
 from typing import List, Optional
 
+from bot import notify_commands
 from bot.designer.commands import add_commands
 from bot.settings import settings_or_exit
 from bot.store.db import session_scope, use_database
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     password.add_argument("--password")
     password.set_defaults(func=cmd_agents_password)
     add_commands(sub)
+    notify_commands.add_commands(sub)
     return parser
 
 

@@ -127,6 +127,9 @@ class Settings:
     # Operations: pid files of the scaled topology; shared Prometheus counter files
     pidfile_dir: Path = VAR_DIR / "run"
     prometheus_multiproc_dir: Optional[str] = None
+    # The notification API's bearer tokens (NOTIFY_API_TOKENS, comma-separated; secrets:
+    # only in the environment). None configured: the API refuses every call.
+    notify_api_tokens: Tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.tracker_database_url:
@@ -238,6 +241,7 @@ class Settings:
             ),
             pidfile_dir=Path(read.text("PIDFILE_DIR", str(d.pidfile_dir))),
             prometheus_multiproc_dir=read.text("PROMETHEUS_MULTIPROC_DIR", "") or None,
+            notify_api_tokens=_api_tokens(read.raw("NOTIFY_API_TOKENS")),
         )
 
 
@@ -305,6 +309,23 @@ class _Reader:
             return parse(value.strip())
         except ValueError as error:
             raise SettingsError(f"{name}: {error}, got {value!r}") from None
+
+
+API_TOKEN_MIN_LENGTH = 16
+
+
+def _api_tokens(value: Optional[str]) -> Tuple[str, ...]:
+    """Comma-separated tokens, each 16+ visible characters; the error never shows them."""
+    if value is None:
+        return ()
+    tokens = tuple(token.strip() for token in value.split(","))
+    for position, token in enumerate(tokens, 1):
+        if len(token) < API_TOKEN_MIN_LENGTH or not token.isprintable() or " " in token:
+            raise SettingsError(
+                f"NOTIFY_API_TOKENS: token {position} must be at least "
+                f"{API_TOKEN_MIN_LENGTH} characters without spaces (tokens are not shown)"
+            )
+    return tokens
 
 
 def _country_code(value: str) -> str:
