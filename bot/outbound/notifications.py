@@ -58,13 +58,20 @@ class NotifyProblem(Exception):
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """One number of a call and what its text is about."""
+
+    phone: str  # E.164
+    order: Optional[str]
+    request: Optional[int]
+
+
+@dataclass(frozen=True)
 class NotifyCall:
     """A checked API body."""
 
-    to: Tuple[str, ...]  # E.164, in the order given
+    to: Tuple[Recipient, ...]  # in the order given
     template: str
-    order: Optional[str]
-    request: Optional[int]
     idempotency_key: str
     listed: bool  # `to` was a list
 
@@ -92,6 +99,29 @@ def _request_id(value: Optional[str]) -> Optional[int]:
     return int(digits)
 
 
+def _recipient(
+    item: Any, template: str, order: Optional[str], request: Optional[int], settings: Settings
+) -> Recipient:
+    """A number, or {"phone", "order" | "request"} overriding the call's order/request."""
+    if isinstance(item, Mapping):
+        unknown = set(item) - {"phone", "order", "request"}
+        if unknown:
+            raise NotifyProblem(400, f"unknown recipient fields: {', '.join(sorted(unknown))}")
+        number = item.get("phone")
+        order = _text(item, "order") or order
+        request = _request_id(_text(item, "request")) or request
+    else:
+        number = item
+    e164 = to_e164(number, settings.default_country_code) if isinstance(number, str) else None
+    if e164 is None:
+        raise NotifyProblem(400, f"not a phone number: {number!r}")
+    if template in ORDER_TEMPLATES and (order is None or request is not None):
+        raise NotifyProblem(400, f"{template} takes an order (and no request)")
+    if template in BOOKING_TEMPLATES and (request is None or order is not None):
+        raise NotifyProblem(400, f"{template} takes a request (and no order)")
+    return Recipient(e164, normalise_order_number(order) if order else None, request)
+
+
 def parse_call(data: Mapping[str, Any], templates: Templates, settings: Settings) -> NotifyCall:
     """The body checked (400 with the reason otherwise)."""
     unknown = set(data) - {"to", "template", "order", "request", "idempotency_key"}
@@ -106,31 +136,23 @@ def parse_call(data: Mapping[str, Any], templates: Templates, settings: Settings
         raise NotifyProblem(400, f"idempotency_key must be 1-{KEY_MAX_LENGTH} characters")
     raw_to = data.get("to")
     listed = isinstance(raw_to, list)
-    numbers = raw_to if listed else [raw_to]
-    if not numbers or len(numbers) > MAX_RECIPIENTS:
+    items = raw_to if listed else [raw_to]
+    if not items or len(items) > MAX_RECIPIENTS:
         raise NotifyProblem(400, f"to must be a number or a list of 1-{MAX_RECIPIENTS}")
-    to: List[str] = []
-    for number in numbers:
-        e164 = to_e164(number, settings.default_country_code) if isinstance(number, str) else None
-        if e164 is None:
-            raise NotifyProblem(400, f"not a phone number: {number!r}")
-        if e164 in to:
-            raise NotifyProblem(400, f"{e164} is listed twice")
-        to.append(e164)
     order = _text(data, "order")
     request = _request_id(_text(data, "request"))
-    if template in ORDER_TEMPLATES and (order is None or request is not None):
-        raise NotifyProblem(400, f"{template} takes an order (and no request)")
-    if template in BOOKING_TEMPLATES and (request is None or order is not None):
-        raise NotifyProblem(400, f"{template} takes a request (and no order)")
-    if order is not None:
-        order = normalise_order_number(order)
-    return NotifyCall(tuple(to), template, order, request, key, listed)
+    to: List[Recipient] = []
+    for item in items:
+        recipient = _recipient(item, template, order, request, settings)
+        if any(other.phone == recipient.phone for other in to):
+            raise NotifyProblem(400, f"{recipient.phone} is listed twice")
+        to.append(recipient)
+    return NotifyCall(tuple(to), template, key, listed)
 
 
 def _digest(call: NotifyCall) -> str:
     """The body's hash, as the key's first use defined it."""
-    canonical = [list(call.to), call.template, call.order, call.request, call.listed]
+    canonical = [[[r.phone, r.order, r.request] for r in call.to], call.template, call.listed]
     return hashlib.sha256(json.dumps(canonical).encode("utf-8")).hexdigest()
 
 
@@ -200,13 +222,13 @@ def _booking_text(
 def _texts(session: Session, templates: Templates, call: NotifyCall) -> List[str]:
     """Every recipient's text, or a NotifyProblem before anything is written."""
     bodies = []
-    for phone in call.to:
-        if call.order is not None:
-            order, customer = _order_of(session, phone, call.order)
+    for to in call.to:
+        if to.order is not None:
+            order, customer = _order_of(session, to.phone, to.order)
             bodies.append(order_text(templates, call.template, order, customer))
         else:
-            assert call.request is not None
-            bodies.append(_booking_text(session, templates, call.template, phone, call.request))
+            assert to.request is not None
+            bodies.append(_booking_text(session, templates, call.template, to.phone, to.request))
     return bodies
 
 
@@ -276,16 +298,16 @@ def notify(
         }
         if _insert_call(session, values):
             key_hash = hashlib.sha256(call.idempotency_key.encode("utf-8")).hexdigest()
-            for phone, body in zip(call.to, bodies, strict=True):
+            for to, body in zip(call.to, bodies, strict=True):
                 service.request_text(
                     session,
                     settings,
-                    phone=phone,
+                    phone=to.phone,
                     kind=call.template,
                     body=body,
-                    idempotency_key=f"api:{token_fingerprint[:16]}:{key_hash[:32]}:{phone}",
+                    idempotency_key=f"api:{token_fingerprint[:16]}:{key_hash[:32]}:{to.phone}",
                     batch=batch,
-                    order_number=call.order,
+                    order_number=to.order,
                 )
             return batch_answer(session, batch), False
         earlier = _earlier_call(session, token_fingerprint, call.idempotency_key)
