@@ -16,6 +16,7 @@ from bot.store.models import Message
 from bot.store.seed import seed
 from tests.desk.conftest import PASSWORD, People, make_people
 from tests.desk.server import DeskServer
+from tests.notify_api import TOKEN
 from tests.sms_harness import SmsSetup
 
 DESKTOP = {"width": 1440, "height": 900}
@@ -38,7 +39,7 @@ def start_stack(work: Path, model: Path) -> Stack:
     people = make_people(url)
     sms = SmsSetup(url, model, work).start()
     try:
-        desk = DeskServer(url, work).start()
+        desk = DeskServer(url, work, extra_env={"NOTIFY_API_TOKENS": TOKEN}).start()
     except BaseException:
         sms.stop()
         raise
