@@ -11,6 +11,7 @@ from typing import Tuple
 
 from bot.store.db import session_scope
 from bot.store.models import Customer, Order
+from tests.desk.client import DeskClient
 from tests.desk.helpers import conversation_id_for, owner_of
 from tests.desk.stack import Stack, fresh_phone, queue_item, sign_in, wait_held
 from tests.notify_api import api
@@ -116,3 +117,50 @@ def test_agents_see_the_notification_marked_and_get_the_replies_while_they_own_t
         assert page.errors == []
     finally:
         page.context.close()
+
+
+def figures(stack: Stack) -> dict:
+    client = DeskClient(stack.desk.url).login("sue")
+    response = client.get("/api/supervisor/notification-figures")
+    assert response.status == 200, response.text
+    return response.json()["figures"]
+
+
+def test_supervisor_figures_count_sent_delivered_and_replied(
+    stack: Stack,
+    browser,  # noqa: ANN001
+) -> None:
+    before = figures(stack)["total"]
+    phone, number = customer_with_orders(stack)
+    notified(stack, phone, number)
+    quiet, _ = customer_with_orders(stack)  # notified, never replies
+    notified(stack, quiet, _)
+    stack.sms.ask(phone, "TRACK")
+    deadline = time.monotonic() + 20
+    while True:
+        after = figures(stack)["total"]
+        if after["delivered"] - before["delivered"] == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert after["sent"] - before["sent"] == 2
+    assert after["delivered"] - before["delivered"] == 2
+    assert after["replied"] - before["replied"] == 1
+    assert (
+        DeskClient(stack.desk.url).login("alice").get("/api/supervisor/notification-figures").status
+        == 403
+    )
+    for width in (360, 1280):
+        page = sign_in(browser, stack, "sue", viewport={"width": width, "height": 900})
+        try:
+            page.goto(stack.desk.url + "/supervisor")
+            cell = '#notification-figures tr[data-template="total"] td[data-column="replied"]'
+            page.wait_for_selector(cell)
+            shown = int(page.inner_text(cell))
+            assert shown >= after["replied"]
+            sent = '#notification-figures tr[data-template="order_shipped"] td[data-column="sent"]'
+            assert int(page.inner_text(sent)) >= 2
+            overflow = "document.documentElement.scrollWidth > window.innerWidth"
+            assert not page.evaluate(overflow), width
+            assert page.errors == []
+        finally:
+            page.context.close()
