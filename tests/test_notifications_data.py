@@ -97,3 +97,11 @@ def test_two_calls_racing_with_one_key_write_one(database_url: str) -> None:
     with session_scope(database_url) as session:
         assert session.execute(select(func.count(NotificationRequest.id))).scalar_one() == 1
         assert session.execute(select(func.count(OutboundText.id))).scalar_one() == 1
+
+
+def test_track_is_a_whole_message_keyword() -> None:
+    from bot.rasa_ext.keywords import match_keyword
+
+    assert match_keyword("TRACK") == ("track_order", None)
+    assert match_keyword(" track. ") == ("track_order", None)
+    assert match_keyword("track my parcel please") is None  # the classifier's job
