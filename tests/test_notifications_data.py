@@ -105,3 +105,22 @@ def test_track_is_a_whole_message_keyword() -> None:
     assert match_keyword("TRACK") == ("track_order", None)
     assert match_keyword(" track. ") == ("track_order", None)
     assert match_keyword("track my parcel please") is None  # the classifier's job
+
+
+def test_booking_templates_take_the_numbers_own_request(database_url: str) -> None:
+    from bot.store.models import BookingRequest, Customer
+
+    with session_scope(database_url) as session:
+        booking, phone = session.execute(
+            select(BookingRequest.id, Customer.phone).join(Customer).limit(1)
+        ).one()
+        other = session.execute(select(Customer.phone).where(Customer.phone != phone)).scalar()
+    body = {"to": phone, "template": "booking_reminder", "request": f"R{booking}"}
+    answer = call(database_url, {**body, "idempotency_key": "remind"})
+    assert answer["notifications"][0]["status"] == "queued"
+    with session_scope(database_url) as session:
+        text = session.execute(select(OutboundText.body)).scalar_one()
+    assert f"R{booking}" in text and "starts" in text
+    with pytest.raises(NotifyProblem) as refused:
+        call(database_url, {**body, "to": other, "idempotency_key": "other"})
+    assert refused.value.status == 422
