@@ -24,7 +24,7 @@ export PLIVO_API_URL ?= http://127.0.0.1:8008
 export BOT_PUBLIC_URL ?= http://127.0.0.1:5006
 export SMS_NUMBER_TYPE ?= toll_free
 
-.PHONY: setup migrate seed train run run-scaled test test-fast lint bench bench-encoders validate check test-bot clean
+.PHONY: setup migrate seed train reload reload-scaled run run-scaled test test-fast lint bench bench-encoders validate check test-bot clean
 
 setup: $(VENV)/.installed
 
@@ -69,6 +69,16 @@ $(MODEL): $(VENV)/.installed config.yml domain.yml $(MODEL_DATA) $(wildcard bot/
 
 train: $(MODEL)
 
+# Live reload (docs/operations.md): train if stale, publish to the model server, wait until
+# every Rasa server polling it answers with the new model. A model that does not load is
+# refused and the old one keeps serving. `reload-scaled`: the same with make run-scaled's env.
+MODEL_SERVER_URL_LOCAL := http://127.0.0.1:5007/model
+reload: train
+	MODEL_SERVER_URL=$(MODEL_SERVER_URL_LOCAL) $(PY) -m bot publish-model $(MODEL)
+
+reload-scaled: train
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho run $(HONCHO_ARGS) python -m bot publish-model $(MODEL)
+
 # The receiver's /metrics and /health add up the counters of every process (turn latency
 # comes from the worker), through PROMETHEUS_MULTIPROC_DIR, emptied at each start.
 run: seed train
@@ -77,13 +87,16 @@ run: seed train
 	@echo "Rasa server:    http://127.0.0.1:5005  (REST: /webhooks/rest/)"
 	@echo "Action server:  http://127.0.0.1:5055"
 	@echo "Agent console:  http://127.0.0.1:8080/  (logins above)"
+	@echo "Model server:   http://127.0.0.1:5007/model  (make reload: a new model, live)"
 	@rm -rf var/run/prometheus && mkdir -p var/run/prometheus
+	@$(PY) -m bot publish-model $(MODEL) --no-wait
 	@trap 'trap - INT TERM; kill 0' INT TERM; \
 	export PROMETHEUS_MULTIPROC_DIR=var/run/prometheus; \
 	$(PY) -m bot.desk --port 8080 & \
 	case "$(PLIVO_API_URL)" in http://127.0.0.1:8008*) $(PY) -m devtools.plivo_standin --port 8008 & ;; esac; \
 	$(RASA) run actions --actions actions --port 5055 & \
-	$(PY) -m bot.rasa_ext.server run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
+	$(PY) -m bot.models_server --port 5007 & \
+	MODEL_SERVER_URL=$(MODEL_SERVER_URL_LOCAL) $(PY) -m bot.rasa_ext.server run --model $(MODEL) --port 5005 --credentials credentials.yml --endpoints endpoints.yml & \
 	$(PY) -m bot.sms.receiver --port 5006 & \
 	$(PY) -m bot.sms.worker --rasa-url http://127.0.0.1:5005 & \
 	wait
@@ -98,6 +111,7 @@ HONCHO_ARGS := -f deploy/Procfile -e $(SCALED_ENV) -d .
 run-scaled: setup train
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho run $(HONCHO_ARGS) python -m bot.scaled_setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho run $(HONCHO_ARGS) python -m bot demo-agents
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho run $(HONCHO_ARGS) sh -c 'python -m bot publish-model "$$RASA_MODEL" --no-wait'
 	@case "$(PLIVO_API_URL)" in http://127.0.0.1:*|http://localhost:*) skip= ;; \
 	  *) skip="-c standin1=0"; echo "PLIVO_API_URL is $(PLIVO_API_URL): no stand-in" ;; esac; \
 	echo "Receiver (Plivo webhooks, /metrics, /health): $(BOT_PUBLIC_URL)/webhooks/plivo/webhook"; \

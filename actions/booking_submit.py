@@ -14,6 +14,7 @@ from actions.identity import sender_phone, turn_id
 from actions.personal import utter_personal
 from actions.safe_action import SafeAction
 from actions.settings import action_settings
+from bot.outbound.surveys import ask_csat_after_task
 from bot.store.bookings import BookingView, create_booking_request
 from bot.store.customers import first_name_for_phone
 from bot.store.db import run_sync, session_scope
@@ -35,6 +36,8 @@ def store(phone: str, tracker: Tracker) -> Tuple[BookingView, Optional[str]]:
             None if notes == "none" else notes,
             message_id=turn_id(tracker),
         )
+        # CSAT_AFTER_BOT_TASKS: a room request the assistant took alone is rated later
+        ask_csat_after_task(session, action_settings(), phone, f"booking-{booking.id}")
         return booking, first_name_for_phone(session, phone)
 
 

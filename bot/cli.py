@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
+from pathlib import Path
 from typing import List, Optional
 
 from bot import notify_commands
 from bot.designer.commands import add_commands
+from bot.review.training_data import NLU_DIR
 from bot.settings import settings_or_exit
 from bot.store.db import session_scope, use_database
 from bot.store.migrate import upgrade
 from bot.store.seed import seed
+
+DEFAULT_MODEL = "models/sms-bot.tar.gz"
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -83,6 +88,64 @@ def cmd_demo_agents(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish_model(args: argparse.Namespace) -> int:
+    from bot.model_publish import ModelRejected, describe, publish, wait_rolled_out
+
+    settings = args.settings
+    args.to = args.to or settings.model_publish_file
+    try:
+        etag = publish(args.model, args.to)
+    except ModelRejected as error:
+        print(f"refused: {error}")
+        return 1
+    print(f"published {args.model} as {etag[:12]} ({args.to})")
+    if args.no_wait:
+        return 0
+    if not settings.model_server_url:
+        print("MODEL_SERVER_URL is unset: not waiting for the Rasa servers")
+        return 0
+    rollout = wait_rolled_out(
+        settings.model_server_url, settings.model_server_token, etag, args.timeout, args.servers
+    )
+    print(describe(rollout, args.timeout))
+    return 1 if rollout.behind or len(rollout.servers) < args.servers else 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from bot.review.collect import collect
+    from bot.review.labels import labelled_item, labelled_rows, labels, with_labels
+    from bot.review.review_file import read_labels, write_review_file
+    from bot.review.training_data import add_examples, intent_files
+
+    intents = list(intent_files(args.data))
+    if args.apply:
+        result = add_examples(read_labels(args.apply), args.data)
+        for path, lines in result.added.items():
+            print(f"added {len(lines)} to {path}")
+        for text in result.duplicates:
+            print(f"already in the training or test data: {text}")
+        for text, label in result.unknown:
+            print(f"unknown label {label!r} (not in data/nlu): {text}")
+        if result.added:
+            print("now: make check && make train (or make reload)")
+        return 2 if result.unknown else 0
+    if args.export_labels:
+        with session_scope() as session:
+            items = [labelled_item(row) for row in labelled_rows(session)]
+        count = write_review_file(args.export_labels, items, intents)
+        print(f"{count} labelled texts written to {args.export_labels}")
+        return 0
+    since = None
+    if args.days:
+        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=args.days)
+    items = collect(args.settings.tracker_database_url, args.below, since)
+    with session_scope() as session:
+        with_labels(items, labels(session))
+    count = write_review_file(args.out, items, intents)
+    print(f"{count} texts to review written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +172,31 @@ def build_parser() -> argparse.ArgumentParser:
     password.set_defaults(func=cmd_agents_password)
     add_commands(sub)
     notify_commands.add_commands(sub)
+    publish_model = sub.add_parser(
+        "publish-model",
+        help="publish a model to the model server; wait until every Rasa server runs it",
+    )
+    publish_model.add_argument("model", type=Path, nargs="?", default=Path(DEFAULT_MODEL))
+    publish_model.add_argument("--to", type=Path, help="default: MODEL_PUBLISH_FILE")
+    publish_model.add_argument("--no-wait", action="store_true")
+    publish_model.add_argument("--timeout", type=float, default=300.0)
+    publish_model.add_argument(
+        "--servers", type=int, default=1, help="wait for at least this many Rasa servers"
+    )
+    publish_model.set_defaults(func=cmd_publish_model)
+    review = sub.add_parser(
+        "review",
+        help="export the texts the bot failed for labelling; apply a labelled file",
+    )
+    review.add_argument("--out", type=Path, default=Path("review.yml"))
+    review.add_argument("--below", type=float, default=0.5, help="low confidence: below this")
+    review.add_argument("--days", type=float, help="only texts of the last N days")
+    review.add_argument("--apply", type=Path, help="add a labelled file's texts to data/nlu")
+    review.add_argument(
+        "--export-labels", type=Path, help="write the console's labels as a file to --apply"
+    )
+    review.add_argument("--data", type=Path, default=NLU_DIR, help="the NLU training files")
+    review.set_defaults(func=cmd_review)
     return parser
 
 

@@ -120,6 +120,16 @@ class Settings:
     desk_session_hours: float = 12.0
     desk_cookie_secure: bool = True
     desk_maintenance: bool = True  # run the maintenance loop in this console process
+    # Surveys (bot/desk/surveys.py, bot/store/surveys.py): CSAT after an agent resolves;
+    # a rating at or below the threshold reopens the chat (0: never); at or above the
+    # other, the thanks asks for a review at REVIEW_LINK_URL ("" : never); replies count
+    # as answers for SURVEY_REPLY_HOURS after the question went out.
+    csat_after_resolve: bool = True
+    csat_after_bot_tasks: bool = False  # also after a task the assistant did alone
+    csat_reopen_at_or_below: int = 2
+    csat_review_at_or_above: int = 5
+    review_link_url: str = ""
+    survey_reply_hours: float = 24.0
     # reason -> team of a handoff (HANDOFF_TEAMS overrides single reasons)
     handoff_teams: Tuple[Tuple[str, str], ...] = DEFAULT_REASON_TEAMS
     # Rasa sessions end after this many events (endpoints.yml's session_max_events wins)
@@ -130,6 +140,14 @@ class Settings:
     # The notification API's bearer tokens (NOTIFY_API_TOKENS, comma-separated; secrets:
     # only in the environment). None configured: the API refuses every call.
     notify_api_tokens: Tuple[str, ...] = ()
+    # Live model reload (bot/rasa_ext/model_pull.py, bot/models_server.py): the URL the
+    # Rasa servers poll for a newly published model ("" = no polling), how often, and the
+    # bearer token the model server asks for ("" = none; set it when not on loopback).
+    model_server_url: str = ""
+    model_pull_seconds: float = 2.0
+    model_server_token: str = ""
+    # the model file the model server serves and `python -m bot publish-model` replaces
+    model_publish_file: Path = PROJECT_ROOT / "models" / "published" / "sms-bot.tar.gz"
 
     def __post_init__(self) -> None:
         if not self.tracker_database_url:
@@ -233,6 +251,16 @@ class Settings:
             desk_session_hours=read.number("DESK_SESSION_HOURS", d.desk_session_hours, 0.01),
             desk_cookie_secure=read.flag("DESK_COOKIE_SECURE", d.desk_cookie_secure),
             desk_maintenance=read.flag("DESK_MAINTENANCE", d.desk_maintenance),
+            csat_after_resolve=read.flag("CSAT_AFTER_RESOLVE", d.csat_after_resolve),
+            csat_after_bot_tasks=read.flag("CSAT_AFTER_BOT_TASKS", d.csat_after_bot_tasks),
+            csat_reopen_at_or_below=read.parsed(
+                "CSAT_REOPEN_AT_OR_BELOW", d.csat_reopen_at_or_below, _score(0, 5)
+            ),
+            csat_review_at_or_above=read.parsed(
+                "CSAT_REVIEW_AT_OR_ABOVE", d.csat_review_at_or_above, _score(1, 5)
+            ),
+            review_link_url=read.parsed("REVIEW_LINK_URL", d.review_link_url, _http_url),
+            survey_reply_hours=read.number("SURVEY_REPLY_HOURS", d.survey_reply_hours, 0.01),
             handoff_teams=read.parsed(
                 "HANDOFF_TEAMS", d.handoff_teams, _handoff_teams, empty_ok=True
             ),
@@ -242,6 +270,11 @@ class Settings:
             pidfile_dir=Path(read.text("PIDFILE_DIR", str(d.pidfile_dir))),
             prometheus_multiproc_dir=read.text("PROMETHEUS_MULTIPROC_DIR", "") or None,
             notify_api_tokens=_api_tokens(read.raw("NOTIFY_API_TOKENS")),
+            model_server_url=read.parsed("MODEL_SERVER_URL", d.model_server_url, _http_url),
+            model_pull_seconds=read.number("MODEL_PULL_SECONDS", d.model_pull_seconds, 0.2),
+            model_server_token=read.text("MODEL_SERVER_TOKEN", d.model_server_token),
+            model_publish_file=PROJECT_ROOT
+            / read.text("MODEL_PUBLISH_FILE", str(d.model_publish_file)),
         )
 
 
@@ -328,6 +361,12 @@ def _api_tokens(value: Optional[str]) -> Tuple[str, ...]:
     return tokens
 
 
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or len(value) < 10:
+        raise ValueError("expected an http(s) URL, e.g. http://127.0.0.1:5007/model")
+    return value
+
+
 def _country_code(value: str) -> str:
     if not value.isdigit() or len(value) > 3:
         raise ValueError("must be 1 to 3 digits")
@@ -379,6 +418,27 @@ def _time_zone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError("not a known time zone (e.g. America/New_York)") from None
+    return value
+
+
+def _score(low: int, high: int) -> Callable[[str], int]:
+    """A parser of a whole number from `low` to `high`."""
+
+    def parse(value: str) -> int:
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return int(value)
+
+    return parse
+
+
+def _http_url(value: str) -> str:
+    """An absolute http(s) URL without spaces (it is sent in a text)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise ValueError("must be an http(s) URL, e.g. https://example.com/review")
     return value
 
 

@@ -74,12 +74,12 @@ def read_env_file(path: Path) -> Dict[str, str]:
     return values
 
 
-PROCESS_PORTS = ("rasa1", "rasa2", "actions", "receiver", "desk", "si")
+PROCESS_PORTS = ("rasa1", "rasa2", "actions", "receiver", "desk", "si", "models")
 
 
 def process_env(ports: Dict[str, int], run: Path) -> Dict[str, str]:
     """deploy/scaled.env's values for the processes' ports (keys rasa1, rasa2, actions,
-    receiver, desk, si) and a run folder (pid files, metrics)."""
+    receiver, desk, si, models) and a run folder (pid files, metrics, the published model)."""
     return {
         "RASA_PORT_1": str(ports["rasa1"]),
         "RASA_PORT_2": str(ports["rasa2"]),
@@ -90,6 +90,9 @@ def process_env(ports: Dict[str, int], run: Path) -> Dict[str, str]:
         "RECEIVER_PORT": str(ports["receiver"]),
         "DESK_PORT": str(ports["desk"]),
         "STANDIN_PORT": str(ports["si"]),
+        "MODEL_SERVER_PORT": str(ports["models"]),
+        "MODEL_SERVER_URL": f"http://127.0.0.1:{ports['models']}/model",
+        "MODEL_PUBLISH_FILE": str(run / "published-model.tar.gz"),
         "PIDFILE_DIR": str(run),
         "PROMETHEUS_MULTIPROC_DIR": str(run / "prometheus"),
     }

@@ -123,6 +123,35 @@ async def test_confirmed_booking_is_stored_as_requested(database_url: str) -> No
     assert {"checkin", "checkout", "guests", "room_type", "booking_confirmed"} <= cleared
 
 
+@pytest.mark.parametrize("enabled", ["0", "1"])
+async def test_a_room_request_the_bot_took_alone_may_be_rated(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, enabled: str
+) -> None:
+    from bot.outbound.surveys import ASSISTANT_TEAM, CSAT_QUESTION
+    from bot.store.models import OutboundText, Survey
+
+    monkeypatch.setenv("CSAT_AFTER_BOT_TASKS", enabled)
+    for phone in (ALEX, SAM):
+        if phone == SAM:  # a person was involved today: no question
+            with session_scope() as session:
+                from bot.store.ownership import hand_to_queue, return_to_bot
+
+                return_to_bot(
+                    session, hand_to_queue(session, SAM, "asked", "general").conversation_id
+                )
+        tracker = make_tracker(phone, "yes", "affirm", slots=booking_slots())
+        await run_action(ActionSubmitBooking(), tracker)
+        await run_action(ActionSubmitBooking(), tracker)  # replayed: still one question
+    with session_scope() as session:
+        texts = session.query(OutboundText.phone, OutboundText.body, OutboundText.status).all()
+        teams = session.query(Survey.team, Survey.agent_id).all()
+    if enabled == "0":
+        assert texts == [] and teams == []
+    else:
+        assert [tuple(t) for t in texts] == [(ALEX, CSAT_QUESTION, "scheduled")]  # in 2 min
+        assert [tuple(t) for t in teams] == [(ASSISTANT_TEAM, None)]
+
+
 async def test_declined_booking_is_not_stored(database_url: str) -> None:
     tracker = make_tracker(ALEX, "no", "deny", slots=booking_slots(booking_confirmed=False))
     messages, _ = await run_action(ActionSubmitBooking(), tracker)

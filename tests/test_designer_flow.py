@@ -1,9 +1,12 @@
 """docs/designing.md "Add an FAQ topic", followed literally in a copy of the project.
 
-Data files only (data/nlu/faq.yml, data/faq_answers.yml), `python -m bot check`, retrain,
-start the assistant on the new model, text the question over SMS (Plivo stand-in, receiver,
-worker, Rasa, action server) and get the new answer. Then edit the answer's wording and get
-the new wording without retraining. (After the reload branch: reload instead of a start.)
+The assistant runs first, on the current model, with a model server its Rasa server polls
+(`make run`). Then, in the copy, data files only (data/nlu/faq.yml, data/faq_answers.yml),
+`python -m bot check` (`make check`), `rasa train` (`make train`'s command), and
+`python -m bot publish-model` (`make reload`'s command), which returns once the running Rasa
+server answers with the new model. The question texted over SMS (Plivo stand-in, receiver,
+worker, Rasa, action server) gets the new answer. Then the answer's wording is edited and the
+new wording answers without retraining or a reload.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Dict, Optional
 
 import pytest
 
-from bot.launcher import child_env
+from bot.launcher import child_env, free_port, wait_http
+from bot.model_files import file_sha256
+from bot.model_publish import publish
 from bot.settings import PROJECT_ROOT
 from tests.sms_harness import SmsSetup
 
@@ -71,14 +77,16 @@ def ask_spa(setup: SmsSetup, text: str) -> str:
     return reply
 
 
-def run(command: list, cwd: Path, timeout: float) -> subprocess.CompletedProcess:
+def run(
+    command: list, cwd: Path, timeout: float, env: Optional[Dict[str, str]] = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        command, cwd=cwd, env=child_env(), capture_output=True, text=True, timeout=timeout
+        command, cwd=cwd, env=child_env(env), capture_output=True, text=True, timeout=timeout
     )
 
 
-def test_an_faq_topic_added_through_data_files_only_is_answered_over_sms(
-    tmp_path: Path,
+def test_an_faq_topic_added_through_data_files_only_is_answered_over_sms_after_a_reload(
+    tmp_path: Path, trained_model: Path
 ) -> None:
     from bot.store.db import session_scope
     from bot.store.migrate import upgrade
@@ -87,31 +95,68 @@ def test_an_faq_topic_added_through_data_files_only_is_answered_over_sms(
     root = tmp_path / "project"
     root.mkdir()
     copy_project(root)
-    add_spa_topic(root)
+    answers = root / "data" / "faq_answers.yml"
 
-    check = run([sys.executable, "-m", "bot", "check", "--root", str(root)], root, 600)
-    assert check.returncode == 0, check.stdout + check.stderr
-
-    train = run(
-        [sys.executable, "-m", "rasa", "train", "--skip-validation", "--fixed-model-name",
-         "sms-bot", "--out", "models"],
-        root,
-        1200,
-    )  # fmt: skip
-    model = root / "models" / "sms-bot.tar.gz"
-    assert train.returncode == 0 and model.exists(), train.stdout[-2000:] + train.stderr[-2000:]
-
+    # `make run`: the current model published, the model server, the assistant polling it
+    published = tmp_path / "published" / "sms-bot.tar.gz"
+    publish(trained_model, published)
+    port = free_port()
+    reload_env = {"MODEL_SERVER_URL": f"http://127.0.0.1:{port}/model"}
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     upgrade(url)
     with session_scope(url) as session:
         seed(session)
-    answers = root / "data" / "faq_answers.yml"
-    setup = SmsSetup(url, model, tmp_path, extra_env={"FAQ_ANSWERS_FILE": str(answers)})
-    setup.start()
+    with open(tmp_path / "models_server.log", "ab") as out:  # the child keeps its own copy
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bot.models_server", "--port", str(port)]
+            + ["--model-file", str(published)],
+            cwd=PROJECT_ROOT,
+            env=child_env(reload_env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    setup = None
     try:
+        wait_http(f"http://127.0.0.1:{port}/status", timeout=30, proc=server)
+        setup = SmsSetup(
+            url,
+            trained_model,
+            tmp_path,
+            extra_env={
+                **reload_env,
+                "MODEL_PULL_SECONDS": "0.5",
+                "FAQ_ANSWERS_FILE": str(answers),
+            },
+        ).start()
+
+        # steps 1 and 2, then step 3: make check, make train, make reload
+        add_spa_topic(root)
+        check = run([sys.executable, "-m", "bot", "check", "--root", str(root)], root, 600)
+        assert check.returncode == 0, check.stdout + check.stderr
+        train = run(
+            [sys.executable, "-m", "rasa", "train", "--skip-validation", "--fixed-model-name",
+             "sms-bot", "--out", "models"],
+            root,
+            1200,
+        )  # fmt: skip
+        model = root / "models" / "sms-bot.tar.gz"
+        tail = train.stdout[-2000:] + train.stderr[-2000:]
+        assert train.returncode == 0 and model.exists(), tail
+        reload = run(
+            [sys.executable, "-m", "bot", "publish-model", str(model), "--to", str(published)],
+            root,
+            600,
+            {**reload_env, "DATABASE_URL": url},
+        )
+        assert reload.returncode == 0, reload.stdout + reload.stderr
+        assert file_sha256(published) == file_sha256(model)
+
         assert ask_spa(setup, "is there a spa at the hotel?") == SPA_ANSWER
-        # a new wording is live without retraining or a restart
+        # a new wording is live without retraining or a reload
         answers.write_text(answers.read_text().replace("from $80", "from $85"))
         assert ask_spa(setup, "do you have a spa") == SPA_ANSWER.replace("from $80", "from $85")
     finally:
-        setup.stop()
+        if setup is not None:
+            setup.stop()
+        server.terminate()
+        server.wait(10)

@@ -176,6 +176,7 @@ SETTINGS_ENTRY_POINTS: Dict[str, str] = {
     "bot.sms.worker": "main of the SMS worker",
     "bot.desk.__main__": "main of the agent console",
     "bot.rasa_ext.server": "main of the Rasa server (checks them before Rasa starts)",
+    "bot.models_server": "main of the model server (MODEL_SERVER_TOKEN)",
     "bot.cli": "main of `python -m bot`",
     "bot.scaled_setup": "main of the scaled topology's setup",
     "bot.pidfile": "main of the pid-file wrapper (PIDFILE_DIR)",

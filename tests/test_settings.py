@@ -92,6 +92,26 @@ def test_notify_api_tokens_are_a_list_and_never_shown_in_errors() -> None:
         assert bad not in str(raised.value) and "short" not in str(raised.value)
 
 
+def test_survey_settings() -> None:
+    default = Settings.from_env({})
+    assert default.csat_after_resolve and default.csat_reopen_at_or_below == 2
+    assert (default.csat_review_at_or_above, default.review_link_url) == (5, "")
+    assert default.survey_reply_hours == 24.0 and not default.csat_after_bot_tasks
+    assert Settings.from_env({"CSAT_AFTER_BOT_TASKS": "1"}).csat_after_bot_tasks
+    chosen = Settings.from_env(
+        {
+            "CSAT_AFTER_RESOLVE": "0",
+            "CSAT_REOPEN_AT_OR_BELOW": "0",
+            "CSAT_REVIEW_AT_OR_ABOVE": "4",
+            "REVIEW_LINK_URL": "https://example.com/r",
+            "SURVEY_REPLY_HOURS": "48",
+        }
+    )
+    assert not chosen.csat_after_resolve and chosen.csat_reopen_at_or_below == 0
+    assert (chosen.csat_review_at_or_above, chosen.review_link_url) == (4, "https://example.com/r")
+    assert chosen.survey_reply_hours == 48.0
+
+
 def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
     assert Settings.from_env({"QUIET_HOURS": "21:00-08:00"}).quiet_hours == "21:00-08:00"
     assert Settings.from_env({"QUIET_HOURS": "off"}).quiet_hours == "off"
@@ -101,6 +121,9 @@ def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
     "name, value",
     [
         ("SMS_POLL_SECONDS", "abc"),
+        ("MODEL_SERVER_URL", "127.0.0.1:5007/model"),
+        ("MODEL_PULL_SECONDS", "0"),
+        ("MODEL_PULL_SECONDS", "soon"),
         ("SMS_RECEIVER_BACKLOG", "0"),
         ("SMS_RECEIVER_BACKLOG", "many"),
         ("SMS_POLL_SECONDS", "-1"),
@@ -127,6 +150,14 @@ def test_quiet_hours_may_cross_midnight_or_be_off() -> None:
         ("DEFAULT_COUNTRY_CODE", "+1"),
         ("FAQ_ANSWERS_FILE", "answers.txt"),
         ("FAQ_ANSWERS_FILE", "data"),
+        ("CSAT_AFTER_RESOLVE", "perhaps"),
+        ("CSAT_AFTER_BOT_TASKS", "sometimes"),
+        ("CSAT_REOPEN_AT_OR_BELOW", "6"),
+        ("CSAT_REOPEN_AT_OR_BELOW", "low"),
+        ("CSAT_REVIEW_AT_OR_ABOVE", "0"),
+        ("REVIEW_LINK_URL", "javascript:alert(1)"),
+        ("REVIEW_LINK_URL", "example.com/review"),
+        ("SURVEY_REPLY_HOURS", "0"),
     ],
 )
 def test_a_bad_value_names_the_variable(name: str, value: str) -> None:
@@ -155,6 +186,7 @@ def run_module(args: List[str], env: Dict[str, str]) -> subprocess.CompletedProc
         (["bot.sms.receiver", "--port", "9"], "BUSINESS_TZ", "Mars/Olympus"),
         (["bot.desk", "--port", "9"], "DESK_MAINTENANCE", "sometimes"),
         (["bot", "migrate"], "SESSION_MAX_EVENTS", "many"),
+        (["bot.models_server", "--port", "9"], "MODEL_SERVER_URL", "ftp://x/model"),
     ],
 )
 def test_a_process_with_a_bad_setting_exits_at_start(

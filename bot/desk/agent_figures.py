@@ -1,5 +1,6 @@
 """Per-agent figures over a range of local dates: chats handled, first reply (median), and
-handling time (median). CSAT is left to the survey's own module (`csat` is None here)."""
+handling time (median), and the average CSAT rating from the survey's figures
+(bot/desk/survey_figures.py; None without ratings)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.desk.survey_figures import csat_average_by_agent
 from bot.desk.views import directory
 from bot.store.models import HandoffRequest, Message, OutboxMessage
 
@@ -35,7 +37,7 @@ class AgentFigures:
     first_reply_median_seconds: Optional[float]  # handoff queued -> their first text sent
     handling_count: int
     handling_median_seconds: Optional[float]  # first assignment -> resolved
-    csat: Optional[float] = None  # filled by the CSAT survey's figures, when present
+    csat: Optional[float] = None  # average CSAT rating (1-5) in the range; None: no ratings
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ def agent_figures(
     start, end = utc_bounds(date_from, date_to, tz)
     first = _first_replies(session, start, end)
     resolved = _resolved(session, start, end)
+    csat = csat_average_by_agent(session, start, end)
     rows = []
     for agent in directory(session).agents:
         done = resolved.get(agent.id, [])
@@ -160,6 +163,7 @@ def agent_figures(
                 _median(replies),
                 len(handling),
                 _median(handling),
+                csat.get(agent.id),
             )
         )
     rows.sort(key=lambda r: (-r.handled, r.name.lower()))

@@ -7,7 +7,8 @@ production start the Rasa server this way; a bare `rasa run` answers the same, o
 without the speed-ups (bot/rasa_ext/speedups.py), without sessions that end at a size
 limit or a closed topic (bot/rasa_ext/session_rollover.py) and without telling the SMS
 worker which custom actions failed (bot/rasa_ext/action_failures.py; it still hands off a
-turn that got no reply).
+turn that got no reply). With MODEL_SERVER_URL set it also polls the model server and
+swaps a newly published model in without a restart (bot/rasa_ext/model_pull.py).
 
 The settings are checked here first, so a bad value stops the server at once with a message
 naming the variable; Rasa then builds the components that use them from credentials.yml and
@@ -17,17 +18,33 @@ the BotSQLTrackerStore constructor), which read them when they are built.
 
 from __future__ import annotations
 
-from bot.rasa_ext import action_failures, session_rollover, speedups
+import socket
+import sys
+from typing import List
+
+from bot.rasa_ext import action_failures, model_pull, session_rollover, speedups
 from bot.settings import settings_or_exit
+
+
+def poller_name(argv: List[str]) -> str:
+    """How this server names itself to the model server: host:port."""
+    port = "5005"
+    for index, arg in enumerate(argv):
+        if arg in ("-p", "--port") and index + 1 < len(argv):
+            port = argv[index + 1]
+        elif arg.startswith("--port="):
+            port = arg.split("=", 1)[1]
+    return f"{socket.gethostname()}:{port}"
 
 
 def main() -> None:
     from rasa.__main__ import main as rasa_main
 
-    settings_or_exit("rasa server")
+    settings = settings_or_exit("rasa server")
     speedups.install()
     session_rollover.install()
     action_failures.install()
+    model_pull.install(settings, poller_name(sys.argv))
     rasa_main()
 
 

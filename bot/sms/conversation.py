@@ -1,8 +1,9 @@
 """What happens to one inbound SMS once a worker claimed it (bot/sms/worker.py).
 
-Compliance words first (STOP/START/HELP), then the ownership gate, MORE and numbered
-choices, then the assistant. Every reply goes to the outbox in the same transaction that
-marks the inbound text done, so a crash can neither lose the reply nor send it twice.
+Compliance words first (STOP/START/HELP), then the ownership gate, MORE, numbered
+choices and survey answers (bot/sms/surveys.py), then the assistant. Every reply goes to
+the outbox in the same transaction that marks the inbound text done, so a crash can
+neither lose the reply nor send it twice.
 A turn the assistant could not answer (it failed, or gave no reply: e.g. the action server
 is down) gets one polite text and the conversation is handed to the agent queue, in that
 same transaction.
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.settings import Settings
 from bot.sms import compliance, inbound, outbox, reassure
 from bot.sms.queue import ClaimedText, finish_held
+from bot.sms.surveys import answer_survey
 from bot.sms.text import Button, join_turn, resolve_choice
 from bot.store import ownership
 from bot.store.customers import set_opted_out
@@ -138,14 +140,16 @@ def decide(session: outbox.Executor, message: ClaimedText, settings: Settings) -
         return done(inbound.PROCESSED, *(replies or [Reply(EMPTY_REPLY)]))
     latest = outbox.latest_for_phone(session, phone)
     choice = resolve_choice(text, latest.buttons) if latest else None
-    return Decision(
-        Intake(
-            message,
-            replies=replies,
-            handback=gate.handback,
-            bot_text=choice or text[:MAX_NLU_CHARS],
-        )
-    )
+    bot_text = choice or text[:MAX_NLU_CHARS]
+    if choice is None:  # a rating while a survey is open answers it (bot/sms/surveys.py)
+        last_sent = latest.text if latest else None
+        survey = answer_survey(session, phone, message.id, text, settings, last_sent)
+        if survey is not None:
+            replies.append(Reply(survey.reply))
+            if not survey.bot_text:
+                return done(inbound.PROCESSED, *replies)
+            bot_text = survey.bot_text[:MAX_NLU_CHARS]  # the request inside the comment
+    return Decision(Intake(message, replies=replies, handback=gate.handback, bot_text=bot_text))
 
 
 @dataclass

@@ -394,3 +394,64 @@ class NotificationRequest(Base):
     body_hash = Column(String(64), nullable=False)
     batch = Column(String(64), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class ReviewLabel(Base):
+    """A supervisor's label for a text the bot failed (the console's Review page):
+    an intent, `out_of_scope`, or NULL (skipped). Keyed by the normalised, masked text
+    (bot/review/collect.py), never by who sent it."""
+
+    __tablename__ = "review_labels"
+
+    id = Column(Integer, primary_key=True)
+    text_key = Column(String(500), nullable=False, unique=True)
+    text = Column(Text, nullable=False)  # the masked text as shown
+    label = Column(String(100))  # NULL: skipped
+    decided_by = Column(ForeignKey("agents.id"), index=True)
+    decided_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Survey(Base):
+    """A CSAT (1-5, after an agent resolved a chat) or NPS (0-10, a campaign) question
+    sent to a customer, and the answer: the score and the rest of the text as comment."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (
+        UniqueConstraint("outbound_id", name="uq_surveys_outbound_id"),
+        Index("ix_surveys_phone_open", "phone", "answered_at"),
+        Index("ix_surveys_answered", "kind", "answered_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(10), nullable=False)  # csat | nps
+    phone = Column(String(16), nullable=False)
+    customer_id = Column(ForeignKey("customers.id"), index=True)
+    conversation_id = Column(ForeignKey("conversations.id"), index=True)
+    handoff_id = Column(ForeignKey("handoff_requests.id"), index=True)
+    agent_id = Column(ForeignKey("agents.id"), index=True)  # who resolved the chat
+    team = Column(String(40))
+    campaign_id = Column(ForeignKey("nps_campaigns.id"), index=True)
+    outbound_id = Column(ForeignKey("outbound_texts.id"), nullable=False)
+    asked_at = Column(DateTime, nullable=False, default=utcnow)
+    answered_at = Column(DateTime)
+    score = Column(Integer)
+    comment = Column(Text)
+    answer_message_id = Column(Integer)  # the text that answered (a replayed turn finds it)
+    why_asked_at = Column(DateTime)  # NPS: "why?" asked; the next text is the comment
+    reopened = Column(Boolean, nullable=False, default=False, server_default="0")
+
+
+class NpsCampaign(Base):
+    """An NPS question sent to the customers a supervisor's filter chose."""
+
+    __tablename__ = "nps_campaigns"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(80), nullable=False)
+    created_by = Column(ForeignKey("agents.id"))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    days = Column(Integer, nullable=False)  # last contact within this many days
+    team = Column(String(40))  # None: any team
+    csat_min = Column(Integer)
+    csat_max = Column(Integer)
+    matched = Column(Integer, nullable=False, default=0)

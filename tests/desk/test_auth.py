@@ -18,7 +18,7 @@ from tests.desk.server import DeskServer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-PRIVATE_PAGES = ["/", "/supervisor", "/requests"]
+PRIVATE_PAGES = ["/", "/supervisor", "/requests", "/review"]
 PRIVATE_GETS = [
     "/api/me",
     "/api/queue",
@@ -27,6 +27,7 @@ PRIVATE_GETS = [
     "/api/canned",
     "/api/conversations/1",
     "/api/supervisor/overview",
+    "/api/review",
     "/api/stream",
     "/api/search?q=secret",
     "/api/transcripts/1",
@@ -50,6 +51,7 @@ PRIVATE_POSTS = [
     "/api/requests/1/confirm",
     "/api/requests/1/decline",
     "/api/requests/1/edit",
+    "/api/review/label",
     "/logout",
 ]
 SECURITY_HEADERS = {

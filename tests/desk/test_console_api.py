@@ -216,7 +216,10 @@ def test_notes_transfer_and_resolve(
     assert [e["text"] for e in entries if e["kind"] == "note"] == notes
     # resolve hands the conversation back to the bot
     assert bob.post(base + "/resolve").status == 403
-    assert alice.post(base + "/resolve").json() == {"ok": True}
+    resolved = alice.post(base + "/resolve").json()
+    # and the customer is asked for a rating (scheduled inside quiet hours)
+    assert resolved == {"ok": True, "survey": resolved["survey"]}
+    assert resolved["survey"] in ("queued", "scheduled")
     with session_scope(url) as session:
         conversation = session.get(Conversation, cid)
         handoff = session.get(HandoffRequest, chat.handoff_id)

@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from bot.desk.surveys import CSAT_QUESTION
 from bot.sms.segments import sms_info
 from bot.store.customers import get_or_create_customer
 from bot.store.db import session_scope
@@ -103,6 +104,8 @@ def test_handoff_claim_reply_resolve_live(stack: Stack, browser) -> None:  # noq
         page.click("#resolve")
         page.wait_for_selector(mine_item(ALEX), state="detached")
         page.wait_for_selector("#conv-sub .owner-bot")
+        # the desk asks for a rating (bot/desk/surveys.py); "hi" is no rating: a normal turn
+        assert sms.wait_replies(ALEX, before + 2, timeout=20)[-1] == CSAT_QUESTION
         reply_to_hi = sms.ask(ALEX, "hi", timeout=30)
         assert reply_to_hi and reply_to_hi != reply
         with session_scope(stack.url) as session:

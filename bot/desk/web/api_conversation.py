@@ -14,13 +14,14 @@ from bot.desk import replies, transfer_texts, views
 from bot.desk.access import Permissions, permissions
 from bot.desk.agents import AgentView
 from bot.desk.customer_panel import customer_panel
+from bot.desk.surveys import ask_csat
 from bot.desk.transcript import conversation_detail
 from bot.desk.web.auth import current
 from bot.desk.web.body import payload, text_field
 from bot.desk.web.dbcall import in_db
 from bot.desk.web.jsonio import error, reply
 from bot.settings import Settings
-from bot.store.ownership import resolve, transfer
+from bot.store.ownership import ownership_by_id, resolve, transfer
 
 Outcome = Tuple[int, Dict[str, Any]]
 NOT_FOUND: Outcome = (404, {"error": "no such conversation"})
@@ -109,13 +110,15 @@ def _transfer(
     return 200, {"ok": True, "to": to_name or team}
 
 
-def _resolve(session: Session, agent: AgentView, cid: int) -> Outcome:
+def _resolve(session: Session, agent: AgentView, cid: int, settings: Settings) -> Outcome:
     denied = _allowed(session, agent, cid, "resolve")
     if denied:
         return denied
+    before = ownership_by_id(session, cid)
     if not resolve(session, cid, agent.id, supervisor=agent.is_supervisor):
         return 409, {"error": "this conversation is not with an agent (any more)"}
-    return 200, {"ok": True}
+    survey = ask_csat(session, settings, before) if before is not None else None
+    return 200, {"ok": True, "survey": survey.status if survey else None}
 
 
 def _read(session: Session, agent: AgentView, cid: int, upto: Optional[int]) -> Outcome:
@@ -161,8 +164,8 @@ def register(app: Sanic) -> None:
 
     @app.post(prefix + "/resolve")
     async def resolve_route(request: Request, cid: int) -> HTTPResponse:
-        """POST /api/conversations/<id>/resolve: back to the bot."""
-        return await run(request, _resolve, cid)
+        """POST /api/conversations/<id>/resolve: back to the bot; the CSAT question."""
+        return await run(request, _resolve, cid, request.app.ctx.settings)
 
     @app.post(prefix + "/read")
     async def read(request: Request, cid: int) -> HTTPResponse:

@@ -29,6 +29,8 @@ ASSETS = frozenset(
         "notification_figures.js",
         "requests.js",
         "requests.css",
+        "review.js",
+        "surveys.js",
     }
 )
 
@@ -59,6 +61,11 @@ def register(app: Sanic) -> None:
     async def requests_page(request: Request) -> HTTPResponse:
         """GET /requests: room requests to confirm, decline or edit (agents, supervisors)."""
         return _file("requests.html")
+
+    @app.get("/review", ctx_role="supervisor")
+    async def review(request: Request) -> HTTPResponse:
+        """GET /review: label texts the bot failed (supervisors only)."""
+        return _file("review.html")
 
     @app.get("/static/<name:str>", ctx_public=True, ctx_asset=True)
     async def asset(request: Request, name: str) -> HTTPResponse:

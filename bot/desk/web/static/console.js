@@ -41,7 +41,8 @@
     fallback: "Bot didn't understand",
     action_error: "Bot error",
     order_issue: "Order issue",
-    booking_issue: "Booking issue"
+    booking_issue: "Booking issue",
+    low_csat: "Low CSAT rating"
   };
 
   function reasonLabel(reason) { return REASONS[reason] || reason || "Handoff"; }

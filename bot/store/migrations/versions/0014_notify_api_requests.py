@@ -1,16 +1,16 @@
 """notification_requests (the API's idempotency record per token) and the order an
 outbound text is about (outbound_texts.order_number, the context of replies)
 
-Revision ID: 0012_notify_api_requests
-Revises: 0009_requests_history
+Revision ID: 0014_notify_api_requests
+Revises: 0011_csat_surveys
 Create Date: 2026-12-03 13:05:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_notify_api_requests"
-down_revision = "0009_requests_history"
+revision = "0014_notify_api_requests"
+down_revision = "0011_csat_surveys"
 branch_labels = None
 depends_on = None
 
