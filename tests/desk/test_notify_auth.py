@@ -32,3 +32,23 @@ def test_a_session_is_no_credential_and_no_tokens_refuse_all(
     assert code == 401
     with session_scope(desk.database_url) as session:
         assert session.execute(select(func.count(OutboundText.id))).scalar_one() == 0
+
+
+def test_the_openapi_file_documents_every_token_route() -> None:
+    import re
+
+    import yaml
+
+    from bot.desk.web.app import create_app
+    from bot.settings import PROJECT_ROOT, Settings
+
+    spec = yaml.safe_load((PROJECT_ROOT / "docs/openapi/notifications.yaml").read_text())
+    documented = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
+    app = create_app(Settings(), maintenance=False)
+    served = set()
+    for route in app.router.routes:
+        if getattr(route.ctx, "token", False):
+            path = "/" + re.sub(r"<(\w+)(:[^>]*)?>", r"{\1}", route.path.lstrip("/"))
+            path = path.replace("{text_id}", "{id}")
+            served |= {(method, path) for method in route.methods}
+    assert served and served == documented
