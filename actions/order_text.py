@@ -27,6 +27,9 @@ def order_status_text(order: OrderView) -> str:
     if order.status == "delivered":
         when = f" on {short_date(order.eta)}" if order.eta else ""
         return f"Order {n} was delivered{when}. Not received? Text AGENT."
+    if order.status == "delayed":
+        eta = f" Now expected {short_date(order.eta)}." if order.eta else ""
+        return f"Order {n} is delayed, sorry.{eta} Questions? Text AGENT."
     if order.status == "cancelled":
         return f"Order {n} was cancelled. Questions? Text AGENT."
     return f"Order {n}: {order.status}."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text
 
@@ -24,6 +25,7 @@ from bot.store.orders import (
     OrderView,
     carrier_orders_for_phone,
     find_order_for_phone,
+    notified_order_for_phone,
     open_orders_for_phone,
     recent_orders_for_phone,
 )
@@ -51,6 +53,23 @@ def named_order_number(tracker: Tracker) -> Optional[str]:
 def requested_order_number(tracker: Tracker) -> Optional[str]:
     """Order number from this message's entity or text, else the one discussed before."""
     return named_order_number(tracker) or tracker.get_slot("order_number")
+
+
+def previous_text_at(tracker: Tracker) -> Optional[dt.datetime]:
+    """When the customer texted before this message (naive UTC), if they did."""
+    stamps = [e.get("timestamp") for e in tracker.events if e.get("event") == "user"]
+    if len(stamps) < 2 or stamps[-2] is None:
+        return None
+    return dt.datetime.fromtimestamp(float(stamps[-2]), dt.timezone.utc).replace(tzinfo=None)
+
+
+def lookup_notified(phone: Optional[str], since: Optional[dt.datetime]) -> Optional[str]:
+    """The order of a notification that left since the customer's previous text."""
+    if phone is None:
+        return None
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    with session_scope(action_settings().database_url) as session:
+        return notified_order_for_phone(session, phone, since, now)
 
 
 def lookup_number(phone: Optional[str], number: str) -> Optional[OrderView]:
@@ -99,7 +118,12 @@ class ActionTrackOrder(SafeAction):
             by_carrier = await run_sync(lookup_carrier, phone, text)
             if by_carrier is not None:
                 return self.answer_carrier(dispatcher, by_carrier)
-        number = named or tracker.get_slot("order_number")
+        # a notification about an order that left since their previous text is what a
+        # reply ("TRACK", "where is it?") is about; else the order discussed before
+        notified = (
+            None if named else await run_sync(lookup_notified, phone, previous_text_at(tracker))
+        )
+        number = named or notified or tracker.get_slot("order_number")
         if number:
             order = await run_sync(lookup_number, phone, number)
             dispatcher.utter_message(

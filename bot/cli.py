@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import List, Optional
 
+from bot import notify_commands
 from bot.designer.commands import add_commands
 from bot.review.training_data import NLU_DIR
 from bot.settings import settings_or_exit
@@ -170,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     password.add_argument("--password")
     password.set_defaults(func=cmd_agents_password)
     add_commands(sub)
+    notify_commands.add_commands(sub)
     publish_model = sub.add_parser(
         "publish-model",
         help="publish a model to the model server; wait until every Rasa server runs it",

@@ -137,6 +137,9 @@ class Settings:
     # Operations: pid files of the scaled topology; shared Prometheus counter files
     pidfile_dir: Path = VAR_DIR / "run"
     prometheus_multiproc_dir: Optional[str] = None
+    # The notification API's bearer tokens (NOTIFY_API_TOKENS, comma-separated; secrets:
+    # only in the environment). None configured: the API refuses every call.
+    notify_api_tokens: Tuple[str, ...] = ()
     # Live model reload (bot/rasa_ext/model_pull.py, bot/models_server.py): the URL the
     # Rasa servers poll for a newly published model ("" = no polling), how often, and the
     # bearer token the model server asks for ("" = none; set it when not on loopback).
@@ -266,6 +269,7 @@ class Settings:
             ),
             pidfile_dir=Path(read.text("PIDFILE_DIR", str(d.pidfile_dir))),
             prometheus_multiproc_dir=read.text("PROMETHEUS_MULTIPROC_DIR", "") or None,
+            notify_api_tokens=_api_tokens(read.raw("NOTIFY_API_TOKENS")),
             model_server_url=read.parsed("MODEL_SERVER_URL", d.model_server_url, _http_url),
             model_pull_seconds=read.number("MODEL_PULL_SECONDS", d.model_pull_seconds, 0.2),
             model_server_token=read.text("MODEL_SERVER_TOKEN", d.model_server_token),
@@ -338,6 +342,23 @@ class _Reader:
             return parse(value.strip())
         except ValueError as error:
             raise SettingsError(f"{name}: {error}, got {value!r}") from None
+
+
+API_TOKEN_MIN_LENGTH = 16
+
+
+def _api_tokens(value: Optional[str]) -> Tuple[str, ...]:
+    """Comma-separated tokens, each 16+ visible characters; the error never shows them."""
+    if value is None:
+        return ()
+    tokens = tuple(token.strip() for token in value.split(","))
+    for position, token in enumerate(tokens, 1):
+        if len(token) < API_TOKEN_MIN_LENGTH or not token.isprintable() or " " in token:
+            raise SettingsError(
+                f"NOTIFY_API_TOKENS: token {position} must be at least "
+                f"{API_TOKEN_MIN_LENGTH} characters without spaces (tokens are not shown)"
+            )
+    return tokens
 
 
 def _http_url(value: str) -> str:

@@ -164,3 +164,37 @@ def test_the_console_does_not_start_with_templates_that_do_not_fit(tmp_path: Pat
     assert done.returncode == 2, done.stderr[-2000:]
     assert "notifications.yml: template 'booking_confirmed' (" in done.stderr
     assert "over its budget of 2" in done.stderr
+
+
+SHIPPED = "{business}: hi {first_name}, order {order} shipped with {carrier}, tracking {tracking}."
+
+
+def with_shipped(spec: dict) -> dict:
+    confirmed = {"segments": 2, "text": CONFIRMED, "with_note": CONFIRMED + " {note}"}
+    declined = {"segments": 2, "text": DECLINED, "with_note": DECLINED + " {note}"}
+    data = {"booking_confirmed": confirmed, "booking_declined": declined}
+    return {"notifications": {**data, "order_shipped": spec}}
+
+
+def test_the_project_file_has_every_notification_and_order_texts_fill() -> None:
+    from bot.outbound.templates import ALL_TEMPLATES
+
+    templates = load_templates(BUSINESS, required=ALL_TEMPLATES)
+    text = templates.fill(
+        "order_shipped", first_name="Alex", order="A1001", carrier="UPS", tracking="1Z9"
+    )
+    assert "A1001" in text and "Reply TRACK" in text
+    with pytest.raises(TemplateError, match="takes no note"):
+        templates.fill("order_shipped", note="hi", order="A1", carrier="", tracking="")
+
+
+def test_an_order_template_over_its_budget_is_refused() -> None:
+    assert parse_templates(with_shipped({"segments": 2, "text": SHIPPED}), BUSINESS)
+    with pytest.raises(TemplateError) as refused:
+        parse_templates(with_shipped({"segments": 1, "text": SHIPPED}), BUSINESS, "f.yml")
+    message = str(refused.value)
+    assert "f.yml" in message and "'order_shipped' (text)" in message
+    assert "over its budget of 1" in message
+    curly = SHIPPED.replace("shipped", "shipped \u2019")  # one curly quote: UCS-2
+    with pytest.raises(TemplateError, match="UCS-2"):
+        parse_templates(with_shipped({"segments": 2, "text": curly}), BUSINESS)

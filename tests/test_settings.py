@@ -78,6 +78,20 @@ def test_every_variable_is_read() -> None:
     assert explicit.tracker_database_url == "postgresql://db/trackers"
 
 
+def test_notify_api_tokens_are_a_list_and_never_shown_in_errors() -> None:
+    assert Settings.from_env({}).notify_api_tokens == ()
+    tokens = "a" * 16 + ", " + "b" * 40
+    assert Settings.from_env({"NOTIFY_API_TOKENS": tokens}).notify_api_tokens == (
+        "a" * 16,
+        "b" * 40,
+    )
+    for bad in ("short-secret-1", "a" * 16 + ",,", "with space inside token"):
+        with pytest.raises(SettingsError) as raised:
+            Settings.from_env({"NOTIFY_API_TOKENS": bad})
+        assert "NOTIFY_API_TOKENS" in str(raised.value)
+        assert bad not in str(raised.value) and "short" not in str(raised.value)
+
+
 def test_survey_settings() -> None:
     default = Settings.from_env({})
     assert default.csat_after_resolve and default.csat_reopen_at_or_below == 2

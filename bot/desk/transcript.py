@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.desk.agents import list_agents
 from bot.desk.unanswered import TAKEN_KINDS
+from bot.outbound.notifications import NOTIFICATION_KINDS
 from bot.store.models import Conversation, DeskEvent, HandoffRequest, Message, Note, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Entry:
     encoding: Optional[str] = None
     error: Optional[str] = None
     media: List[str] = field(default_factory=list)
+    notification: bool = False  # a text the business started (order shipped, reminder...)
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ class ConversationDetail:
     history: List[HandoffInfo]
     entries: List[Entry]
     last_message_id: int
+
+
+NOTIFICATION_LABEL = "Notification"
 
 
 def _author_label(author: str, names: Dict[int, str]) -> str:
@@ -201,6 +206,7 @@ def _messages(session: Session, conversation_id: int, names: Dict[int, str]) -> 
     ).all()
     entries = []
     for message, out in reversed(rows):
+        notice = out is not None and out.kind in NOTIFICATION_KINDS
         media = safe_media_urls(message.media, message.id)
         text = message.text or ("[picture]" if message.kind == "mms" and not media else "")
         entries.append(
@@ -209,7 +215,7 @@ def _messages(session: Session, conversation_id: int, names: Dict[int, str]) -> 
                 message.id,
                 message.created_at,
                 message.author,
-                _author_label(message.author, names),
+                NOTIFICATION_LABEL if notice else _author_label(message.author, names),
                 text,
                 direction=message.direction,
                 status=out.status if out is not None else message.status,
@@ -218,6 +224,7 @@ def _messages(session: Session, conversation_id: int, names: Dict[int, str]) -> 
                 encoding=out.encoding if out is not None else None,
                 error=(out.error if out is not None else message.error) or None,
                 media=media,
+                notification=notice,
             )
         )
     return entries

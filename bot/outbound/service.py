@@ -115,12 +115,14 @@ def request_text(
     not_before: Optional[dt.datetime] = None,
     quiet_hours: bool = True,
     now: Optional[dt.datetime] = None,
+    order_number: Optional[str] = None,
 ) -> OutboundView:
     """Suppress, schedule or queue one text; a repeated (kind, key) returns the first.
 
     `not_before` (UTC if naive) asks for a later send; quiet hours still apply then.
     `quiet_hours=False` is for a notice inside a conversation the customer is having
     right now (the desk's BOT/WAIT offer), which must not arrive hours late.
+    `order_number`: the order the text is about (a reply's context once it was sent).
     """
     number = _validated(settings, phone, kind, body, idempotency_key)
     existing = find_text(session, kind, idempotency_key)
@@ -155,6 +157,7 @@ def request_text(
         "body": body,
         "idempotency_key": idempotency_key,
         "batch": batch,
+        "order_number": order_number,
         "status": status,
         "suppress_reason": reason,
         "not_before": due,

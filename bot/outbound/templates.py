@@ -1,9 +1,10 @@
 """The wording of texts the business starts, from a file designers edit (data/notifications.yml).
 
-A template is a text with named fields in braces, in two variants: `text` (no note) and
-`with_note` (the staff's {note} in it). Loading checks every template: only known fields,
-and filled with every field at its longest it stays within its `segments` (the segment
-counter of bot/sms/segments.py decides, so one character outside GSM-7 counts as UCS-2).
+A template is a text with named fields in braces, in two variants: `text` (no note) and,
+optionally, `with_note` (the staff's {note} in it). Loading checks every template: only
+known fields, and filled with every field at its longest it stays within its `segments`
+(the segment counter of bot/sms/segments.py decides, so one character outside GSM-7
+counts as UCS-2).
 A bad file is refused with a message naming the file and the template; filling checks the
 real text again, so a note with costly characters is refused, never sent long.
 """
@@ -19,12 +20,18 @@ import yaml
 
 from bot.settings import PROJECT_ROOT
 from bot.sms.segments import sms_info
+from bot.text.names import FIRST_NAME_LENGTH
 from bot.text.stay_span import SPAN_MAX_LENGTH
 
 DEFAULT_PATH = PROJECT_ROOT / "data" / "notifications.yml"
 BOOKING_CONFIRMED = "booking_confirmed"
 BOOKING_DECLINED = "booking_declined"
-REQUIRED = (BOOKING_CONFIRMED, BOOKING_DECLINED)
+BOOKING_REMINDER = "booking_reminder"
+ORDER_SHIPPED, ORDER_DELAYED, ORDER_DELIVERED = "order_shipped", "order_delayed", "order_delivered"
+ORDER_TEMPLATES = (ORDER_SHIPPED, ORDER_DELAYED, ORDER_DELIVERED)
+BOOKING_TEMPLATES = (BOOKING_CONFIRMED, BOOKING_DECLINED, BOOKING_REMINDER)
+REQUIRED = (BOOKING_CONFIRMED, BOOKING_DECLINED)  # the desk's request outcomes
+ALL_TEMPLATES = BOOKING_TEMPLATES + ORDER_TEMPLATES  # the console's server needs them all
 MAX_SEGMENTS = 2  # texts the business starts stay short: each segment is billed
 NOTE_MAX_LENGTH = 160
 # The longest each field can be (the business name is filled in as it is).
@@ -34,6 +41,11 @@ FIELDS: Dict[str, int] = {
     "span": SPAN_MAX_LENGTH,
     "room": 30,  # booking_requests.room_type
     "note": NOTE_MAX_LENGTH,
+    "first_name": FIRST_NAME_LENGTH,
+    "order": 16,  # orders.number
+    "carrier": 40,  # orders.carrier
+    "tracking": 60,  # orders.tracking_number
+    "date": len("Wed Dec 30"),  # an order's eta, a stay's first night
 }
 BUSINESS = "business"
 _VARIANTS = ("text", "with_note")
@@ -47,7 +59,7 @@ class TemplateError(ValueError):
 class Template:
     name: str
     text: str
-    with_note: str
+    with_note: Optional[str]  # None: this template takes no note
     segments: int
 
 
@@ -103,7 +115,7 @@ def _check(name: str, variant: str, text: str, segments: int, business: str) -> 
 
 def _template(name: str, spec: Any, business: str) -> Template:
     if not isinstance(spec, Mapping):
-        raise TemplateError(f"template {name!r}: expected segments, text and with_note")
+        raise TemplateError(f"template {name!r}: expected segments, text (and with_note)")
     unknown = set(spec) - {"segments", *_VARIANTS}
     if unknown:
         raise TemplateError(
@@ -114,9 +126,11 @@ def _template(name: str, spec: Any, business: str) -> Template:
         raise TemplateError(
             f"template {name!r}: segments must be a whole number from 1 to {MAX_SEGMENTS}"
         )
-    texts = {}
+    texts: Dict[str, Optional[str]] = {"with_note": None}
     for variant in _VARIANTS:
         text = spec.get(variant)
+        if variant == "with_note" and text is None:
+            continue  # optional: a template without a note
         if not isinstance(text, str) or not text.strip():
             raise TemplateError(f"template {name!r}: {variant} must be a non-empty text")
         _check(name, variant, text.strip(), segments, business)
@@ -148,6 +162,8 @@ class Templates:
                 raise TemplateError(f"template {name!r}: unknown field {field!r}")
             if len(value) > limit:
                 raise TemplateError(f"the {field} is longer than {limit} characters")
+        if note and template.with_note is None:
+            raise TemplateError(f"template {name!r} takes no note")
         text = template.with_note if note else template.text
         try:
             filled = text.format(business=self.business, **values)

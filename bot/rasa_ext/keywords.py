@@ -1,4 +1,4 @@
-"""Whole-message SMS keywords (MENU, AGENT, REQUEST, ORDER <number>) and what they mean."""
+"""Whole-message SMS keywords (MENU, AGENT, REQUEST, TRACK, ORDER <number>) and what they mean."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ KEYWORD_INTENTS = {
     "REQUESTS": "my_requests",
     "ORDER": "track_order",
     "ORDERS": "track_order",
+    "TRACK": "track_order",  # the reply a shipping notification asks for
 }
 _ORDER_KEYWORD = re.compile(
     rf"^(?:ORDERS?\s*)?#?\s*({ORDER_NUMBER_PATTERN})$", re.IGNORECASE

@@ -369,11 +369,31 @@ class OutboundText(Base):
     batch = Column(String(64), index=True)  # a list sent together (progress by batch)
     status = Column(String(20), nullable=False)  # scheduled|queued|suppressed
     suppress_reason = Column(String(40))
+    order_number = Column(String(16))  # the order it is about: replies' context once sent
     not_before = Column(DateTime)  # UTC; set while scheduled
     outbox_id = Column(ForeignKey("outbox.id"), index=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     queued_at = Column(DateTime)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class NotificationRequest(Base):
+    """One call of the notification API: its idempotency key, scoped to the calling token
+    (a SHA-256 fingerprint, never the token), the body's hash, and its texts' batch."""
+
+    __tablename__ = "notification_requests"
+    __table_args__ = (
+        UniqueConstraint(
+            "token_fingerprint", "idempotency_key", name="uq_notification_requests_token_key"
+        ),
+    )
+
+    id = Column(Integer, primary_key=True)
+    token_fingerprint = Column(String(64), nullable=False)
+    idempotency_key = Column(String(200), nullable=False)
+    body_hash = Column(String(64), nullable=False)
+    batch = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class ReviewLabel(Base):

@@ -9,7 +9,7 @@ from typing import Any, List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.store.models import Customer, Order
+from bot.store.models import Customer, Order, OutboundText, OutboxMessage
 from bot.text.orders_format import normalise_order_number
 
 
@@ -79,3 +79,29 @@ def open_orders_for_phone(session: Session, phone: str, limit: int = 3) -> List[
 def carrier_orders_for_phone(session: Session, phone: str, limit: int = 50) -> List[OrderView]:
     """This phone's orders handed to a carrier, newest first."""
     return _orders_for_phone(session, phone, Order.carrier.isnot(None), limit)
+
+
+NOTIFIED_CONTEXT = dt.timedelta(hours=24)  # a reply this long after still refers to it
+
+
+def notified_order_for_phone(
+    session: Session, phone: str, since: Optional[dt.datetime], now: dt.datetime
+) -> Optional[str]:
+    """The order of the newest notification that actually left for this phone (its
+    outbox row was sent: after any quiet-hours wait), after `since` (the customer's
+    previous text, naive UTC) and within a day of `now`; None if there is none."""
+    earliest = now - NOTIFIED_CONTEXT
+    if since is not None and since > earliest:
+        earliest = since
+    return session.execute(
+        select(OutboundText.order_number)
+        .join(OutboxMessage, OutboxMessage.id == OutboundText.outbox_id)
+        .where(
+            OutboundText.phone == phone,
+            OutboundText.order_number.is_not(None),
+            OutboxMessage.sent_at.is_not(None),
+            OutboxMessage.sent_at > earliest,
+        )
+        .order_by(OutboxMessage.sent_at.desc(), OutboundText.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()

@@ -16,6 +16,7 @@ from bot.store.models import Message
 from bot.store.seed import seed
 from tests.desk.conftest import PASSWORD, People, make_people
 from tests.desk.server import DeskServer
+from tests.notify_api import TOKEN
 from tests.sms_harness import SmsSetup
 
 DESKTOP = {"width": 1440, "height": 900}
@@ -41,7 +42,7 @@ def start_stack(work: Path, model: Path) -> Stack:
     try:
         # the questions the desk starts (CSAT after a resolve, NPS) go out at once, whatever
         # the time of day (quiet hours are tested in tests/test_e2e_outbound.py)
-        desk = DeskServer(url, work, extra_env=DESK_ENV).start()
+        desk = DeskServer(url, work, extra_env={**DESK_ENV, "NOTIFY_API_TOKENS": TOKEN}).start()
     except BaseException:
         sms.stop()
         raise

@@ -1,4 +1,5 @@
-"""JSON API for the supervisor's per-agent figures over a range of local dates."""
+"""JSON API for the supervisor's per-agent figures over a range of local dates, and the
+notification figures of the last days."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.desk.agent_figures import RangeError, agent_figures
+from bot.desk.notification_figures import notification_figures
 from bot.desk.web.dbcall import in_db
 from bot.desk.web.jsonio import error, reply
 from bot.store.models import utcnow
@@ -50,4 +52,13 @@ def register(app: Sanic) -> None:
             report = await in_db(request.app, agent_figures, start, end, tz)
         except RangeError as problem:
             return error(str(problem), 400)
+        return reply({"figures": report})
+
+    @app.get("/api/supervisor/notification-figures", ctx_role="supervisor")
+    async def notifications(request: Request) -> HTTPResponse:
+        """GET ?days=1-90 (default 7): notifications sent, delivered, replied within 24 h."""
+        raw = request.args.get("days") or "7"
+        if not raw.isdigit() or not 1 <= int(raw) <= 90:
+            return error("days must be a whole number from 1 to 90", 400)
+        report = await in_db(request.app, notification_figures, int(raw))
         return reply({"figures": report})

@@ -13,6 +13,7 @@ from bot.desk.web import (
     api_canned,
     api_conversation,
     api_figures,
+    api_notify,
     api_presence,
     api_queue,
     api_requests,
@@ -27,7 +28,7 @@ from bot.desk.web import (
     sse,
 )
 from bot.desk.web.auth import gate
-from bot.outbound.templates import load_templates
+from bot.outbound.templates import ALL_TEMPLATES, load_templates
 from bot.settings import Settings
 from bot.sms import metrics
 
@@ -64,7 +65,7 @@ def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
     notification templates (data/notifications.yml) are unusable."""
     app = Sanic(f"agent_desk_{next(_names)}", configure_logging=False)
     app.ctx.settings = settings
-    app.ctx.templates = load_templates(settings.business_name)
+    app.ctx.templates = load_templates(settings.business_name, required=ALL_TEMPLATES)
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.KEEP_ALIVE_TIMEOUT = 15
     app.config.FALLBACK_ERROR_FORMAT = "json"
@@ -82,6 +83,7 @@ def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
         api_canned,
         api_figures,
         api_requests,
+        api_notify,
         api_review,
         api_surveys,
         sse,

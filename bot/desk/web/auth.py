@@ -1,7 +1,9 @@
 """The gate in front of every route: who is signed in, role checks, and CSRF.
 
 Routes are private unless registered with `ctx_public=True`; `ctx_role="supervisor"` makes
-them supervisor-only; `ctx_csrf="login"` checks the sign-in form's double-submit token."""
+them supervisor-only; `ctx_csrf="login"` checks the sign-in form's double-submit token;
+`ctx_token=True` (the notification API) takes a bearer token instead of a session: no
+cookie is read there, so CSRF does not apply."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sanic.response import HTTPResponse, redirect
 from sanic.response import html as html_response
 
 from bot.desk.sessions import SignedIn, find_session
-from bot.desk.web import cookies, csrf
+from bot.desk.web import bearer, cookies, csrf
 from bot.desk.web.dbcall import in_db
 from bot.desk.web.jsonio import error
 
@@ -67,6 +69,8 @@ async def gate(request: Request) -> Optional[HTTPResponse]:
     request.ctx.signed_in = None
     if getattr(ctx, "asset", False):
         return None  # static files: no session lookup
+    if getattr(ctx, "token", False):
+        return bearer.check(request)  # the API: a bearer token, never the session cookie
     token = cookies.read(request, cookies.SESSION)
     if token:
         request.ctx.signed_in = await in_db(request.app, find_session, token)

@@ -26,6 +26,7 @@ ASSETS = frozenset(
         "search.js",
         "canned_editor.js",
         "agent_figures.js",
+        "notification_figures.js",
         "requests.js",
         "requests.css",
         "review.js",

@@ -264,7 +264,7 @@
       : entry.author.indexOf("agent:") === 0 ? "agent" : "bot";  /* bot and system texts */
     var sameAsNext = next && next.kind === "message" && next.author === entry.author &&
       (D.parseTime(next.at) - D.parseTime(entry.at)) < 180000;
-    var showMeta = who === "agent" || !sameAsNext ||
+    var showMeta = who === "agent" || entry.notification || !sameAsNext ||
       (entry.direction === "out" && entry.status !== "delivered");
     var meta = null;
     var label = who === "customer" && S.customer && S.customer.name ? S.customer.name : entry.author_label;
@@ -277,7 +277,8 @@
         entry.segments ? el("span", { className: "segs", text: entry.segments + " SMS" }) : null);
     }
     return el("li", {
-      className: "entry msg " + entry.direction + " from-" + who + (sameAsNext ? " grouped" : ""),
+      className: "entry msg " + entry.direction + " from-" + who + (sameAsNext ? " grouped" : "") +
+        (entry.notification ? " notification" : ""),
       dataset: { id: String(entry.id), status: entry.status || "", author: entry.author }
     }, entry.text ? el("div", { className: "bubble" }, D.linkify(entry.text)) : null,
       mediaLinks(entry.media), meta);

@@ -1,0 +1,126 @@
+"""The notification data layer on SQLite and PostgreSQL: a call's texts and its idempotency
+record, the order context of replies (only once the text was sent), the supervisor's
+figures, and two racing calls with one key writing one call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import List
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.desk.notification_figures import notification_figures
+from bot.outbound.notifications import NotifyProblem, fingerprint, notify
+from bot.outbound.templates import ALL_TEMPLATES, load_templates
+from bot.settings import Settings
+from bot.sms import outbox
+from bot.store.db import session_scope
+from bot.store.models import NotificationRequest, OutboundText, OutboxMessage
+from bot.store.orders import notified_order_for_phone
+from bot.store.seed import ALEX
+from tests.desk.helpers import customer_texts
+
+BODY = {"to": ALEX, "template": "order_shipped", "order": "A1001", "idempotency_key": "k"}
+
+
+def settings(url: str) -> Settings:
+    return Settings(database_url=url, quiet_hours="off")
+
+
+def call(url: str, body: dict = BODY, token: str = "t" * 20) -> dict:
+    templates = load_templates(Settings().business_name, required=ALL_TEMPLATES)
+    with session_scope(url) as session:
+        return notify(session, settings(url), templates, fingerprint(token), body)[0]
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def test_reply_context_figures_and_idempotency(database_url: str) -> None:
+    answer = call(database_url)
+    (item,) = answer["notifications"]
+    assert item["status"] == "queued"
+    with session_scope(database_url) as session:
+        assert notified_order_for_phone(session, ALEX, None, now()) is None  # not sent yet
+        row_id = session.execute(
+            select(OutboundText.outbox_id).where(OutboundText.id == item["id"])
+        ).scalar_one()
+        outbox.mark_sent(session, row_id, "uuid-1")
+    with session_scope(database_url) as session:
+        assert notified_order_for_phone(session, ALEX, None, now()) == "A1001"
+        later = now() + dt.timedelta(seconds=5)
+        assert notified_order_for_phone(session, ALEX, later, later) is None  # texted since
+        day_later = now() + dt.timedelta(hours=25)
+        assert notified_order_for_phone(session, ALEX, None, day_later) is None
+        figures = notification_figures(session)
+    assert figures["total"]["sent"] == 1 and figures["total"]["replied"] == 0
+    customer_texts(database_url, ALEX, "TRACK")
+    with session_scope(database_url) as session:
+        session.execute(update(OutboxMessage).values(status="delivered"))
+    with session_scope(database_url) as session:
+        figures = notification_figures(session)
+    assert {k: figures["total"][k] for k in ("requested", "sent", "delivered", "replied")} == {
+        "requested": 1,
+        "sent": 1,
+        "delivered": 1,
+        "replied": 1,
+    }
+    assert call(database_url)["notifications"][0]["id"] == item["id"]  # same key: same text
+    with pytest.raises(NotifyProblem) as refused:
+        call(database_url, {**BODY, "order": "A1002"})
+    assert refused.value.status == 409
+
+
+@pytest.mark.postgres
+def test_two_calls_racing_with_one_key_write_one(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a real race needs PostgreSQL")
+    answers: List[dict] = []
+    errors: List[BaseException] = []
+
+    def one() -> None:
+        try:
+            answers.append(call(database_url))
+        except BaseException as problem:  # noqa: BLE001 - reported below
+            errors.append(problem)
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len({a["notifications"][0]["id"] for a in answers}) == 1
+    with session_scope(database_url) as session:
+        assert session.execute(select(func.count(NotificationRequest.id))).scalar_one() == 1
+        assert session.execute(select(func.count(OutboundText.id))).scalar_one() == 1
+
+
+def test_track_is_a_whole_message_keyword() -> None:
+    from bot.rasa_ext.keywords import match_keyword
+
+    assert match_keyword("TRACK") == ("track_order", None)
+    assert match_keyword(" track. ") == ("track_order", None)
+    assert match_keyword("track my parcel please") is None  # the classifier's job
+
+
+def test_booking_templates_take_the_numbers_own_request(database_url: str) -> None:
+    from bot.store.models import BookingRequest, Customer
+
+    with session_scope(database_url) as session:
+        booking, phone = session.execute(
+            select(BookingRequest.id, Customer.phone).join(Customer).limit(1)
+        ).one()
+        other = session.execute(select(Customer.phone).where(Customer.phone != phone)).scalar()
+    body = {"to": phone, "template": "booking_reminder", "request": f"R{booking}"}
+    answer = call(database_url, {**body, "idempotency_key": "remind"})
+    assert answer["notifications"][0]["status"] == "queued"
+    with session_scope(database_url) as session:
+        text = session.execute(select(OutboundText.body)).scalar_one()
+    assert f"R{booking}" in text and "starts" in text
+    with pytest.raises(NotifyProblem) as refused:
+        call(database_url, {**body, "to": other, "idempotency_key": "other"})
+    assert refused.value.status == 422
