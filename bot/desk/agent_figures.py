@@ -7,21 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
-from zoneinfo import ZoneInfo
+from typing import Dict, List, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.desk.date_range import utc_bounds
 from bot.desk.survey_figures import csat_average_by_agent
 from bot.desk.views import directory
 from bot.store.models import HandoffRequest, Message, OutboxMessage
-
-MAX_RANGE_DAYS = 366
-
-
-class RangeError(ValueError):
-    """Dates that do not make a range (the message says why)."""
 
 
 @dataclass(frozen=True)
@@ -50,21 +44,6 @@ class AgentFiguresReport:
     start: dt.datetime
     end: dt.datetime
     agents: List[AgentFigures]
-
-
-def utc_bounds(date_from: dt.date, date_to: dt.date, tz: str) -> Tuple[dt.datetime, dt.datetime]:
-    """[local midnight of date_from, local midnight after date_to) in zone `tz`, naive UTC."""
-    if date_to < date_from:
-        raise RangeError("the end date is before the start date")
-    if (date_to - date_from).days >= MAX_RANGE_DAYS:
-        raise RangeError(f"at most {MAX_RANGE_DAYS} days at a time")
-    zone = ZoneInfo(tz)
-
-    def midnight(day: dt.date) -> dt.datetime:
-        local = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
-        return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-    return midnight(date_from), midnight(date_to + dt.timedelta(days=1))
 
 
 def _median(values: List[float]) -> Optional[float]:

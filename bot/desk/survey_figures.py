@@ -9,16 +9,15 @@ import io
 import statistics
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.desk.date_range import utc_bounds
 from bot.store.models import Agent, Customer, Survey
 from bot.store.surveys import CSAT, NPS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-MAX_RANGE_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -52,21 +51,6 @@ class SurveyFigures:
     nps: NpsFigures
 
 
-def day_range(start: dt.date, end: dt.date, tz: str) -> Tuple[dt.datetime, dt.datetime]:
-    """[local midnight of start, local midnight after end) in zone `tz`, as naive UTC."""
-    if end < start:
-        raise ValueError("the range ends before it starts")
-    if (end - start).days >= MAX_RANGE_DAYS:
-        raise ValueError(f"choose at most {MAX_RANGE_DAYS} days")
-    zone = ZoneInfo(tz)
-
-    def utc(day: dt.date) -> dt.datetime:
-        local = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
-        return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-    return utc(start), utc(end + dt.timedelta(days=1))
-
-
 def _group(key: str, label: str, scores: Sequence[int]) -> CsatGroup:
     satisfied = sum(1 for s in scores if s >= 4)
     return CsatGroup(
@@ -96,7 +80,7 @@ def _answered(session: Session, kind: str, since: dt.datetime, until: dt.datetim
 
 def survey_figures(session: Session, start: dt.date, end: dt.date, tz: str) -> SurveyFigures:
     """The figures of answers given from `start` to `end` (days in the zone `tz`)."""
-    since, until = day_range(start, end, tz)
+    since, until = utc_bounds(start, end, tz)
     rows = _answered(session, CSAT, since, until)
     by_agent: Dict[Tuple[str, str], List[int]] = {}
     by_team: Dict[str, List[int]] = {}
@@ -162,7 +146,7 @@ def safe_cell(value: object) -> str:
 
 def answers_csv(session: Session, start: dt.date, end: dt.date, tz: str) -> str:
     """Every answered survey in the range, one row each (csv quoting, formula-safe)."""
-    since, until = day_range(start, end, tz)
+    since, until = utc_bounds(start, end, tz)
     rows = _answered(session, CSAT, since, until) + _answered(session, NPS, since, until)
     rows.sort(key=lambda row: (row[0].answered_at, row[0].id))
     out = io.StringIO()

@@ -12,8 +12,9 @@ from typing import Callable, List
 import pytest
 from sqlalchemy import select
 
-from bot.desk.agent_figures import agent_figures, utc_bounds
+from bot.desk.agent_figures import agent_figures
 from bot.desk.canned import fill
+from bot.desk.date_range import utc_bounds
 from bot.store.db import session_scope
 from bot.store.models import CannedReply, Conversation, HandoffRequest, Message, OutboxMessage
 from bot.store.seed import ALEX, PRIYA, SAM

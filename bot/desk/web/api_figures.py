@@ -3,7 +3,6 @@ notification figures of the last days."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,11 +10,11 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.desk.agent_figures import RangeError, agent_figures
+from bot.desk.agent_figures import agent_figures
+from bot.desk.date_range import RangeError, local_today, parse_range
 from bot.desk.notification_figures import notification_figures
 from bot.desk.web.dbcall import in_db
 from bot.desk.web.jsonio import error, reply
-from bot.store.models import utcnow
 
 
 def _zone(name: str) -> Optional[str]:
@@ -27,15 +26,6 @@ def _zone(name: str) -> Optional[str]:
     return name
 
 
-def _date(raw: Optional[str], default: dt.date) -> dt.date:
-    if not raw:
-        return default
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise RangeError(f"{raw!r} is not a date (YYYY-MM-DD)") from None
-
-
 def register(app: Sanic) -> None:
     """Add the per-agent figures route (supervisors only)."""
 
@@ -45,10 +35,10 @@ def register(app: Sanic) -> None:
         tz = request.args.get("tz") or request.app.ctx.settings.business_tz
         if _zone(tz) is None:
             return error(f"unknown time zone {tz!r}", 400)
-        today = utcnow().replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(tz)).date()
         try:
-            start = _date(request.args.get("from"), today)
-            end = _date(request.args.get("to"), start if request.args.get("from") else today)
+            start, end = parse_range(
+                request.args.get("from"), request.args.get("to"), local_today(tz)
+            )
             report = await in_db(request.app, agent_figures, start, end, tz)
         except RangeError as problem:
             return error(str(problem), 400)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Dict, Optional, Tuple
-from zoneinfo import ZoneInfo
 
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, raw
 
+from bot.desk.date_range import local_today, parse_range
 from bot.desk.survey_figures import answers_csv, survey_figures
 from bot.desk.surveys import CampaignFilter, campaigns, start_campaign
 from bot.desk.views import known_teams
@@ -24,19 +24,8 @@ MAX_NAME = 80
 
 
 def _date_range(request: Request, tz: str) -> Tuple[dt.date, dt.date]:
-    """?from=YYYY-MM-DD&to=YYYY-MM-DD (each defaults to today in the business's zone)."""
-    today = dt.datetime.now(ZoneInfo(tz)).date()
-    found = []
-    for name in ("from", "to"):
-        value = request.args.get(name) or ""
-        try:
-            found.append(dt.date.fromisoformat(value) if value else today)
-        except ValueError:
-            raise ValueError(f"{name} must be a date like 2026-12-03") from None
-    start, end = found
-    if end < start:
-        raise ValueError("the range ends before it starts")
-    return start, end
+    """?from=YYYY-MM-DD&to=YYYY-MM-DD (default: today in the business's zone)."""
+    return parse_range(request.args.get("from"), request.args.get("to"), local_today(tz))
 
 
 def _bound(data: Dict[str, Any], key: str) -> Optional[int]:
