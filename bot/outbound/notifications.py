@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.outbound import service
@@ -32,6 +31,7 @@ from bot.outbound.templates import (
     Templates,
 )
 from bot.settings import Settings
+from bot.store.db import insert_once
 from bot.store.models import BookingRequest, Customer, NotificationRequest, Order, utcnow
 from bot.text.orders_format import normalise_order_number
 from bot.text.phone import to_e164
@@ -234,14 +234,9 @@ def _texts(session: Session, templates: Templates, call: NotifyCall) -> List[str
 
 def _insert_call(session: Session, values: Dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on (token, key): False if the key was used."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(NotificationRequest)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["token_fingerprint", "idempotency_key"])
+    return insert_once(
+        session, NotificationRequest, values, ["token_fingerprint", "idempotency_key"]
     )
-    return bool(session.execute(statement).rowcount)
 
 
 def _earlier_call(session: Session, token: str, key: str) -> Optional[NotificationRequest]:

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.outbound.quiet_hours import is_valid_zone, next_allowed, parse_quiet_hours, zone
 from bot.settings import Settings
 from bot.sms import outbox
+from bot.store.db import insert_once
 from bot.store.models import Customer, OutboundText, OutboxMessage
 from bot.text.phone import to_e164
 
@@ -201,14 +201,7 @@ def _same_number(existing: OutboundView, number: str) -> OutboundView:
 def _insert_once(session: Session, values: Dict[str, object]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on (kind, key): False if the key exists (a
     concurrent request with the same key waits for the first and then inserts nothing)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(OutboundText)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["kind", "idempotency_key"])
-    )
-    return bool(session.execute(statement).rowcount)
+    return insert_once(session, OutboundText, values, ["kind", "idempotency_key"])
 
 
 def _queue(

@@ -7,9 +7,10 @@ import functools
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple, TypeVar
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -173,3 +174,15 @@ def run_sync_in(
     """Like run_sync, on a dedicated pool (so urgent work does not queue behind the rest)."""
     loop = asyncio.get_running_loop()
     return loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
+
+
+def insert_once(
+    session: Session, model: Any, values: Dict[str, Any], unique: Sequence[str]
+) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on the `unique` columns (PostgreSQL or SQLite):
+    False if a row with those values exists (a concurrent insert of the same key waits for
+    the first and then inserts nothing)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+    return bool(session.execute(statement).rowcount)
