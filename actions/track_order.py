@@ -23,6 +23,7 @@ from bot.store.db import run_sync, session_scope
 from bot.store.orders import (
     OPEN_STATUSES,
     OrderView,
+    arrival_window,
     carrier_orders_for_phone,
     find_order_for_phone,
     notified_order_for_phone,
@@ -56,20 +57,25 @@ def requested_order_number(tracker: Tracker) -> Optional[str]:
 
 
 def previous_text_at(tracker: Tracker) -> Optional[dt.datetime]:
-    """When the customer texted before this message (naive UTC), if they did."""
+    """When the customer texted before this message (naive UTC), by the tracker's clock."""
     stamps = [e.get("timestamp") for e in tracker.events if e.get("event") == "user"]
     if len(stamps) < 2 or stamps[-2] is None:
         return None
     return dt.datetime.fromtimestamp(float(stamps[-2]), dt.timezone.utc).replace(tzinfo=None)
 
 
-def lookup_notified(phone: Optional[str], since: Optional[dt.datetime]) -> Optional[str]:
-    """The order of a notification that left since the customer's previous text."""
+def lookup_notified(phone: Optional[str], tracker: Tracker) -> Optional[str]:
+    """The order of a notification that left between the customer's previous text and
+    this one (arrival times from the inbound queue; the tracker's for texts not on it)."""
     if phone is None:
         return None
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    uuid = tracker.latest_message.get("message_id")
     with session_scope(action_settings().database_url) as session:
-        return notified_order_for_phone(session, phone, since, now)
+        window = arrival_window(session, phone, str(uuid)) if uuid else None
+        if window is None:
+            now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            window = (previous_text_at(tracker), now)
+        return notified_order_for_phone(session, phone, *window)
 
 
 def lookup_number(phone: Optional[str], number: str) -> Optional[OrderView]:
@@ -120,9 +126,7 @@ class ActionTrackOrder(SafeAction):
                 return self.answer_carrier(dispatcher, by_carrier)
         # a notification about an order that left since their previous text is what a
         # reply ("TRACK", "where is it?") is about; else the order discussed before
-        notified = (
-            None if named else await run_sync(lookup_notified, phone, previous_text_at(tracker))
-        )
+        notified = None if named else await run_sync(lookup_notified, phone, tracker)
         number = named or notified or tracker.get_slot("order_number")
         if number:
             order = await run_sync(lookup_number, phone, number)

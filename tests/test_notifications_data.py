@@ -17,8 +17,8 @@ from bot.outbound.templates import ALL_TEMPLATES, load_templates
 from bot.settings import Settings
 from bot.sms import outbox
 from bot.store.db import session_scope
-from bot.store.models import NotificationRequest, OutboundText, OutboxMessage
-from bot.store.orders import notified_order_for_phone
+from bot.store.models import Message, NotificationRequest, OutboundText, OutboxMessage
+from bot.store.orders import arrival_window, notified_order_for_phone
 from bot.store.seed import ALEX
 from tests.desk.helpers import customer_texts
 
@@ -124,3 +124,47 @@ def test_booking_templates_take_the_numbers_own_request(database_url: str) -> No
     with pytest.raises(NotifyProblem) as refused:
         call(database_url, {**body, "to": other, "idempotency_key": "other"})
     assert refused.value.status == 422
+
+
+def _arrived(url: str, phone: str, text: str, at: dt.datetime) -> str:
+    """An inbound text recorded at `at` (naive UTC); its provider UUID."""
+    from bot.sms import inbound
+
+    provider_uuid = f"in-{at.timestamp()}"
+    with session_scope(url) as session:
+        message_id = inbound.record_inbound(session, phone, text, provider_uuid)
+        session.execute(update(Message).where(Message.id == message_id).values(created_at=at))
+        inbound.finish_inbound(session, message_id, inbound.PROCESSED)
+    return provider_uuid
+
+
+def test_a_reply_refers_to_what_left_between_its_previous_text_and_its_own(
+    database_url: str,
+) -> None:
+    """The window is the texts' arrival times: a notification that left after a text
+    arrived (while it waited in the queue) is not what that text replies to."""
+    start = now()
+    first = _arrived(database_url, ALEX, "hi", start - dt.timedelta(minutes=10))
+    (item,) = call(database_url)["notifications"]
+    with session_scope(database_url) as session:
+        row_id = session.execute(
+            select(OutboundText.outbox_id).where(OutboundText.id == item["id"])
+        ).scalar_one()
+        outbox.mark_sent(session, row_id, "uuid-window")
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(sent_at=start - dt.timedelta(minutes=5))
+        )
+    early = _arrived(database_url, ALEX, "where is it?", start - dt.timedelta(minutes=7))
+    late = _arrived(database_url, ALEX, "TRACK", start - dt.timedelta(minutes=1))
+    with session_scope(database_url) as session:
+        assert arrival_window(session, ALEX, "no-such-uuid") is None
+        window = arrival_window(session, ALEX, late)
+        assert window == (start - dt.timedelta(minutes=7), start - dt.timedelta(minutes=1))
+        assert notified_order_for_phone(session, ALEX, *window) == "A1001"
+        # the text that arrived before the notification left does not refer to it
+        window = arrival_window(session, ALEX, early)
+        assert window == (start - dt.timedelta(minutes=10), start - dt.timedelta(minutes=7))
+        assert notified_order_for_phone(session, ALEX, *window) is None
+        assert arrival_window(session, ALEX, first)[1] == start - dt.timedelta(minutes=10)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.store.models import Customer, Order, OutboundText, OutboxMessage
+from bot.store.models import (
+    Conversation,
+    Customer,
+    Message,
+    Order,
+    OutboundText,
+    OutboxMessage,
+)
 from bot.text.orders_format import normalise_order_number
 
 
@@ -85,12 +92,14 @@ NOTIFIED_CONTEXT = dt.timedelta(hours=24)  # a reply this long after still refer
 
 
 def notified_order_for_phone(
-    session: Session, phone: str, since: Optional[dt.datetime], now: dt.datetime
+    session: Session, phone: str, since: Optional[dt.datetime], until: dt.datetime
 ) -> Optional[str]:
     """The order of the newest notification that actually left for this phone (its
-    outbox row was sent: after any quiet-hours wait), after `since` (the customer's
-    previous text, naive UTC) and within a day of `now`; None if there is none."""
-    earliest = now - NOTIFIED_CONTEXT
+    outbox row was sent: after any quiet-hours wait) in (`since`, `until`]: after the
+    customer's previous text arrived and by the time this one did (naive UTC), and within a
+    day of it; None if there is none. A notification that left after the text arrived is
+    news to the customer, not what they reply to."""
+    earliest = until - NOTIFIED_CONTEXT
     if since is not None and since > earliest:
         earliest = since
     return session.execute(
@@ -101,7 +110,39 @@ def notified_order_for_phone(
             OutboundText.order_number.is_not(None),
             OutboxMessage.sent_at.is_not(None),
             OutboxMessage.sent_at > earliest,
+            OutboxMessage.sent_at <= until,
         )
         .order_by(OutboxMessage.sent_at.desc(), OutboundText.id.desc())
         .limit(1)
     ).scalar_one_or_none()
+
+
+def arrival_window(
+    session: Session, phone: str, provider_uuid: str
+) -> Optional[Tuple[Optional[dt.datetime], dt.datetime]]:
+    """When the customer's previous text and the text `provider_uuid` arrived (naive UTC,
+    from the inbound queue: the order turns run in); None if that text is not on record."""
+    current = session.execute(
+        select(Message.conversation_id, Message.id, Message.created_at)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Conversation.phone == phone,
+            Message.provider_uuid == provider_uuid,
+            Message.direction == "in",
+        )
+        .limit(1)
+    ).first()
+    if current is None:
+        return None
+    previous = session.execute(
+        select(Message.created_at)
+        .where(
+            Message.conversation_id == current.conversation_id,
+            Message.direction == "in",
+            Message.author == "customer",
+            Message.id < current.id,
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return previous, current.created_at
