@@ -140,7 +140,7 @@ def test_a_faq_topic_without_an_answer_and_an_answer_without_a_topic(copy: Path)
 
 
 @pytest.mark.slow
-def test_make_check_command_fails_on_a_contradicting_rule_and_passes_the_real_data(
+def test_the_check_command_fails_on_a_contradicting_rule(
     copy: Path,
 ) -> None:
     rules = copy / "data" / "rules" / "basics.yml"
@@ -155,12 +155,3 @@ def test_make_check_command_fails_on_a_contradicting_rule_and_passes_the_real_da
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"data/rules/basics.yml:{line}: rule contradiction:" in result.stdout
     assert "'menu answered twice'" in result.stdout
-    real = subprocess.run(
-        [sys.executable, "-m", "bot", "check"],
-        cwd=PROJECT_ROOT,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert real.returncode == 0 and "check: all passed" in real.stdout, real.stdout + real.stderr

@@ -27,7 +27,12 @@ from tests.notify_api import OTHER_TOKEN, TOKEN, api
 from tests.sms_harness import SmsSetup
 from tests.test_e2e_outbound import due_in, status, wait_for
 
-pytestmark = pytest.mark.slow
+# The API end to end on SQLite; the same data layer on PostgreSQL (idempotency races
+# included) is tests/test_notifications_data.py.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
 
 TRACKING = "1Z999AA10123456784"
 
