@@ -8,6 +8,7 @@ Used by the end-to-end tests and the benchmarks, so they run the servers the way
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -38,10 +39,28 @@ def child_pids(pid: int) -> List[int]:
     return pids
 
 
+# Below Linux's ephemeral range (32768-60999): a port the kernel hands out to outgoing
+# connections can be taken in the seconds between choosing it and a server binding it
+# (Rasa binds only after loading its model).
+PORT_RANGE = (20000, 32000)
+_handed_out: set = set()  # never the same port twice from one process
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port free on loopback and on all interfaces now, outside the ephemeral range."""
+    for _ in range(200):
+        port = random.randrange(*PORT_RANGE)
+        if port in _handed_out:
+            continue
+        try:
+            for host in ("127.0.0.1", "0.0.0.0"):
+                with socket.socket() as sock:
+                    sock.bind((host, port))
+        except OSError:
+            continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {PORT_RANGE}")
 
 
 def wait_http(url: str, timeout: float = 120.0, proc: Optional[subprocess.Popen] = None) -> None:

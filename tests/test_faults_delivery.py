@@ -21,6 +21,7 @@ from bot.sms import outbox
 from bot.sms.conversation import ASSISTANT_ERROR_REPLY
 from bot.sms.outbox_worker import OutboxWorker
 from bot.sms.plivo_sender import PlivoSender
+from bot.sms.reassure import reassurance_text
 from bot.store.db import session_scope
 from bot.store.models import Conversation, HandoffRequest, Message, OutboxMessage
 from bot.store.seed import ALEX
@@ -101,7 +102,8 @@ def test_action_server_down_on_sqlite_gets_a_polite_reply_and_a_handoff(
         assert setup.sent(menu)[0]["text"].startswith("I can:")
         assert _handoffs(database_url, menu) == []
 
-        # Texting again while queued goes to the agents: no bot reply, no second handoff.
+        # Texting again while queued goes to the agents: no bot reply, no second handoff,
+        # one reassurance that a person will text (bot/sms/reassure.py).
         assert setup.signed_webhook(inbound_params(order, "hello??"))[0] == 200
         deadline = time.monotonic() + 30
         while _inbound_statuses(database_url, order)[-1:] != ["held"]:
@@ -111,7 +113,10 @@ def test_action_server_down_on_sqlite_gets_a_polite_reply_and_a_handoff(
         assert _handoffs(database_url, order) == [("assistant_error", "general")]
 
         time.sleep(2)  # anything sent twice would show up by now
-        figures = count(sent, setup.sent(), apology=ASSISTANT_ERROR_REPLY)
+        opening = reassurance_text(1).split(" You're")[0]  # its place in line may vary
+        replies = [m for m in setup.sent() if not m["text"].startswith(opening)]
+        assert [m["text"].startswith(opening) for m in setup.sent(order)] == [False, True]
+        figures = count(sent, replies, apology=ASSISTANT_ERROR_REPLY)
         print("\n" + figures.line("action server down (SQLite)"))
         assert (figures.sent, figures.answered, figures.apologies) == (5, 5, 4)
         assert figures.clean, figures.problems
