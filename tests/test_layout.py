@@ -189,6 +189,7 @@ ENVIRONMENT_READERS: Dict[str, str] = {
     "bot.settings": "the settings themselves",
     "bot.rasa_ext.nlu.encoders": "NLU_MODELS_DIR inside Rasa's graph, which gets config.yml only",
     "bot.launcher": "copies the environment for the processes it starts (tests, benchmarks)",
+    "bot.rasa_ext.server": "SANIC_WORKERS, Rasa's own variable: does Sanic serve in-process",
     "devtools.plivo_standin.__main__": "the stand-in's own small config, read once in main",
 }
 SETTINGS_READERS = {"get_settings", "settings_or_exit", "from_env"}

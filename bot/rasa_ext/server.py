@@ -18,9 +18,10 @@ the BotSQLTrackerStore constructor), which read them when they are built.
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
-from typing import List
+from typing import Any, List
 
 from bot.rasa_ext import action_failures, model_pull, session_rollover, speedups
 from bot.settings import settings_or_exit
@@ -37,6 +38,25 @@ def poller_name(argv: List[str]) -> str:
     return f"{socket.gethostname()}:{port}"
 
 
+def note_start(started: List[bool]) -> None:
+    """Make Rasa's Sanic app record in `started` that it began serving: Sanic logs a
+    failed bind ("address already in use") and returns normally, and so does Rasa."""
+    import rasa.core.run
+
+    configure_app = rasa.core.run.configure_app
+
+    def configure_and_note(*args: Any, **kwargs: Any) -> Any:
+        app = configure_app(*args, **kwargs)
+
+        async def served(_app: Any, _loop: Any) -> None:
+            started.append(True)
+
+        app.register_listener(served, "after_server_start")
+        return app
+
+    rasa.core.run.configure_app = configure_and_note
+
+
 def main() -> None:
     from rasa.__main__ import main as rasa_main
 
@@ -45,7 +65,15 @@ def main() -> None:
     session_rollover.install()
     action_failures.install()
     model_pull.install(settings, poller_name(sys.argv))
+    started: List[bool] = []
+    # one in-process Sanic server (SANIC_WORKERS=1, Rasa's default) reports its start here
+    watch = sys.argv[1:2] == ["run"] and os.environ.get("SANIC_WORKERS", "1") == "1"
+    if watch:
+        note_start(started)
     rasa_main()
+    if watch and not started:
+        print("rasa server: could not start serving (see the log above)", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
