@@ -15,6 +15,9 @@ from bot.settings import PROJECT_ROOT
 def test_a_port_in_use_makes_the_server_exit_non_zero(trained_model: Path, tmp_path: Path) -> None:
     credentials = tmp_path / "credentials.yml"
     credentials.write_text("rest:\n")
+    database = tmp_path / "not-yet" / "bot.db"  # a clean checkout has no var/ folder
+    env = child_env({"DATABASE_URL": f"sqlite:///{database}"})
+    env.pop("TRACKER_DATABASE_URL", None)
     port = free_port()
     with socket.socket() as taken:
         taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
@@ -31,10 +34,12 @@ def test_a_port_in_use_makes_the_server_exit_non_zero(trained_model: Path, tmp_p
                 str(credentials),
             ],
             cwd=PROJECT_ROOT,
-            env=child_env(),
+            env=env,
             capture_output=True,
             text=True,
             timeout=300,
         )
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "could not start serving" in result.stderr
+    assert "could not start serving" in result.stderr, result.stderr[-3000:]
+    assert "Cannot connect to tracker store" not in result.stderr
+    assert database.parent.is_dir()

@@ -70,10 +70,19 @@ def main() -> None:
     watch = sys.argv[1:2] == ["run"] and os.environ.get("SANIC_WORKERS", "1") == "1"
     if watch:
         note_start(started)
-    rasa_main()
+    try:
+        rasa_main()
+    except BaseException:
+        if watch and not started:
+            _say_not_serving()
+        raise
     if watch and not started:
-        print("rasa server: could not start serving (see the log above)", file=sys.stderr)
+        _say_not_serving()
         sys.exit(1)
+
+
+def _say_not_serving() -> None:
+    print("rasa server: could not start serving (see the log above)", file=sys.stderr)
 
 
 if __name__ == "__main__":

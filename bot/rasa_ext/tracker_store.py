@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.rasa_ext.session_store import SessionBoundSQLTrackerStore
 from bot.settings import Settings, SettingsError, get_settings
-from bot.store.db import get_engine
+from bot.store.db import ensure_sqlite_directory, get_engine
 
 
 def _read_settings() -> Settings:
@@ -57,6 +57,8 @@ class BotSQLTrackerStore(SessionBoundSQLTrackerStore):
         if settings is not None:
             url = url or settings.tracker_database_url
             kwargs["session_max_events"] = session_limit(kwargs, settings)
+        if url:
+            ensure_sqlite_directory(url)
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
         if self.engine.dialect.name == "sqlite":
             # SQLAlchemy 1.4 opens a new SQLite connection per session; use the pooled

@@ -60,6 +60,13 @@ def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
     return on_connect
 
 
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the folder of an SQLite file URL (a clean checkout has no var/ yet)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def get_engine(url: Optional[str] = None, durable: bool = True) -> Engine:
     """One engine per database URL per process (created lazily, never at import).
 
@@ -78,8 +85,7 @@ def get_engine(url: Optional[str] = None, durable: bool = True) -> Engine:
     engine = _engines.get(key)
     if engine is None:
         if sqlite:
-            if parsed.database:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            ensure_sqlite_directory(url)
             # A pool: SQLAlchemy 1.4 otherwise opens a new connection (and runs the
             # pragmas) for every transaction on an SQLite file.
             engine = create_engine(
