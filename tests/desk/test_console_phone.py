@@ -152,6 +152,11 @@ def test_no_page_scrolls_sideways(stack: Stack, browser, viewport: Dict[str, int
         page.wait_for_selector("#waiting tr[data-id]")
         assert_no_overflow(page, "supervisor")
         assert_header_readable(page)
+        page.click("#nav-review")  # every page carries the same top bar, its own tab marked
+        page.wait_for_selector("#review-items[data-loaded]", state="attached")
+        assert page.get_attribute(".tabs-nav a[aria-current=page]", "href") == "/review"
+        assert_no_overflow(page, "review")
+        assert_header_readable(page)
         assert errors == []
     finally:
         context.close()
@@ -165,6 +170,8 @@ def test_agent_claims_replies_and_resolves_on_a_phone(stack: Stack, browser) -> 
     try:
         page.wait_for_selector("#status.online")
         assert_header_readable(page)
+        assert page.is_visible("#nav-requests")  # supervisors' tabs stay hidden from agents
+        assert page.is_hidden("#nav-supervisor") and page.is_hidden("#nav-review")
         # the customer texts the business number and asks for a person
         assert sms.ask(phone, "hi")
         handoff_reply = sms.ask(phone, "I want to talk to a person")

@@ -44,28 +44,47 @@ def _file(name: str) -> HTTPResponse:
     )
 
 
+TOPBAR_MARK = "<!-- topbar -->"
+
+
+def page_html(name: str) -> str:
+    """A page with the shared top bar (static/topbar.html) in place, its own tab marked."""
+    marked = f'data-page="{name}"'
+    topbar = (STATIC / "topbar.html").read_text(encoding="utf-8")
+    topbar = topbar.replace(marked, f'{marked} class="active" aria-current="page"')
+    return (STATIC / f"{name}.html").read_text(encoding="utf-8").replace(TOPBAR_MARK, topbar)
+
+
+def _page(name: str) -> HTTPResponse:
+    return raw(
+        page_html(name).encode("utf-8"),
+        content_type=TYPES[".html"],
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
 def register(app: Sanic) -> None:
     """Add the page and asset routes."""
 
     @app.get("/")
     async def console(request: Request) -> HTTPResponse:
         """GET /: the agent console page."""
-        return _file("console.html")
+        return _page("console")
 
     @app.get("/supervisor", ctx_role="supervisor")
     async def supervisor(request: Request) -> HTTPResponse:
         """GET /supervisor: the supervisor page (supervisors only)."""
-        return _file("supervisor.html")
+        return _page("supervisor")
 
     @app.get("/requests")
     async def requests_page(request: Request) -> HTTPResponse:
         """GET /requests: room requests to confirm, decline or edit (agents, supervisors)."""
-        return _file("requests.html")
+        return _page("requests")
 
     @app.get("/review", ctx_role="supervisor")
     async def review(request: Request) -> HTTPResponse:
         """GET /review: label texts the bot failed (supervisors only)."""
-        return _file("review.html")
+        return _page("review")
 
     @app.get("/static/<name:str>", ctx_public=True, ctx_asset=True)
     async def asset(request: Request, name: str) -> HTTPResponse:

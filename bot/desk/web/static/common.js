@@ -80,6 +80,7 @@
     var retry = null;
     function setState(text, cls) {
       if (!indicator) return;
+      indicator.hidden = false;
       indicator.textContent = text;
       indicator.className = "live " + cls;
     }
@@ -213,15 +214,16 @@
     return (text || "?").toUpperCase();
   }
 
-  /* Top bar: name, status select, supervisor link, sign out. */
+  /* Top bar (static/topbar.html): name, status select, supervisor links, sign out. */
   function initHeader(me, onStatus) {
     $("me-name").textContent = me.agent.name;
     $("me-role").textContent = me.agent.role === "supervisor" ? "Supervisor" : "Agent";
     $("me-avatar").textContent = initials(me.agent.name);
     var brand = $("business");
     if (brand && me.business_name) brand.textContent = me.business_name;
-    var nav = $("nav-supervisor");
-    if (nav) nav.hidden = me.agent.role !== "supervisor";
+    document.querySelectorAll('.tabs-nav [data-role="supervisor"]').forEach(function (link) {
+      link.hidden = me.agent.role !== "supervisor";
+    });
     var select = $("status");
     select.value = me.agent.status;
     select.className = "status-select " + me.agent.status;
