@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.desk.date_range import utc_bounds
+from bot.desk.first_replies import first_replies
 from bot.desk.survey_figures import csat_average_by_agent
 from bot.desk.views import directory
-from bot.store.models import HandoffRequest, Message, OutboxMessage
+from bot.store.models import HandoffRequest
 
 
 @dataclass(frozen=True)
@@ -50,49 +51,13 @@ def _median(values: List[float]) -> Optional[float]:
     return statistics.median(values) if values else None
 
 
-def _agent_of(author: str) -> Optional[int]:
-    prefix, _, number = author.partition(":")
-    return int(number) if prefix == "agent" and number.isdigit() else None
-
-
 def _first_replies(
     session: Session, start: dt.datetime, end: dt.datetime
 ) -> Dict[int, List[float]]:
-    """agent id -> seconds from each handoff queued in the range to the first agent text of
-    that stretch actually sent (outbox `sent_at`), counted for the agent who sent it."""
-    handoffs = session.execute(
-        select(HandoffRequest.phone, HandoffRequest.created_at, HandoffRequest.resolved_at)
-        .where(HandoffRequest.created_at >= start, HandoffRequest.created_at < end)
-        .order_by(HandoffRequest.created_at)
-    ).all()
-    if not handoffs:
-        return {}
-    sent = session.execute(
-        select(OutboxMessage.phone, Message.created_at, OutboxMessage.sent_at, Message.author)
-        .join(Message, Message.id == OutboxMessage.message_id)
-        .where(
-            OutboxMessage.kind == "agent",
-            OutboxMessage.sent_at.isnot(None),
-            OutboxMessage.phone.in_({h.phone for h in handoffs}),
-            Message.created_at >= start,
-        )
-        .order_by(Message.created_at, Message.id)
-    ).all()
-    by_phone: Dict[str, list] = {}
-    for row in sent:
-        by_phone.setdefault(row.phone, []).append(row)
+    """agent id -> seconds to each first reply they sent (bot/desk/first_replies.py)."""
     result: Dict[int, List[float]] = {}
-    for phone, created_at, resolved_at in handoffs:
-        for row in by_phone.get(phone, []):
-            if row.created_at < created_at:
-                continue
-            if resolved_at is not None and row.created_at > resolved_at:
-                break
-            agent_id = _agent_of(row.author)
-            if agent_id is not None:
-                seconds = max(0.0, (row.sent_at - created_at).total_seconds())
-                result.setdefault(agent_id, []).append(seconds)
-            break
+    for reply in first_replies(session, start, end):
+        result.setdefault(reply.agent_id, []).append(reply.seconds)
     return result
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.desk.first_replies import first_replies
 from bot.desk.unanswered import UnansweredChat, unanswered_chats
 from bot.desk.views import AgentBrief, QueueItem, directory, waiting_items
 from bot.store.models import Conversation, HandoffRequest, Message, utcnow
@@ -72,6 +73,9 @@ class Overview:
     unanswered: List[UnansweredChat]  # held by an agent past the threshold, no reply yet
 
 
+_TICK = dt.timedelta(microseconds=1)  # first_replies' end is exclusive; today's includes now
+
+
 def day_start(now: dt.datetime, tz: str) -> dt.datetime:
     """Local midnight of `now` (naive UTC) in zone `tz`, as naive UTC."""
     zone = ZoneInfo(tz)
@@ -107,7 +111,8 @@ def team_queues(
 
 def today_figures(session: Session, now: Optional[dt.datetime], tz: str) -> TodayFigures:
     """Containment = share of today's conversations (phones that texted today) without a
-    handoff today; rates per reason; first human reply (handoffs created today); handling
+    handoff today; rates per reason; first human reply (handoffs created today, to the
+    first agent text sent: bot/desk/first_replies.py); handling
     time (handoffs resolved today, claimed to resolved). `tz`: the business's time zone."""
     now = now or utcnow()
     since = day_start(now, tz)
@@ -147,7 +152,9 @@ def today_figures(session: Session, now: Optional[dt.datetime], tz: str) -> Toda
         )
         for reason, rows in sorted(reasons.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
-    first_reply = durations([(h.created_at, h.first_reply_at) for h in handoffs])
+    first_reply = durations(
+        [(r.queued_at, r.sent_at) for r in first_replies(session, since, now + _TICK)]
+    )
     resolved = session.execute(
         select(HandoffRequest.claimed_at, HandoffRequest.resolved_at).where(
             HandoffRequest.status == "resolved",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Optional
 
-from bot.sms import inbound
+from bot.sms import inbound, outbox
 from bot.store.db import session_scope
-from bot.store.models import Conversation
+from bot.store.models import Conversation, OutboxMessage
 from bot.store.ownership import Ownership, hand_to_queue, ownership_by_id
 
 
@@ -43,3 +43,12 @@ def owner_of(url: str, conversation_id: int) -> Ownership:
 def conversation_id_for(url: str, phone: str) -> int:
     with session_scope(url) as session:
         return session.query(Conversation.id).filter(Conversation.phone == phone).scalar()
+
+
+def outbox_sends(url: str, phone: str) -> int:
+    """Plivo accepts the phone's queued texts, as the SMS worker records it; returns how many."""
+    with session_scope(url) as session:
+        rows = session.query(OutboxMessage.id).filter_by(phone=phone, status=outbox.QUEUED).all()
+        for (row_id,) in rows:
+            outbox.mark_sent(session, row_id, str(uuid.uuid4()))
+        return len(rows)

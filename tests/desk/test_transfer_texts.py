@@ -20,7 +20,7 @@ from bot.store.models import HandoffRequest
 from tests.desk.client import DeskClient
 from tests.desk.conftest import PASSWORD, People
 from tests.desk.customer_side import OFFER, PASSING, offer_round, texts_to, wait_for
-from tests.desk.helpers import conversation_id_for, owner_of, queue_chat
+from tests.desk.helpers import conversation_id_for, outbox_sends, owner_of, queue_chat
 from tests.desk.server import DeskServer
 from tests.desk.stack import Stack, fresh_phone, wait_held
 
@@ -129,5 +129,8 @@ def test_a_suppressed_reply_is_no_first_reply(
     assert alice.post(base + "/reply", {"text": "Back again."}).json()["suppressed"] is False
     with session_scope(url) as session:
         assert session.get(HandoffRequest, chat.handoff_id).first_reply_at is not None
+    today = sue.get("/api/supervisor/overview").json()["overview"]["today"]
+    assert today["first_reply"]["count"] == 0  # written, not yet sent
+    assert outbox_sends(url, "+15550007001") == 1
     today = sue.get("/api/supervisor/overview").json()["overview"]["today"]
     assert today["first_reply"]["count"] == 1
