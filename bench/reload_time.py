@@ -9,6 +9,9 @@ variant of the model with `utter_menu` reworded (bench/model_variants.py) and me
 `status`, until the model server sees the server report the new model (what
 `make reload` waits for), and `answer`, until `MENU` over REST gets the new wording.
 A text is sent every 0.2 s meanwhile; every one must be answered (none lost in the swap).
+It also prints the Rasa server's memory: its peak resident size across the reloads against
+its peak before them (starting up and loading the first model), the ratio a host's memory
+has to allow for while two models are briefly held at once.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import List
 
 from bench.model_variants import reworded_model
+from bench.procstats import proc_stats
 from bot.launcher import DEFAULT_MODEL, child_env, free_port, start_stack, wait_http
 from bot.model_publish import publish, wait_rolled_out
 from bot.settings import PROJECT_ROOT
@@ -77,6 +81,10 @@ def main() -> None:
             stack = start_stack(DEFAULT_MODEL, env=env, log_dir=work, credentials=credentials)
             first = publish(DEFAULT_MODEL, published)
             wait_rolled_out(model_url, "", first, timeout=60)
+            rasa_pid = stack.processes["rasa"].pid
+            for _ in range(3):  # a few turns, so the baseline has served texts too
+                menu(stack.url, "+15550000000")
+            before = proc_stats(rasa_pid)
             status_s: List[float] = []
             answer_s: List[float] = []
             for round_ in range(1, args.rounds + 1):
@@ -115,6 +123,14 @@ def main() -> None:
                 f"pull every {args.pull:g} s: published -> answering with it: median "
                 f"{statistics.median(answer_s):.1f} s, max {max(answer_s):.1f} s; "
                 f"model load in the server: {', '.join(loads)}"
+            )
+            after = proc_stats(rasa_pid)
+            print(
+                f"Rasa server memory: peak before reloads {before.hwm_mb:.0f} MB (RSS "
+                f"{before.rss_mb:.0f} MB), peak across {args.rounds} reloads "
+                f"{after.hwm_mb:.0f} MB, RSS after {after.rss_mb:.0f} MB; "
+                f"peak ratio {after.hwm_mb / before.hwm_mb:.2f}x, "
+                f"RSS after/before {after.rss_mb / before.rss_mb:.2f}x"
             )
         finally:
             if stack is not None:
