@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Optional
 
 from bot.sms import inbound, outbox
 from bot.store.db import session_scope
-from bot.store.models import Conversation, OutboxMessage
+from bot.store.models import Conversation, Message, OutboxMessage
 from bot.store.ownership import Ownership, hand_to_queue, ownership_by_id
 
 
@@ -52,3 +53,39 @@ def outbox_sends(url: str, phone: str) -> int:
         for (row_id,) in rows:
             outbox.mark_sent(session, row_id, str(uuid.uuid4()))
         return len(rows)
+
+
+def agent_text_at(
+    session,  # noqa: ANN001
+    phone: str,
+    agent_id: int,
+    written_at: dt.datetime,
+    sent_at: Optional[dt.datetime],
+    status: str = "sent",
+) -> None:
+    """An agent's text to `phone` (whose conversation exists) written at `written_at`,
+    accepted by Plivo at `sent_at` (None: still queued)."""
+    conversation = session.query(Conversation).filter_by(phone=phone).one()
+    message = Message(
+        conversation_id=conversation.id,
+        direction="out",
+        author=f"agent:{agent_id}",
+        text="hello",
+        status="out",
+        created_at=written_at,
+    )
+    session.add(message)
+    session.flush()
+    session.add(
+        OutboxMessage(
+            message_id=message.id,
+            phone=phone,
+            text="hello",
+            kind="agent",
+            encoding="GSM-7",
+            segments=1,
+            status=status if sent_at else outbox.QUEUED,
+            created_at=written_at,
+            sent_at=sent_at,
+        )
+    )

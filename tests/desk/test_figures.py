@@ -10,10 +10,10 @@ import pytest
 from bot.desk.figures import day_start, team_queues, today_figures
 from bot.settings import Settings
 from bot.store.db import session_scope
-from bot.store.models import Conversation, HandoffRequest, Message, OutboxMessage
+from bot.store.models import Conversation, HandoffRequest, Message
 from tests.desk.client import DeskClient
 from tests.desk.conftest import People
-from tests.desk.helpers import outbox_sends, queue_chat
+from tests.desk.helpers import agent_text_at, outbox_sends, queue_chat
 from tests.desk.server import DeskServer
 
 TZ = "America/New_York"
@@ -35,34 +35,6 @@ def _texted(session, phone: str, at: dt.datetime) -> None:  # noqa: ANN001
             text="hi",
             status="processed",
             created_at=at,
-        )
-    )
-
-
-def _agent_text(session, phone: str, at: dt.datetime, sent_at) -> None:  # noqa: ANN001
-    """An agent's text written at `at`, which Plivo accepted at `sent_at` (None: not yet)."""
-    conversation = session.query(Conversation).filter_by(phone=phone).one()
-    message = Message(
-        conversation_id=conversation.id,
-        direction="out",
-        author="agent:1",
-        text="Hi, Alice here.",
-        status="out",
-        created_at=at,
-    )
-    session.add(message)
-    session.flush()
-    session.add(
-        OutboxMessage(
-            message_id=message.id,
-            phone=phone,
-            text=message.text,
-            kind="agent",
-            encoding="GSM-7",
-            segments=1,
-            status="sent" if sent_at else "queued",
-            created_at=at,
-            sent_at=sent_at,
         )
     )
 
@@ -113,11 +85,11 @@ def test_today_figures(database_url: str) -> None:
         )
         start3 = NOW - 10 * MIN
         _handoff(session, p3, "asked", start3)
-        _agent_text(session, p1, start + 4 * MIN, sent_at=start + 5 * MIN)
-        _agent_text(session, p1, start + 6 * MIN, sent_at=start + 6 * MIN)  # not the first
-        _agent_text(session, p2, start2 + MIN, sent_at=start2 + MIN)
-        _agent_text(session, p3, start3 + 2 * MIN, sent_at=start3 + 2 * MIN)
-        _agent_text(session, p4, NOW - 20 * MIN, sent_at=None)  # no handoff; never sent
+        agent_text_at(session, p1, 1, start + 4 * MIN, start + 5 * MIN)
+        agent_text_at(session, p1, 1, start + 6 * MIN, start + 6 * MIN)  # not the first
+        agent_text_at(session, p2, 1, start2 + MIN, start2 + MIN)
+        agent_text_at(session, p3, 1, start3 + 2 * MIN, start3 + 2 * MIN)
+        agent_text_at(session, p4, 1, NOW - 20 * MIN, None)  # no handoff; never sent
         _handoff(
             session,
             p5,

@@ -16,11 +16,11 @@ from bot.desk.agent_figures import agent_figures
 from bot.desk.canned import fill
 from bot.desk.date_range import utc_bounds
 from bot.store.db import session_scope
-from bot.store.models import CannedReply, Conversation, HandoffRequest, Message, OutboxMessage
+from bot.store.models import CannedReply, Conversation, HandoffRequest, Message
 from bot.store.seed import ALEX, PRIYA, SAM
 from tests.desk.client import DeskClient
 from tests.desk.conftest import People
-from tests.desk.helpers import conversation_id_for, customer_texts, queue_chat
+from tests.desk.helpers import agent_text_at, conversation_id_for, customer_texts, queue_chat
 from tests.desk.server import DeskServer
 
 BOTH_DATABASES = pytest.mark.parametrize(
@@ -300,29 +300,8 @@ def _stretch(
         )
     )
     sent_at = queued + first_sent_after
-    message = Message(
-        conversation_id=conversation.id,
-        direction="out",
-        author=f"agent:{agent_id}",
-        text="hello",
-        status="out",
-        created_at=sent_at - MIN / 2,
-    )
-    session.add(message)
     session.flush()
-    session.add(
-        OutboxMessage(
-            message_id=message.id,
-            phone=phone,
-            text="hello",
-            kind="agent",
-            encoding="GSM-7",
-            segments=1,
-            status="delivered",
-            created_at=sent_at - MIN / 2,
-            sent_at=sent_at,
-        )
-    )
+    agent_text_at(session, phone, agent_id, sent_at - MIN / 2, sent_at, status="delivered")
 
 
 def _figures_fixture(url: str, people: People) -> None:
