@@ -621,6 +621,35 @@ async def test_inbound_without_a_reachable_bot() -> None:
             await asyncio.to_thread(server.stop)
 
 
+async def test_inbound_repeats_once_when_the_bot_drops_the_connection() -> None:
+    """A keep-alive connection the bot closed fails on first use; the stand-in repeats the
+    webhook once on a new connection (as Plivo repeats a failed one), same MessageUUID."""
+    requests: list[bytes] = []
+
+    async def bot(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+        requests.append(await reader.readexactly(length))
+        if len(requests) > 1:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            await writer.drain()
+        writer.close()  # the first: dropped without an answer
+
+    server = await asyncio.start_server(bot, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    standin = StandIn(AUTH_ID, AUTH_TOKEN, NUMBER, f"http://127.0.0.1:{port}/webhooks/plivo/")
+    await asyncio.to_thread(standin.start)
+    try:
+        status, body = await _post(standin.url + "/_standin/inbound", {"from": ALEX, "text": "hi"})
+        assert (status, body["status"]) == (200, 200), body
+        assert len(requests) == 2 and requests[0] == requests[1]
+        assert f"MessageUUID={body['message_uuid']}".encode() in requests[0]
+    finally:
+        await asyncio.to_thread(standin.stop)
+        server.close()
+        await server.wait_closed()
+
+
 async def test_conversation_interleaves_both_directions(
     bot_standin: StandIn, receiver: Receiver
 ) -> None:

@@ -106,18 +106,32 @@ async def conversation(request: web.Request) -> web.Response:
 async def _deliver(
     url: str, form: dict[str, str], headers: dict[str, str], session: aiohttp.ClientSession
 ) -> tuple[int | None, str]:
-    """POST the signed form to the bot; (HTTP status or None, error text)."""
-    try:
-        async with session.post(
-            url, data=form, headers=headers, timeout=WEBHOOK_TIMEOUT
-        ) as response:
-            await response.read()
-            return response.status, ""
-    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-        log.warning("inbound webhook to %s failed: %r", url, error)
-        if isinstance(error, asyncio.TimeoutError):
-            return None, f"the bot did not answer within {WEBHOOK_TIMEOUT.total:g} s"
-        return None, f"bot webhook unreachable: {error}"
+    """POST the signed form to the bot; (HTTP status or None, error text). A pooled
+    connection the bot closed while idle fails on first use (broken pipe, disconnected):
+    that attempt is repeated once on a new connection, the same MessageUUID, as Plivo
+    repeats a webhook that failed (the bot dedupes on it)."""
+    for attempt in (1, 2):
+        try:
+            async with session.post(
+                url, data=form, headers=headers, timeout=WEBHOOK_TIMEOUT
+            ) as response:
+                await response.read()
+                return response.status, ""
+        except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as error:
+            if attempt == 1:
+                log.info("inbound webhook to %s: %r; trying a new connection", url, error)
+                continue
+            return _failed(url, error)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            return _failed(url, error)
+    raise AssertionError("the loop returns")
+
+
+def _failed(url: str, error: Exception) -> tuple[None, str]:
+    log.warning("inbound webhook to %s failed: %r", url, error)
+    if isinstance(error, asyncio.TimeoutError):
+        return None, f"the bot did not answer within {WEBHOOK_TIMEOUT.total:g} s"
+    return None, f"bot webhook unreachable: {error}"
 
 
 def _store_attachments(request: web.Request, inbound: InboundRequest) -> InboundRequest:
