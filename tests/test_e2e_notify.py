@@ -55,15 +55,12 @@ class Notify:
         self.sms = SmsSetup(
             database_url, DEFAULT_MODEL, tmp_path, assistant=False, extra_env=env
         ).start()
-        self.desk = DeskServer(
-            database_url,
-            tmp_path,
-            extra_env={
-                "NOTIFY_API_TOKENS": f"{TOKEN},{OTHER_TOKEN}",
-                "QUIET_HOURS": "21:00-08:00",
-                "BUSINESS_TZ": zone_at((11, 12, 13)),  # midday: customers without a zone
-            },
-        ).start()
+        self.desk_env = {
+            "NOTIFY_API_TOKENS": f"{TOKEN},{OTHER_TOKEN}",
+            "QUIET_HOURS": "21:00-08:00",
+            "BUSINESS_TZ": zone_at((11, 12, 13)),  # midday: customers without a zone
+        }
+        self.desk = DeskServer(database_url, tmp_path, extra_env=self.desk_env).start()
 
     def post(self, body: object, token: str = TOKEN) -> tuple:
         return api(self.desk.url, "POST", "/api/v1/notifications", body, token=token)
@@ -231,7 +228,8 @@ def test_an_order_status_change_texts_exactly_once(notify: Notify) -> None:
     assert "A1002" in text and "FedEx" in text and "794698765999" in text
     # the command line does the same, once
     command = [sys.executable, "-m", "bot", "orders", "set-status", "A1002", "delivered"]
-    env = child_env({"DATABASE_URL": notify.desk.database_url})
+    # the same settings as the console's server (quiet hours end at midday's zone)
+    env = child_env({**notify.desk_env, "DATABASE_URL": notify.desk.database_url})
     for _ in range(2):
         done = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
