@@ -23,7 +23,7 @@ from bot.store.db import run_sync, session_scope
 from bot.store.orders import (
     OPEN_STATUSES,
     OrderView,
-    arrival_window,
+    arrival_time,
     carrier_orders_for_phone,
     find_order_for_phone,
     notified_order_for_phone,
@@ -56,26 +56,37 @@ def requested_order_number(tracker: Tracker) -> Optional[str]:
     return named_order_number(tracker) or tracker.get_slot("order_number")
 
 
-def previous_text_at(tracker: Tracker) -> Optional[dt.datetime]:
-    """When the customer texted before this message (naive UTC), by the tracker's clock."""
-    stamps = [e.get("timestamp") for e in tracker.events if e.get("event") == "user"]
-    if len(stamps) < 2 or stamps[-2] is None:
+def order_settled_at(tracker: Tracker) -> Optional[dt.datetime]:
+    """When a turn last set the `order_number` slot (naive UTC), None if never: the
+    conversation has been about that order since. Slots a new session carries over are
+    re-set at its start; those are not a turn settling on an order."""
+    settled = None
+    starting = False
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "session_started":
+            starting = True
+        elif kind == "user":
+            starting = False
+        elif kind == "slot" and event.get("name") == "order_number" and not starting:
+            settled = event.get("timestamp")
+    if settled is None:
         return None
-    return dt.datetime.fromtimestamp(float(stamps[-2]), dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.fromtimestamp(float(settled), dt.timezone.utc).replace(tzinfo=None)
 
 
 def lookup_notified(phone: Optional[str], tracker: Tracker) -> Optional[str]:
-    """The order of a notification that left between the customer's previous text and
-    this one (arrival times from the inbound queue; the tracker's for texts not on it)."""
+    """The order of the newest notification that left before this text arrived (within a
+    day), unless a turn has settled on an order since it left: "ok thanks", then "where is
+    it?" still means the notified order; after "where is B2?" it means B2. Arrival times
+    come from the inbound queue; a text not on it (the REST channel) arrived now."""
     if phone is None:
         return None
     uuid = tracker.latest_message.get("message_id")
     with session_scope(action_settings().database_url) as session:
-        window = arrival_window(session, phone, str(uuid)) if uuid else None
-        if window is None:
-            now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-            window = (previous_text_at(tracker), now)
-        return notified_order_for_phone(session, phone, *window)
+        arrived = arrival_time(session, phone, str(uuid)) if uuid else None
+        arrived = arrived or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        return notified_order_for_phone(session, phone, order_settled_at(tracker), arrived)
 
 
 def lookup_number(phone: Optional[str], number: str) -> Optional[OrderView]:
@@ -124,8 +135,8 @@ class ActionTrackOrder(SafeAction):
             by_carrier = await run_sync(lookup_carrier, phone, text)
             if by_carrier is not None:
                 return self.answer_carrier(dispatcher, by_carrier)
-        # a notification about an order that left since their previous text is what a
-        # reply ("TRACK", "where is it?") is about; else the order discussed before
+        # a notification about an order that left since the conversation last settled
+        # on one is what a reply ("TRACK", "where is it?") is about; else that order
         notified = None if named else await run_sync(lookup_notified, phone, tracker)
         number = named or notified or tracker.get_slot("order_number")
         if number:

@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.sms import outbox
 from bot.store.db import session_scope
 from bot.store.models import Message, NotificationRequest, OutboundText, OutboxMessage
-from bot.store.orders import arrival_window, notified_order_for_phone
+from bot.store.orders import arrival_time, notified_order_for_phone
 from bot.store.seed import ALEX
 from tests.desk.helpers import customer_texts
 
@@ -138,11 +138,10 @@ def _arrived(url: str, phone: str, text: str, at: dt.datetime) -> str:
     return provider_uuid
 
 
-def test_a_reply_refers_to_what_left_between_its_previous_text_and_its_own(
-    database_url: str,
-) -> None:
-    """The window is the texts' arrival times: a notification that left after a text
-    arrived (while it waited in the queue) is not what that text replies to."""
+def test_a_reply_refers_to_what_left_before_it_arrived(database_url: str) -> None:
+    """The bound is the text's arrival time: a notification that left after a text arrived
+    (while it waited in the queue) is not what that text replies to; an order the
+    conversation settled on after the notification left wins over it."""
     start = now()
     first = _arrived(database_url, ALEX, "hi", start - dt.timedelta(minutes=10))
     (item,) = call(database_url)["notifications"]
@@ -159,12 +158,43 @@ def test_a_reply_refers_to_what_left_between_its_previous_text_and_its_own(
     early = _arrived(database_url, ALEX, "where is it?", start - dt.timedelta(minutes=7))
     late = _arrived(database_url, ALEX, "TRACK", start - dt.timedelta(minutes=1))
     with session_scope(database_url) as session:
-        assert arrival_window(session, ALEX, "no-such-uuid") is None
-        window = arrival_window(session, ALEX, late)
-        assert window == (start - dt.timedelta(minutes=7), start - dt.timedelta(minutes=1))
-        assert notified_order_for_phone(session, ALEX, *window) == "A1001"
+        assert arrival_time(session, ALEX, "no-such-uuid") is None
+        assert arrival_time(session, ALEX, first) == start - dt.timedelta(minutes=10)
+        arrived = arrival_time(session, ALEX, late)
+        assert arrived == start - dt.timedelta(minutes=1)
+        assert notified_order_for_phone(session, ALEX, None, arrived) == "A1001"
+        settled_before = start - dt.timedelta(minutes=6)
+        assert notified_order_for_phone(session, ALEX, settled_before, arrived) == "A1001"
+        settled_after = start - dt.timedelta(minutes=4)
+        assert notified_order_for_phone(session, ALEX, settled_after, arrived) is None
         # the text that arrived before the notification left does not refer to it
-        window = arrival_window(session, ALEX, early)
-        assert window == (start - dt.timedelta(minutes=10), start - dt.timedelta(minutes=7))
-        assert notified_order_for_phone(session, ALEX, *window) is None
-        assert arrival_window(session, ALEX, first)[1] == start - dt.timedelta(minutes=10)
+        arrived = arrival_time(session, ALEX, early)
+        assert arrived == start - dt.timedelta(minutes=7)
+        assert notified_order_for_phone(session, ALEX, None, arrived) is None
+
+
+def test_an_order_is_settled_by_a_turn_not_by_a_new_session_carrying_it_over() -> None:
+    from rasa_sdk import Tracker
+
+    from actions.track_order import order_settled_at
+
+    def tracker(events: List[dict]) -> Tracker:
+        return Tracker("+15550001", {}, {}, events, False, None, {}, "action_listen")
+
+    asked, carried = 1_800_000_000.0, 1_800_090_000.0
+    turn = [
+        {"event": "user", "timestamp": asked - 1, "text": "where is A1?"},
+        {"event": "slot", "timestamp": asked, "name": "order_number", "value": "A1"},
+    ]
+    new_session = [
+        {"event": "action", "timestamp": carried, "name": "action_session_start"},
+        {"event": "session_started", "timestamp": carried},
+        {"event": "slot", "timestamp": carried, "name": "order_number", "value": "A1"},
+        {"event": "user", "timestamp": carried + 1, "text": "TRACK"},
+    ]
+    expected = dt.datetime(2027, 1, 15, 8, 0)  # 1_800_000_000 s, naive UTC
+    assert order_settled_at(tracker([])) is None
+    assert order_settled_at(tracker(turn)) == expected
+    assert order_settled_at(tracker(turn + new_session)) == expected
+    other = {"event": "slot", "timestamp": carried + 2, "name": "order_number", "value": "B2"}
+    assert order_settled_at(tracker(turn + new_session + [other])) > expected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,10 +95,10 @@ def notified_order_for_phone(
     session: Session, phone: str, since: Optional[dt.datetime], until: dt.datetime
 ) -> Optional[str]:
     """The order of the newest notification that actually left for this phone (its
-    outbox row was sent: after any quiet-hours wait) in (`since`, `until`]: after the
-    customer's previous text arrived and by the time this one did (naive UTC), and within a
-    day of it; None if there is none. A notification that left after the text arrived is
-    news to the customer, not what they reply to."""
+    outbox row was sent: after any quiet-hours wait) in (`since`, `until`] (naive UTC):
+    after the conversation last settled on an order and by the time the customer's text
+    arrived, and within a day of it; None if there is none. A notification that left after
+    the text arrived is news to the customer, not what they reply to."""
     earliest = until - NOTIFIED_CONTEXT
     if since is not None and since > earliest:
         earliest = since
@@ -117,13 +117,11 @@ def notified_order_for_phone(
     ).scalar_one_or_none()
 
 
-def arrival_window(
-    session: Session, phone: str, provider_uuid: str
-) -> Optional[Tuple[Optional[dt.datetime], dt.datetime]]:
-    """When the customer's previous text and the text `provider_uuid` arrived (naive UTC,
-    from the inbound queue: the order turns run in); None if that text is not on record."""
-    current = session.execute(
-        select(Message.conversation_id, Message.id, Message.created_at)
+def arrival_time(session: Session, phone: str, provider_uuid: str) -> Optional[dt.datetime]:
+    """When the customer's text `provider_uuid` arrived (naive UTC, from the inbound queue:
+    the order turns run in); None if that text is not on record."""
+    return session.execute(
+        select(Message.created_at)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .where(
             Conversation.phone == phone,
@@ -131,18 +129,4 @@ def arrival_window(
             Message.direction == "in",
         )
         .limit(1)
-    ).first()
-    if current is None:
-        return None
-    previous = session.execute(
-        select(Message.created_at)
-        .where(
-            Message.conversation_id == current.conversation_id,
-            Message.direction == "in",
-            Message.author == "customer",
-            Message.id < current.id,
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
     ).scalar_one_or_none()
-    return previous, current.created_at

@@ -9,6 +9,8 @@ import random
 import time
 from typing import Tuple
 
+from sqlalchemy import select
+
 from bot.store.db import session_scope
 from bot.store.models import Customer, Order
 from tests.desk.client import DeskClient
@@ -76,6 +78,23 @@ def test_where_is_it_after_a_notification_answers_about_that_order(stack: Stack)
     notified(stack, phone, number)
     answer = stack.sms.ask(phone, "where is it?")
     assert number in answer and "DHL" in answer, answer
+
+
+def test_the_notified_order_stays_the_topic_until_another_is_asked_about(stack: Stack) -> None:
+    phone, number = customer_with_orders(stack)
+    notified(stack, phone, number)
+    assert number not in stack.sms.ask(phone, "ok thanks")
+    answer = stack.sms.ask(phone, "where is it?")
+    assert number in answer and "DHL" in answer, answer
+    with session_scope(stack.url) as session:
+        other = session.execute(
+            select(Order.number)
+            .join(Customer, Customer.id == Order.customer_id)
+            .where(Customer.phone == phone, Order.number != number)
+        ).scalar_one()
+    assert other in stack.sms.ask(phone, f"where is order {other}?")
+    answer = stack.sms.ask(phone, "where is it?")  # now the order asked about since
+    assert other in answer and number not in answer, answer
 
 
 def test_without_a_notification_track_asks_which_order(stack: Stack) -> None:
