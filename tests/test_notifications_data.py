@@ -12,12 +12,26 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.desk.notification_figures import notification_figures
-from bot.outbound.notifications import NotifyProblem, fingerprint, notify
+from bot.outbound.notifications import (
+    NotifyProblem,
+    fingerprint,
+    notify,
+    order_text,
+    set_order_status,
+)
 from bot.outbound.templates import ALL_TEMPLATES, load_templates
 from bot.settings import Settings
 from bot.sms import outbox
+from bot.sms.segments import sms_info
 from bot.store.db import session_scope
-from bot.store.models import Message, NotificationRequest, OutboundText, OutboxMessage
+from bot.store.models import (
+    Customer,
+    Message,
+    NotificationRequest,
+    Order,
+    OutboundText,
+    OutboxMessage,
+)
 from bot.store.orders import arrival_time, notified_order_for_phone
 from bot.store.seed import ALEX
 from tests.desk.helpers import customer_texts
@@ -198,3 +212,30 @@ def test_an_order_is_settled_by_a_turn_not_by_a_new_session_carrying_it_over() -
     assert order_settled_at(tracker(turn + new_session)) == expected
     other = {"event": "slot", "timestamp": carried + 2, "name": "order_number", "value": "B2"}
     assert order_settled_at(tracker(turn + new_session + [other])) > expected
+
+
+def test_an_emoji_carrier_is_refused_and_the_order_is_unchanged(database_url: str) -> None:
+    templates = load_templates(Settings().business_name, required=ALL_TEMPLATES)
+    change = {"status": "delivered", "carrier": "DHL \u2708\ufe0f", "tracking": "JD1"}
+    with pytest.raises(NotifyProblem) as refused:
+        with session_scope(database_url) as session:
+            set_order_status(session, settings(database_url), templates, "A1001", change)
+    assert refused.value.status == 400 and "carrier" in refused.value.message
+    with session_scope(database_url) as session:
+        order = session.execute(select(Order).where(Order.number == "A1001")).scalar_one()
+        assert order.carrier != change["carrier"] and order.status != "delivered"
+        assert session.execute(select(func.count()).select_from(OutboundText)).scalar() == 0
+
+
+def test_a_first_name_that_would_overflow_the_text_becomes_there(database_url: str) -> None:
+    """A long name outside GSM-7 makes the whole text UCS-2; the greeting drops it."""
+    templates = load_templates(Settings().business_name, required=ALL_TEMPLATES)
+    with session_scope(database_url) as session:
+        customer = session.execute(select(Customer).where(Customer.phone == ALEX)).scalar_one()
+        order = session.execute(select(Order).where(Order.number == "A1001")).scalar_one()
+        order.carrier, order.tracking_number = "UPS", "1Z" + "9" * 30
+        customer.name = "Alex"
+        assert "hi Alex," in order_text(templates, "order_shipped", order, customer)
+        customer.name = "Zoë-Ælfgifu Þórhildur Στέφανος Ŋgozi Wólnowska Øvergaard"
+        text = order_text(templates, "order_shipped", order, customer)
+    assert "hi there," in text and sms_info(text).segments <= 2, text

@@ -31,6 +31,7 @@ from bot.outbound.templates import (
     Templates,
 )
 from bot.settings import Settings
+from bot.sms.segments import GSM7, encoding_of
 from bot.store.db import insert_once
 from bot.store.models import BookingRequest, Customer, NotificationRequest, Order, utcnow
 from bot.text.orders_format import normalise_order_number
@@ -356,6 +357,9 @@ def set_order_status(
     carrier, tracking = _text(data, "carrier"), _text(data, "tracking")
     if carrier is not None and len(carrier) > 40 or tracking is not None and len(tracking) > 60:
         raise NotifyProblem(400, "carrier is at most 40 characters, tracking 60")
+    if any(value and encoding_of(value) != GSM7 for value in (carrier, tracking)):
+        # the templates' budgets are checked with these fields in GSM-7
+        raise NotifyProblem(400, "carrier and tracking must be plain text (no emoji)")
     eta = _eta(_text(data, "eta"))
     found = session.execute(
         select(Order, Customer)
