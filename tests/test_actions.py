@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -227,6 +227,54 @@ async def test_an_ask_for_a_person_follows_its_own_text_not_the_earlier_topic(
     with session_scope() as session:
         [handoff] = open_handoffs(session)
     assert (handoff.reason, handoff.team) == ("asked", team)
+
+
+def understood(text: str) -> Dict[str, Any]:
+    """The parse the NLU pipeline's PersonRequest step leaves for `text` (after a
+    classifier that only half believed it was an ask for a person)."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.rasa_ext.nlu.person_request import HANDOFF_TASK, apply_person_request
+
+    ranking = [{"name": "human_handoff", "confidence": 0.55}, {"name": "faq", "confidence": 0.3}]
+    message = Message(data={"text": text, "intent": ranking[0], "intent_ranking": ranking})
+    apply_person_request(message)
+    parse = {"intent": message.get("intent"), "intent_ranking": message.get("intent_ranking")}
+    if message.get(HANDOFF_TASK):
+        parse[HANDOFF_TASK] = message.get(HANDOFF_TASK)
+    return parse
+
+
+@pytest.mark.parametrize(
+    ("text", "configured", "team"),
+    [
+        ("I want to speak to a manager", None, "general"),
+        ("I want to speak to a manager", "asked=frontdesk", "frontdesk"),
+        ("I need a human, my order never arrived", None, "orders"),
+        ("I need a human, my order never arrived", "asked=frontdesk", "orders"),
+    ],
+)
+async def test_an_ask_for_a_person_goes_to_the_team_for_asks_unless_it_names_a_topic(
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    configured: Optional[str],
+    team: str,
+) -> None:
+    if configured:
+        monkeypatch.setenv("HANDOFF_TEAMS", configured)
+    parse = understood(text)
+    assert parse["intent"]["name"] == "human_handoff"
+    extra = {k: v for k, v in parse.items() if k not in ("intent", "intent_ranking")}
+    tracker = make_tracker(SAM, text, "human_handoff", extra=extra)
+    tracker.events.insert(  # earlier in the chat: the customer's room requests
+        0, {"event": "user", "parse_data": {"intent": {"name": "my_requests"}}, "text": "REQUESTS"}
+    )
+    messages, _ = await run_action(ActionHandoff(), tracker)
+    assert messages
+    with session_scope() as session:
+        [handoff] = open_handoffs(session)
+    assert (handoff.phone, handoff.reason, handoff.team) == (SAM, "asked", team)
 
 
 async def test_faq_answer_from_selector_and_from_button_entity(database_url: str) -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Optional
 
+import pytest
+
+from bot.settings import Settings
 from bot.store.bookings import (
     cancel_request_for_phone,
     create_booking_request,
     open_requests_for_phone,
 )
 from bot.store.db import session_scope
-from bot.store.handoffs import open_handoffs, record_handoff
+from bot.store.handoffs import open_handoffs, record_handoff, team_for
 from bot.store.orders import find_order_for_phone, recent_orders_for_phone
 from bot.store.seed import ALEX, SAM
 
@@ -70,6 +74,32 @@ def test_handoff_is_recorded_once_while_open(database_url: str) -> None:
     with session_scope() as session:
         pending = open_handoffs(session)
     assert [(h.phone, h.reason, h.team) for h in pending] == [(ALEX, "asked", "general")]
+
+
+@pytest.mark.parametrize(
+    ("reason", "topic", "named", "configured", "team"),
+    [
+        # an explicit ask for a person: the team for asks (default general) ...
+        ("asked", None, None, "", "general"),
+        ("asked", "bookings", None, "", "general"),  # an earlier topic does not pull it
+        ("asked", None, None, "asked=frontdesk", "frontdesk"),
+        ("asked", "bookings", None, "asked=frontdesk", "frontdesk"),
+        # ... unless the same text named a topic ("I need a human, my order never arrived")
+        ("asked", None, "orders", "asked=frontdesk", "orders"),
+        ("asked", "bookings", "orders", "", "orders"),
+        ("asked", None, "vip", "asked=frontdesk", "frontdesk"),  # not a topic team
+        # other reasons follow the conversation's topic, else the reason's team
+        ("fallback", "bookings", None, "", "bookings"),
+        ("fallback", None, None, "fallback=vip", "vip"),
+        ("order_issue", None, None, "", "orders"),
+        ("action_error", None, "orders", "asked=frontdesk", "general"),
+    ],
+)
+def test_the_team_a_handoff_goes_to(
+    reason: str, topic: Optional[str], named: Optional[str], configured: str, team: str
+) -> None:
+    settings = Settings.from_env({"HANDOFF_TEAMS": configured} if configured else {})
+    assert team_for(reason, topic, settings.reason_teams, named) == team
 
 
 def test_seed_is_idempotent(database_url: str) -> None:

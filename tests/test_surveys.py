@@ -255,3 +255,42 @@ def test_every_survey_text_is_one_gsm_segment() -> None:
     for text in (CSAT_QUESTION, NPS_QUESTION, THANKS, SORRY, SORRY_REOPENED, WHY, review):
         info = sms_info(text)
         assert (info.segments, info.encoding) == (1, "GSM-7"), text
+
+
+def test_nps_figures_count_promoters_and_detractors_in_the_range(database_url: str) -> None:
+    """Scores 10, 9, 8, 6, 3: promoters 2 (9-10), passives 1, detractors 2 (0-6), NPS 0;
+    only answers given inside the chosen days (in the chosen zone) count."""
+    fifth = "+15005550105"
+    scored = {ALEX: "10 love it", SAM: "9 great", PRIYA: "8 fine", JORDAN: "6 meh", fifth: "3 slow"}
+    for phone in scored:
+        customer_texts(database_url, phone, "hi")
+    with session_scope() as session:
+        campaign_id = start_campaign(session, OPEN, "Mixed", CampaignFilter(days=1), None)
+    for message_id, (phone, text) in enumerate(scored.items(), start=51):
+        assert answer(phone, message_id, text).reply == THANKS
+    today = dt.datetime.now(dt.timezone.utc).date()
+
+    def nps(start: dt.date, end: dt.date, tz: str = "UTC") -> tuple:
+        with session_scope() as session:
+            got = survey_figures(session, start, end, tz).nps
+        return (got.count, got.promoters, got.passives, got.detractors, got.score)
+
+    assert nps(today, today) == (5, 2, 1, 2, 0.0)
+    # Alex's 10 was given yesterday at 02:00 UTC: the evening before in New York
+    yesterday = today - dt.timedelta(days=1)
+    early = dt.datetime.combine(yesterday, dt.time(2, 0))
+    with session_scope() as session:
+        session.execute(
+            update(Survey)
+            .where(Survey.phone == ALEX, Survey.campaign_id == campaign_id)
+            .values(answered_at=early)
+        )
+    assert nps(today, today) == (4, 1, 1, 2, -25.0)
+    assert nps(yesterday, yesterday) == (1, 1, 0, 0, 100.0)
+    assert nps(yesterday, today) == (5, 2, 1, 2, 0.0)
+    day_before = yesterday - dt.timedelta(days=1)
+    assert nps(day_before, day_before) == (0, 0, 0, 0, None)
+    assert nps(day_before, day_before, "America/New_York") == (1, 1, 0, 0, 100.0)
+    # CSAT figures are not NPS: none were given
+    with session_scope() as session:
+        assert survey_figures(session, yesterday, today, "UTC").csat.count == 0

@@ -8,22 +8,26 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
+import re
 import time
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Tuple
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.desk.agents import create_agent
 from bot.desk.surveys import CSAT_QUESTION, NPS_QUESTION
+from bot.outbound.surveys import ASSISTANT_TEAM, TASK_DELAY
 from bot.sms.surveys import SORRY_REOPENED, THANKS, WHY
 from bot.store.db import session_scope
-from bot.store.models import Survey
+from bot.store.models import HandoffRequest, OutboundText, OutboxMessage, Survey, utcnow
 from bot.store.ownership import hand_to_queue, return_to_bot
 from tests.desk.client import DeskClient
 from tests.desk.conftest import PASSWORD, save_screenshot
 from tests.desk.helpers import conversation_id_for, customer_texts, owner_of
 from tests.desk.stack import Stack, fresh_phone, mine_item, queue_item, sign_in
+from tests.desk.test_requests_browser import customer_with_a_request
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +52,54 @@ def overflow(page: Any) -> Dict[str, int]:
     )
 
 
+NPS_HINT = re.compile(r"^(\d+) promoters · (\d+) passives · (\d+) detractors \((\d+)\)$")
+
+
+def nps_shown(page: Any) -> Tuple[int, int, int, int]:  # noqa: ANN401
+    """(promoters, passives, detractors, answers) of the NPS figure on the page."""
+    hint = page.inner_text("#kpi-nps .kpi-hint")
+    found = NPS_HINT.match(hint)
+    assert found, hint
+    promoters, passives, detractors, count = (int(n) for n in found.groups())
+    assert promoters + passives + detractors == count, hint
+    return promoters, passives, detractors, count
+
+
+def nps_value(promoters: int, detractors: int, count: int) -> str:
+    """The NPS the page should show: % promoters minus % detractors, whole, signed."""
+    score = math.floor((promoters - detractors) * 100 / count + 0.5)
+    return f"+{score}" if score > 0 else str(score)
+
+
+def shown_duration(seconds: float) -> str:
+    """A duration as the desk writes it (common.js `duration`): 7s, 2m 05s, 1h 03m."""
+    whole = max(0, math.floor(seconds + 0.5))
+    if whole < 60:
+        return f"{whole}s"
+    minutes = whole // 60
+    if minutes < 60:
+        return f"{minutes}m {whole % 60:02d}s"
+    return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+def chat_times(stack: Stack, phone: str) -> Tuple[float, float]:
+    """(first reply, handling time) in seconds of the phone's one handoff, from the
+    database: queued -> the agent's first text accepted by Plivo; claimed -> resolved."""
+    with session_scope(stack.url) as session:
+        handoff = session.query(HandoffRequest).filter_by(phone=phone).one()
+        sent_at = (
+            session.query(OutboxMessage.sent_at)
+            .filter_by(phone=phone, kind="agent")
+            .order_by(OutboxMessage.id)
+            .first()[0]
+        )
+        assert sent_at is not None and handoff.resolved_at is not None
+        return (
+            (sent_at - handoff.created_at).total_seconds(),
+            (handoff.resolved_at - handoff.claimed_at).total_seconds(),
+        )
+
+
 def test_csat_after_a_resolved_chat_reaches_the_supervisor_page(
     stack: Stack,
     browser: Any,  # noqa: ANN401
@@ -58,16 +110,21 @@ def test_csat_after_a_resolved_chat_reaches_the_supervisor_page(
         cara = create_agent(session, "cara", "Cara Diaz", PASSWORD, teams=("general",))
     agent = sign_in(browser, stack, "cara", **IN_TZ)
     try:
+        asked = time.time()
         assert "passing you to a person" in sms.ask(phone, "AGENT")
         agent.wait_for_selector(queue_item(phone), timeout=15_000)
         agent.click(queue_item(phone))
+        claiming = time.time()
         agent.click("#claim")
         agent.wait_for_selector(mine_item(phone))
         agent.fill("#text", "Hi, this is Cara. Your refund went out today.")
         agent.click("#send")
-        sms.wait_replies(phone, 2)
+        # the stand-in receives her reply (the SMS worker sent it)
+        assert sms.wait_replies(phone, 2)[-1] == "Hi, this is Cara. Your refund went out today."
+        texted_back = time.time()
         agent.click("#resolve")
         agent.wait_for_selector("#conv-sub .owner-bot")
+        resolved = time.time()
         # the stand-in receives the rating question, once
         assert sms.wait_replies(phone, 3)[-1] == CSAT_QUESTION
         assert sms.ask(phone, "4 thanks, quick and friendly") == THANKS
@@ -80,10 +137,20 @@ def test_csat_after_a_resolved_chat_reaches_the_supervisor_page(
         row = supervisor.locator(f'#csat-agents tr[data-agent="{cara.id}"]')
         row.wait_for()
         assert row.locator("td").all_inner_texts() == ["Cara Diaz", "100%", "4.0", "1"]
-        # the per-agent figures table (bot/desk/agent_figures.py) shows her average rating
+        # the per-agent figures table (bot/desk/agent_figures.py): her whole row, the times
+        # as the database has them (handoff queued -> her text sent; claim -> resolve)
         figures = supervisor.locator('#agent-figures tr[data-agent="cara"] td')
         figures.nth(4).wait_for()
-        assert figures.nth(4).inner_text() == "4"
+        first_reply, handling = chat_times(stack, phone)
+        assert 0 < first_reply <= texted_back - asked, (first_reply, texted_back - asked)
+        assert 0 < handling <= resolved - claiming, (handling, resolved - claiming)
+        assert figures.all_inner_texts() == [
+            "Cara Diaz\ngeneral",
+            "1",
+            f"{shown_duration(first_reply)} (1)",
+            f"{shown_duration(handling)} (1)",
+            "4",
+        ]
         team = supervisor.locator('#csat-teams tr[data-team="general"]')
         assert team.locator("td").nth(0).inner_text() == "general"
         assert int(team.locator("td").nth(3).inner_text()) >= 1
@@ -142,10 +209,14 @@ def test_an_nps_campaign_asks_only_the_filters_customers(
             if phone != queued:
                 return_to_bot(session, chat.conversation_id)
     sms.ask(opted_out, "STOP")
-    page = sign_in(browser, stack, "sue", viewport=viewport or {"width": 1280, "height": 800})
+    page = sign_in(
+        browser, stack, "sue", viewport=viewport or {"width": 1280, "height": 800}, **IN_TZ
+    )
     try:
         page.goto(stack.desk.url + "/supervisor")
         page.wait_for_selector(f'#nps-team option[value="{team}"]', state="attached")
+        # the NPS figure before (the stack is shared: other answers today may be in it)
+        promoters, passives, detractors, count = nps_shown(page)
         page.fill("#nps-name", "<b>VIP</b> check")
         page.fill("#nps-days", "1")
         page.select_option("#nps-team", team)
@@ -174,6 +245,11 @@ def test_an_nps_campaign_asks_only_the_filters_customers(
         wait_until(lambda: progress()[1:3] == ["3", "2"] and progress()[4] == "1", "progress")
         cells = progress()
         assert cells[3].startswith("1") and f"{opted_out} (opted out)" in cells[3]
+        # the overall NPS now counts the 9 as one more promoter
+        after = (promoters + 1, passives, detractors, count + 1)
+        assert nps_shown(page) == after
+        value = page.inner_text("#kpi-nps .kpi-value")
+        assert value == nps_value(after[0], after[2], after[3]), (value, after)
         page.locator("#surveys").scroll_into_view_if_needed()
         widths = overflow(page)
         assert widths["scroll"] <= widths["inner"], widths
@@ -200,3 +276,33 @@ def test_a_rating_with_a_request_gets_both_answers(stack: Stack) -> None:
     with session_scope(stack.url) as session:
         rated = session.query(Survey).filter_by(phone=phone, kind="csat").one()
         assert (rated.score, rated.comment) == (5, "thanks, also where is my order A1001")
+
+
+def test_a_room_request_the_bot_took_alone_is_rated_by_sms(stack: Stack) -> None:
+    """CSAT_AFTER_BOT_TASKS (on in the shared stack): the customer texts a room request to
+    the bot, gets the 1-5 question two minutes later (brought forward here), and their
+    "5 thanks" is recorded as the assistant's rating."""
+    sms = stack.sms
+    phone, ref, _start, _end = customer_with_a_request(stack, "Rory Banks", 30)
+    with session_scope(stack.url) as session:
+        question = session.query(OutboundText).filter_by(phone=phone, kind="csat").one()
+        assert (question.status, question.body) == ("scheduled", CSAT_QUESTION)
+        wait = (question.not_before - utcnow()).total_seconds()
+        assert 60 < wait <= TASK_DELAY.total_seconds(), wait
+        asked = session.query(Survey).filter_by(phone=phone, kind="csat").one()
+        assert (asked.team, asked.agent_id, asked.score) == (ASSISTANT_TEAM, None, None)
+        question_id = question.id
+    before = len(sms.sent(phone))
+    assert CSAT_QUESTION not in [m["text"] for m in sms.sent(phone)]  # not before its time
+    with session_scope(stack.url) as session:  # the two minutes pass
+        session.query(OutboundText).filter_by(id=question_id).update({"not_before": utcnow()})
+    assert sms.wait_replies(phone, before + 1)[before:] == [CSAT_QUESTION]
+    assert sms.ask(phone, "5 thanks") == THANKS
+    with session_scope(stack.url) as session:
+        rated = session.query(Survey).filter_by(phone=phone, kind="csat").one()
+        assert (rated.score, rated.comment, rated.team) == (5, "thanks", ASSISTANT_TEAM)
+        assert rated.answered_at is not None
+    # the request itself is untouched, and the chat stayed with the bot
+    assert ref in sms.ask(phone, "REQUESTS")
+    time.sleep(1)
+    assert [m["text"] for m in sms.sent(phone)].count(CSAT_QUESTION) == 1
