@@ -21,7 +21,7 @@ from bot.desk.web.jsonio import dumps
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.4
-HEARTBEAT_SECONDS = 10.0
+HEARTBEAT_SECONDS = 10.0  # at most; more often when the heartbeat timeout is short
 PING_SECONDS = 15.0
 MAX_STREAM_SECONDS = 30 * 60.0  # then the browser reconnects (with Last-Event-ID)
 ERROR_PAUSE_SECONDS = 2.0
@@ -31,6 +31,12 @@ def frame(event: str, data: Dict[str, Any], event_id: Optional[int] = None) -> s
     """One SSE message."""
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {dumps(data)}\n\n"
+
+
+def heartbeat_every(timeout_seconds: float) -> float:
+    """How often an open console beats: three beats per AGENT_HEARTBEAT_TIMEOUT_SECONDS
+    (a console that is open never looks silent), at most every HEARTBEAT_SECONDS."""
+    return max(POLL_SECONDS, min(HEARTBEAT_SECONDS, timeout_seconds / 3))
 
 
 def presence(session: Session, session_id: int, agent_id: int, opened: bool) -> bool:
@@ -53,6 +59,7 @@ def register(app: Sanic) -> None:
     async def stream(request: Request) -> None:
         """GET /api/stream: Server-Sent Events for this console until it goes away."""
         signed = current(request)
+        beat_every = heartbeat_every(request.app.ctx.settings.agent_heartbeat_timeout_seconds)
         agent_id, session_id = signed.agent.id, signed.session_id
         last = (request.headers.get("last-event-id") or "").strip()
         resumed = last.isdigit()
@@ -72,7 +79,7 @@ def register(app: Sanic) -> None:
             try:
                 changes = await in_db(request.app, poll, cursor)
                 now = loop.time()
-                if now - last_beat >= HEARTBEAT_SECONDS:
+                if now - last_beat >= beat_every:
                     last_beat = now
                     alive = await in_db(request.app, presence, session_id, agent_id, False)
             except Exception:  # noqa: BLE001 - database hiccup: keep the stream, retry
