@@ -126,6 +126,7 @@ class Settings:
     # as answers for SURVEY_REPLY_HOURS after the question went out.
     csat_after_resolve: bool = True
     csat_after_bot_tasks: bool = False  # also after a task the assistant did alone
+    csat_after_bot_task_seconds: float = 120.0  # that question follows the task's answer
     csat_reopen_at_or_below: int = 2
     csat_review_at_or_above: int = 5
     review_link_url: str = ""
@@ -253,6 +254,9 @@ class Settings:
             desk_maintenance=read.flag("DESK_MAINTENANCE", d.desk_maintenance),
             csat_after_resolve=read.flag("CSAT_AFTER_RESOLVE", d.csat_after_resolve),
             csat_after_bot_tasks=read.flag("CSAT_AFTER_BOT_TASKS", d.csat_after_bot_tasks),
+            csat_after_bot_task_seconds=read.number(
+                "CSAT_AFTER_BOT_TASK_SECONDS", d.csat_after_bot_task_seconds, 0.0
+            ),
             csat_reopen_at_or_below=read.parsed(
                 "CSAT_REOPEN_AT_OR_BELOW", d.csat_reopen_at_or_below, _score(0, 5)
             ),

@@ -17,7 +17,6 @@ from bot.store.surveys import CSAT
 CSAT_QUESTION = "How did we do? Reply 1-5 (5 = great)."
 NPS_QUESTION = "How likely are you to recommend us to a friend? Reply 0-10 (10 = very likely)."
 ASSISTANT_TEAM = "assistant"  # the "team" of a CSAT after a task the bot did alone
-TASK_DELAY = dt.timedelta(minutes=2)  # after the task's own confirmation
 
 
 def record_question(
@@ -73,8 +72,8 @@ def ask_csat_after_task(
     session: Session, settings: Settings, phone: str, task: str
 ) -> Optional[OutboundView]:
     """CSAT_AFTER_BOT_TASKS: a task the assistant finished alone (`task`, e.g.
-    "booking-7", is the key) is rated, TASK_DELAY later so the question follows the
-    task's answer. Not when a person was involved or a question went out within
+    "booking-7", is the key) is rated, CSAT_AFTER_BOT_TASK_SECONDS later so the
+    question follows the task's answer. Not when a person was involved or a question went out within
     SURVEY_REPLY_HOURS (no survey fatigue)."""
     if not settings.csat_after_bot_tasks:
         return None
@@ -94,6 +93,6 @@ def ask_csat_after_task(
         settings,
         phone=phone,
         key=task,
-        not_before=utcnow() + TASK_DELAY,
+        not_before=utcnow() + dt.timedelta(seconds=settings.csat_after_bot_task_seconds),
         team=ASSISTANT_TEAM,
     )

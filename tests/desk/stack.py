@@ -21,9 +21,14 @@ from tests.sms_harness import SmsSetup
 
 DESKTOP = {"width": 1440, "height": 900}
 DESK_ENV = {"QUIET_HOURS": "off"}
-# the assistant also asks for a rating after a room request it took alone (2 minutes
-# later; tests/desk/test_surveys_browser.py brings that time forward)
-SMS_ENV = {"CSAT_AFTER_BOT_TASKS": "1"}
+# The assistant also asks for a rating after a room request it took alone, an hour later
+# so that no other test's customer gets it (tests/desk/test_surveys_browser.py brings it
+# forward); no quiet hours, so that the tests pass at any time of day.
+SMS_ENV = {
+    "CSAT_AFTER_BOT_TASKS": "1",
+    "CSAT_AFTER_BOT_TASK_SECONDS": "3600",
+    "QUIET_HOURS": "off",
+}
 
 
 @dataclass
