@@ -89,13 +89,18 @@ def _get(node: Optional[yaml.Node], key: str) -> Optional[yaml.Node]:
     return None
 
 
+def unannotated(example: str) -> str:
+    """An example's text without entity annotations: `[Bayport](city)` -> `Bayport`."""
+    return _ANNOTATION.sub(r"\1", example).strip()
+
+
 def _block_examples(node: yaml.ScalarNode) -> Iterator[Tuple[str, int]]:
     """(text, 1-based line) of each `- example` of an `examples: |` block."""
     first = node.start_mark.line + (1 if node.style in ("|", ">") else 0)
     for offset, raw in enumerate(node.value.split("\n")):
         stripped = raw.strip()
         if stripped.startswith("- "):
-            yield _ANNOTATION.sub(r"\1", stripped[2:]).strip(), first + offset + 1
+            yield unannotated(stripped[2:]), first + offset + 1
 
 
 def nlu_examples(path: Path) -> List[Example]:
@@ -127,6 +132,16 @@ def normal(text: str, digits: bool = False) -> str:
     if not digits:
         text = re.sub(r"\d+", "0", text)
     return " ".join(re.sub(r"[^\w]+", " ", text).replace("_", " ").split())
+
+
+def duplicate_key(text: str) -> str:
+    """How two examples are compared for "the same example under two intents"."""
+    return normal(text)
+
+
+def heldout_key(text: str) -> str:
+    """How a training example is compared with the texts of the held-out sets."""
+    return normal(text, digits=True)
 
 
 def nlu_files(project: Project) -> List[Path]:
@@ -170,7 +185,7 @@ def check_duplicate_examples(examples: List[Example]) -> List[Problem]:
     seen: Dict[str, Example] = {}
     problems = []
     for e in examples:
-        key = normal(e.text)
+        key = duplicate_key(e.text)
         if not key:
             continue
         other = seen.setdefault(key, e)
@@ -196,9 +211,9 @@ def check_heldout_overlap(project: Project, examples: List[Example]) -> List[Pro
             continue
         held = {}
         for e in nlu_examples(path):
-            held.setdefault(normal(e.text, digits=True), e)
+            held.setdefault(heldout_key(e.text), e)
         for e in examples:
-            key = normal(e.text, digits=True)
+            key = heldout_key(e.text)
             if len(key.split()) >= min_words and key in held:
                 problems.append(
                     Problem(
