@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.designer.checks import Project, fill_placeholders, render, run_checks
+from bot.designer.budget import fill_placeholders
+from bot.designer.checks import Project, render, run_checks
 from bot.launcher import child_env
 from bot.settings import PROJECT_ROOT
 

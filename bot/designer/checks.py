@@ -7,7 +7,6 @@ Run as `python -m bot check` (with Rasa's own validation) or call `run_checks`. 
 from __future__ import annotations
 
 import re
-import string
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +14,11 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import yaml
 
-from bot.designer.faq_answers import FaqAnswersError, load_faq_answers
-from bot.sms.segments import segment_count
+from bot.designer.budget import reply_problems
+from bot.designer.faq_answers import FaqAnswersError, faq_answer_name, load_faq_answers
 
 FAQ_INTENT = "faq"
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _RESPONSE_IN_CODE = re.compile(r"""["'](utter_[\w/]+)["']""")
 
 
@@ -309,60 +307,28 @@ def check_faq_answers(project: Project, examples: List[Example]) -> List[Problem
     return problems
 
 
-def fill_placeholders(text: str, lengths: Dict[str, int]) -> Tuple[str, List[str]]:
-    """The text with each {placeholder} at its longest value, and the unknown ones."""
-    unknown: List[str] = []
-
-    def longest(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in lengths:
-            unknown.append(name)
-            return ""
-        return string.ascii_lowercase[0] * int(lengths[name])
-
-    return _PLACEHOLDER.sub(longest, text), unknown
-
-
 def check_segment_budget(project: Project) -> List[Problem]:
-    """Every response and FAQ answer, placeholders at their longest, fits the budget."""
+    """Every response (placeholders at their longest) and FAQ answer fits the budget."""
     lengths = {
         str(k): int(v) for k, v in (project.config.get("placeholder_max_length") or {}).items()
     }
-    texts: List[Tuple[Path, int, str, str]] = [
-        (project.domain, line, name, text)
+    texts: List[Tuple[Path, int, str, str, Optional[Dict[str, int]]]] = [
+        (project.domain, line, name, text, lengths)
         for name, (line, variants) in _domain_responses(project).items()
         for text in variants
     ]
     try:
         texts += [
-            (project.faq_answers, a.line, f"FAQ answer '{topic}'", a.answer)
+            (project.faq_answers, a.line, faq_answer_name(topic), a.answer, None)
             for topic, a in load_faq_answers(project.faq_answers).items()
         ]
     except FaqAnswersError:
         pass  # reported by check_faq_answers
-    problems = []
-    for path, line, name, text in texts:
-        filled, unknown = fill_placeholders(text, lengths)
-        for placeholder in unknown:
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    f"{name}: placeholder {{{placeholder}}} has no longest length "
-                    "in data/checks.yml placeholder_max_length",
-                )
-            )
-        segments = segment_count(filled)
-        if segments > project.budget:
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    f"{name} takes {segments} SMS segments with placeholders at their longest "
-                    f"({len(filled)} characters); the budget is {project.budget}",
-                )
-            )
-    return problems
+    return [
+        Problem(path, line, message)
+        for path, line, name, text, filled_with in texts
+        for message in reply_problems(name, text, project.budget, filled_with)
+    ]
 
 
 def run_checks(project: Project) -> List[Problem]:
