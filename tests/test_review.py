@@ -18,6 +18,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUtter
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
+from bot.designer.checks import check_duplicate_examples, nlu_examples
 from bot.launcher import child_env
 from bot.rasa_ext.tracker_store import BotSQLTrackerStore
 from bot.review.labels import save_label
@@ -217,6 +218,8 @@ def test_apply_adds_labelled_texts_to_the_right_files_in_their_style(
     assert examples["this is useless"] == {"deny"}
     assert examples["where do I leave the car overnight"] == {"faq/parking"}
     assert examples["call me on [number] about A1001"] == {"track_order"}
+    # and make check's own duplicate check finds nothing
+    assert check_duplicate_examples([e for p in data.glob("*.yml") for e in nlu_examples(p)]) == []
     # applying the same file again adds nothing
     again = bot_cli(traffic, "review", "--apply", str(out), "--data", str(data))
     assert "added" not in again
