@@ -51,12 +51,12 @@ validate: setup
 # Rasa's validation (errors, story conflicts, rules contradicting rules or stories) and the
 # project's own data checks (bot/designer/checks.py, settings in data/checks.yml), at file:line.
 check: setup
-	$(PY) -m bot check
+	$(PY) -m bot check --root $(CURDIR)
 
 # The test stories (rasa test core) and the NLU figures on the frozen test set; short report
 # printed, full one in results/test-bot/.
 test-bot: setup train
-	$(PY) -m bot test-bot
+	$(PY) -m bot test-bot --model $(MODEL) --out results/test-bot
 
 # Retrains only when config, domain or data changed since the last model. Not for the FAQ
 # answers (data/faq_answers.yml, read live by the action server) or data/checks.yml. Rasa's
@@ -72,7 +72,8 @@ train: $(MODEL)
 # Live reload (docs/operations.md): train if stale, publish to the model server, wait until
 # every Rasa server polling it answers with the new model. A model that does not load is
 # refused and the old one keeps serving. `reload-scaled`: the same with make run-scaled's env.
-MODEL_SERVER_URL_LOCAL := http://127.0.0.1:5007/model
+# MODEL_SERVER_URL_LOCAL from the environment wins (a model server on another port).
+MODEL_SERVER_URL_LOCAL ?= http://127.0.0.1:5007/model
 reload: train
 	MODEL_SERVER_URL=$(MODEL_SERVER_URL_LOCAL) $(PY) -m bot publish-model $(MODEL)
 

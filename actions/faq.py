@@ -3,7 +3,8 @@
 Like Rasa's `utter_faq`, it uses the response selector's pick; it also accepts a
 `faq_topic` entity, which is how a "Did you mean ...?" button names the topic. The answers
 file is reread when it changes (bot/designer/faq_answers.py), so an edited answer is live
-without retraining or a restart; a broken edit keeps the last good answers.
+without retraining or a restart; a broken edit, or an answer over the SMS segment budget,
+keeps the last good answers.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from bot.designer.faq_answers import FaqAnswerBook
 
 @functools.lru_cache(maxsize=1)
 def faq_answer_book() -> FaqAnswerBook:
-    """This process's FAQ answers (FAQ_ANSWERS_FILE)."""
-    return FaqAnswerBook(action_settings().faq_answers_file)
+    """This process's FAQ answers (FAQ_ANSWERS_FILE), each within SMS_SEGMENT_BUDGET."""
+    settings = action_settings()
+    return FaqAnswerBook(settings.faq_answers_file, settings.sms_segment_budget)
 
 
 def faq_topic(latest_message: Dict[Text, Any]) -> Optional[Text]:

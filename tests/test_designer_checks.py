@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.designer.checks import Project, fill_placeholders, render, run_checks
+from bot.designer.budget import fill_placeholders
+from bot.designer.checks import Project, render, run_checks
 from bot.launcher import child_env
 from bot.settings import PROJECT_ROOT
 
@@ -155,3 +156,37 @@ def test_the_check_command_fails_on_a_contradicting_rule(
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"data/rules/basics.yml:{line}: rule contradiction:" in result.stdout
     assert "'menu answered twice'" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_check_command_fails_on_intents_and_responses_missing_from_the_domain(
+    copy: Path,
+) -> None:
+    basics = copy / "data" / "nlu" / "basics.yml"
+    words = "sauna steam pool massage facial jacuzzi gym yoga towels robes sunbeds manicure"
+    examples = "".join(f"      - is there a {w}\n      - {w} hours?\n" for w in words.split())
+    basics.write_text(basics.read_text() + f"\n  - intent: ask_spa\n    examples: |\n{examples}")
+    stories = copy / "data" / "stories" / "conversations.yml"
+    stories.write_text(
+        stories.read_text()
+        + "\n  - story: spa hours\n    steps:\n      - intent: greet\n"
+        + "      - action: action_greet\n      - intent: ask_sauna\n"
+        + "      - action: utter_spa_hours\n"
+    )
+    command = [sys.executable, "-m", "bot", "check", "--root", str(copy)]
+    result = subprocess.run(command, env=child_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    found = [line for line in result.stdout.splitlines() if ": rasa: " in line]
+    assert found == [
+        f"data/nlu/basics.yml:{line_of(basics, '- intent: ask_spa')}: rasa: There is a message "
+        "in the training data labeled with intent 'ask_spa'. This intent is not listed in your "
+        "domain. You should need to add that intent to your domain file!",
+        f"data/stories/conversations.yml:{line_of(stories, '- intent: ask_sauna')}: rasa: The "
+        "intent 'ask_sauna' is used in your stories, but it is not listed in the domain file. "
+        "You should add it to your domain file!",
+        f"data/stories/conversations.yml:{line_of(stories, '- action: utter_spa_hours')}: rasa: "
+        "The action 'utter_spa_hours' is used in the stories, but is not a valid utterance "
+        "action. Please make sure the action is listed in your domain and there is a template "
+        "defined with its name.",
+    ], result.stdout
+    assert result.stdout.splitlines()[-1].startswith("check: 3 problem(s)"), result.stdout

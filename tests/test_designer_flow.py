@@ -2,11 +2,13 @@
 
 The assistant runs first, on the current model, with a model server its Rasa server polls
 (`make run`). Then, in the copy, data files only (data/nlu/faq.yml, data/faq_answers.yml),
-`python -m bot check` (`make check`), `rasa train` (`make train`'s command), and
-`python -m bot publish-model` (`make reload`'s command), which returns once the running Rasa
-server answers with the new model. The question texted over SMS (Plivo stand-in, receiver,
-worker, Rasa, action server) gets the new answer. Then the answer's wording is edited and the
-new wording answers without retraining or a reload.
+and the documented commands themselves: `make check`, `make train`, `make reload` (which
+returns once the running Rasa server answers with the new model). The copy links the
+Makefile, the requirements and the project's `.venv`, whose install stamp is up to date, so
+make reuses the venv and reinstalls nothing (checked first with `make -q`). The question
+texted over SMS (Plivo stand-in, receiver, worker, Rasa, action server) gets the new answer.
+Then the answer's wording is edited and the new wording answers without retraining or a
+reload.
 """
 
 from __future__ import annotations
@@ -49,11 +51,19 @@ JORDAN = "+15005550004"
 SPA_ANSWER = "Our spa is open 9am-8pm daily; massages from $80. Book at the front desk."
 
 
+LINKED = (
+    *("actions", "bot", "channels", "tests", "credentials.yml", "endpoints.yml"),
+    *("Makefile", ".venv", "requirements.txt", "requirements-dev.txt"),
+    *("requirements-model.txt", "constraints.txt"),
+)
+
+
 def copy_project(root: Path) -> None:
+    """The data copied (the designer edits it); code, Makefile and venv linked."""
     for name in ("data", "domain.yml", "config.yml"):
         source = PROJECT_ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
-    for name in ("actions", "bot", "channels", "tests", "credentials.yml", "endpoints.yml"):
+    for name in LINKED:
         (root / name).symlink_to(PROJECT_ROOT / name)
 
 
@@ -77,12 +87,22 @@ def ask_spa(setup: SmsSetup, text: str) -> str:
     return reply
 
 
-def run(
-    command: list, cwd: Path, timeout: float, env: Optional[Dict[str, str]] = None
+def make(
+    target: str, cwd: Path, timeout: float, env: Optional[Dict[str, str]] = None
 ) -> subprocess.CompletedProcess:
+    """`make <target>` in the copy, as a designer types it."""
     return subprocess.run(
-        command, cwd=cwd, env=child_env(env), capture_output=True, text=True, timeout=timeout
-    )
+        ["make", target], cwd=cwd, env=child_env(env), capture_output=True, text=True,
+        timeout=timeout,
+    )  # fmt: skip
+
+
+def make_question(target: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`make -q <target>`: exit 0 when it is up to date (nothing is run)."""
+    return subprocess.run(
+        ["make", "-q", target], cwd=cwd, env=child_env(), capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
 
 
 def test_an_faq_topic_added_through_data_files_only_is_answered_over_sms_after_a_reload(
@@ -96,20 +116,24 @@ def test_an_faq_topic_added_through_data_files_only_is_answered_over_sms_after_a
     root.mkdir()
     copy_project(root)
     answers = root / "data" / "faq_answers.yml"
+    # the shared venv is reused as is: make must not reinstall it
+    stamp = make_question(".venv/.installed", root)
+    assert stamp.returncode == 0, "the venv's install stamp is stale: run make setup first"
 
     # `make run`: the current model published, the model server, the assistant polling it
     published = tmp_path / "published" / "sms-bot.tar.gz"
     publish(trained_model, published)
     port = free_port()
-    reload_env = {"MODEL_SERVER_URL": f"http://127.0.0.1:{port}/model"}
+    model_url = f"http://127.0.0.1:{port}/model"
+    # the model server's file, and where make reload points (make run: port 5007)
+    reload_env = {"MODEL_PUBLISH_FILE": str(published), "MODEL_SERVER_URL_LOCAL": model_url}
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     upgrade(url)
     with session_scope(url) as session:
         seed(session)
     with open(tmp_path / "models_server.log", "ab") as out:  # the child keeps its own copy
         server = subprocess.Popen(
-            [sys.executable, "-m", "bot.models_server", "--port", str(port)]
-            + ["--model-file", str(published)],
+            [sys.executable, "-m", "bot.models_server", "--port", str(port)],
             cwd=PROJECT_ROOT,
             env=child_env(reload_env),
             stdout=out,
@@ -123,7 +147,7 @@ def test_an_faq_topic_added_through_data_files_only_is_answered_over_sms_after_a
             trained_model,
             tmp_path,
             extra_env={
-                **reload_env,
+                "MODEL_SERVER_URL": model_url,
                 "MODEL_PULL_SECONDS": "0.5",
                 "FAQ_ANSWERS_FILE": str(answers),
             },
@@ -131,24 +155,18 @@ def test_an_faq_topic_added_through_data_files_only_is_answered_over_sms_after_a
 
         # steps 1 and 2, then step 3: make check, make train, make reload
         add_spa_topic(root)
-        check = run([sys.executable, "-m", "bot", "check", "--root", str(root)], root, 600)
+        check = make("check", root, 600)
         assert check.returncode == 0, check.stdout + check.stderr
-        train = run(
-            [sys.executable, "-m", "rasa", "train", "--skip-validation", "--fixed-model-name",
-             "sms-bot", "--out", "models"],
-            root,
-            1200,
-        )  # fmt: skip
+        assert "check: all passed" in check.stdout
+        train = make("train", root, 1200)
         model = root / "models" / "sms-bot.tar.gz"
         tail = train.stdout[-2000:] + train.stderr[-2000:]
         assert train.returncode == 0 and model.exists(), tail
-        reload = run(
-            [sys.executable, "-m", "bot", "publish-model", str(model), "--to", str(published)],
-            root,
-            600,
-            {**reload_env, "DATABASE_URL": url},
-        )
+        assert "rasa train" in train.stdout and "pip install" not in train.stdout, tail
+        reload = make("reload", root, 600, {**reload_env, "DATABASE_URL": url})
         assert reload.returncode == 0, reload.stdout + reload.stderr
+        assert "rasa train" not in reload.stdout  # trained by make train: not stale
+        assert "running on" in reload.stdout, reload.stdout
         assert file_sha256(published) == file_sha256(model)
 
         assert ask_spa(setup, "is there a spa at the hotel?") == SPA_ANSWER

@@ -64,3 +64,33 @@ def test_the_book_rereads_an_edit_and_keeps_the_last_good_answers(
         assert book.answer("wifi") == "Network Harbor, password on your key card."
     assert "keeping the last good ones" in caplog.text and str(path) in caplog.text
     assert book.description("wifi") == "wifi" and book.answer("pets") is None
+
+
+def test_the_book_refuses_an_answer_over_the_segment_budget_and_keeps_the_last_good(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "answers.yml"
+    write(path, GOOD, 0)
+    book = FaqAnswerBook(path, budget=2)
+    assert book.answer("wifi") == "Network Guest, password on your key card."
+    # 2 segments of GSM-7 hold 306 characters: 306 fit, 307 do not
+    fits = GOOD.replace("Network Guest, password on your key card.", "x" * 306)
+    write(path, fits, 1)
+    assert book.answer("wifi") == "x" * 306
+    too_long = GOOD.replace("wifi:", "parking:") + (
+        f'  wifi:\n    description: wifi\n    answer: "{"y" * 307}"\n'
+    )
+    with caplog.at_level(logging.ERROR, logger="bot.designer.faq_answers"):
+        write(path, too_long, 2)
+        assert book.answer("wifi") == "x" * 306 and book.answer("parking") is None
+    assert "keeping the last good ones" in caplog.text
+    assert (
+        f"{path}:5: FAQ answer 'wifi' takes 3 SMS segments (307 characters); the budget is 2"
+        in caplog.text
+    )
+    with pytest.raises(FaqAnswersError):
+        load_faq_answers(path, budget=2)
+    assert load_faq_answers(path)["wifi"].answer == "y" * 307  # only parsed: make check's job
+    # the next good edit is live again
+    write(path, too_long.replace("y" * 307, "Network Harbor"), 3)
+    assert book.answer("wifi") == "Network Harbor" and book.answer("parking")

@@ -18,6 +18,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUtter
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
+from bot.designer.checks import check_duplicate_examples, nlu_examples
 from bot.launcher import child_env
 from bot.rasa_ext.tracker_store import BotSQLTrackerStore
 from bot.review.labels import save_label
@@ -76,6 +77,13 @@ CONVERSATIONS: Dict[str, List[Event]] = {
         said("hey there", "nlu_fallback", 0.5, greet=0.4),  # in the frozen test set
         *answered(),
     ],
+    "+15005550004": [
+        said("Hi!", "nlu_fallback", 0.5, greet=0.45),  # "hi" of greet in data/nlu
+        *answered(),
+        # a frozen test text but for its capital and question mark
+        said("Is there street parking near the hotel?", "nlu_fallback", 0.5, faq=0.4),
+        *answered(),
+    ],
 }
 
 
@@ -131,6 +139,8 @@ def test_review_exports_failed_texts_grouped_masked_and_without_senders(
         "where do i leave the car overnight",
         "wheres my order",
         "hey there",
+        "Hi!",
+        "Is there street parking near the hotel?",
     }
     stuff = items["Wheres my stuf [number]"]
     assert (stuff["count"], stuff["reasons"], stuff["guess"]) == (2, ["fallback"], "track_order")
@@ -159,6 +169,10 @@ def test_apply_adds_labelled_texts_to_the_right_files_in_their_style(
         "call me on [number] about A1001": "track_order",
         "wheres my order": "track_order",  # already training data
         "hey there": "greet",  # in the frozen test set: never trained on
+        # the same as training or test examples once punctuation is dropped, as make check
+        # compares them: "Hi!" would be an example under two intents, the other a test text
+        "Hi!": "thank",
+        "Is there street parking near the hotel?": "faq/parking",
     }
     document = yaml.safe_load(out.read_text())
     for item in document["items"]:
@@ -170,6 +184,8 @@ def test_apply_adds_labelled_texts_to_the_right_files_in_their_style(
     printed = bot_cli(traffic, "review", "--apply", str(out), "--data", str(data))
     assert "already in the training or test data: wheres my order" in printed
     assert "already in the training or test data: hey there" in printed
+    assert "already in the training or test data: Hi!" in printed
+    assert "already in the training or test data: Is there street parking near" in printed
     after = {path.name: path.read_text() for path in data.glob("*.yml")}
     assert {name for name in after if after[name] != before[name]} == {
         "out_of_scope.yml",
@@ -202,6 +218,8 @@ def test_apply_adds_labelled_texts_to_the_right_files_in_their_style(
     assert examples["this is useless"] == {"deny"}
     assert examples["where do I leave the car overnight"] == {"faq/parking"}
     assert examples["call me on [number] about A1001"] == {"track_order"}
+    # and make check's own duplicate check finds nothing
+    assert check_duplicate_examples([e for p in data.glob("*.yml") for e in nlu_examples(p)]) == []
     # applying the same file again adds nothing
     again = bot_cli(traffic, "review", "--apply", str(out), "--data", str(data))
     assert "added" not in again

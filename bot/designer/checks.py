@@ -7,7 +7,6 @@ Run as `python -m bot check` (with Rasa's own validation) or call `run_checks`. 
 from __future__ import annotations
 
 import re
-import string
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +14,11 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import yaml
 
-from bot.designer.faq_answers import FaqAnswersError, load_faq_answers
-from bot.sms.segments import segment_count
+from bot.designer.budget import reply_problems
+from bot.designer.faq_answers import FaqAnswersError, faq_answer_name, load_faq_answers
 
 FAQ_INTENT = "faq"
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _RESPONSE_IN_CODE = re.compile(r"""["'](utter_[\w/]+)["']""")
 
 
@@ -89,13 +87,18 @@ def _get(node: Optional[yaml.Node], key: str) -> Optional[yaml.Node]:
     return None
 
 
+def unannotated(example: str) -> str:
+    """An example's text without entity annotations: `[Bayport](city)` -> `Bayport`."""
+    return _ANNOTATION.sub(r"\1", example).strip()
+
+
 def _block_examples(node: yaml.ScalarNode) -> Iterator[Tuple[str, int]]:
     """(text, 1-based line) of each `- example` of an `examples: |` block."""
     first = node.start_mark.line + (1 if node.style in ("|", ">") else 0)
     for offset, raw in enumerate(node.value.split("\n")):
         stripped = raw.strip()
         if stripped.startswith("- "):
-            yield _ANNOTATION.sub(r"\1", stripped[2:]).strip(), first + offset + 1
+            yield unannotated(stripped[2:]), first + offset + 1
 
 
 def nlu_examples(path: Path) -> List[Example]:
@@ -127,6 +130,16 @@ def normal(text: str, digits: bool = False) -> str:
     if not digits:
         text = re.sub(r"\d+", "0", text)
     return " ".join(re.sub(r"[^\w]+", " ", text).replace("_", " ").split())
+
+
+def duplicate_key(text: str) -> str:
+    """How two examples are compared for "the same example under two intents"."""
+    return normal(text)
+
+
+def heldout_key(text: str) -> str:
+    """How a training example is compared with the texts of the held-out sets."""
+    return normal(text, digits=True)
 
 
 def nlu_files(project: Project) -> List[Path]:
@@ -170,7 +183,7 @@ def check_duplicate_examples(examples: List[Example]) -> List[Problem]:
     seen: Dict[str, Example] = {}
     problems = []
     for e in examples:
-        key = normal(e.text)
+        key = duplicate_key(e.text)
         if not key:
             continue
         other = seen.setdefault(key, e)
@@ -196,9 +209,9 @@ def check_heldout_overlap(project: Project, examples: List[Example]) -> List[Pro
             continue
         held = {}
         for e in nlu_examples(path):
-            held.setdefault(normal(e.text, digits=True), e)
+            held.setdefault(heldout_key(e.text), e)
         for e in examples:
-            key = normal(e.text, digits=True)
+            key = heldout_key(e.text)
             if len(key.split()) >= min_words and key in held:
                 problems.append(
                     Problem(
@@ -294,60 +307,28 @@ def check_faq_answers(project: Project, examples: List[Example]) -> List[Problem
     return problems
 
 
-def fill_placeholders(text: str, lengths: Dict[str, int]) -> Tuple[str, List[str]]:
-    """The text with each {placeholder} at its longest value, and the unknown ones."""
-    unknown: List[str] = []
-
-    def longest(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in lengths:
-            unknown.append(name)
-            return ""
-        return string.ascii_lowercase[0] * int(lengths[name])
-
-    return _PLACEHOLDER.sub(longest, text), unknown
-
-
 def check_segment_budget(project: Project) -> List[Problem]:
-    """Every response and FAQ answer, placeholders at their longest, fits the budget."""
+    """Every response (placeholders at their longest) and FAQ answer fits the budget."""
     lengths = {
         str(k): int(v) for k, v in (project.config.get("placeholder_max_length") or {}).items()
     }
-    texts: List[Tuple[Path, int, str, str]] = [
-        (project.domain, line, name, text)
+    texts: List[Tuple[Path, int, str, str, Optional[Dict[str, int]]]] = [
+        (project.domain, line, name, text, lengths)
         for name, (line, variants) in _domain_responses(project).items()
         for text in variants
     ]
     try:
         texts += [
-            (project.faq_answers, a.line, f"FAQ answer '{topic}'", a.answer)
+            (project.faq_answers, a.line, faq_answer_name(topic), a.answer, None)
             for topic, a in load_faq_answers(project.faq_answers).items()
         ]
     except FaqAnswersError:
         pass  # reported by check_faq_answers
-    problems = []
-    for path, line, name, text in texts:
-        filled, unknown = fill_placeholders(text, lengths)
-        for placeholder in unknown:
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    f"{name}: placeholder {{{placeholder}}} has no longest length "
-                    "in data/checks.yml placeholder_max_length",
-                )
-            )
-        segments = segment_count(filled)
-        if segments > project.budget:
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    f"{name} takes {segments} SMS segments with placeholders at their longest "
-                    f"({len(filled)} characters); the budget is {project.budget}",
-                )
-            )
-    return problems
+    return [
+        Problem(path, line, message)
+        for path, line, name, text, filled_with in texts
+        for message in reply_problems(name, text, project.budget, filled_with)
+    ]
 
 
 def run_checks(project: Project) -> List[Problem]:

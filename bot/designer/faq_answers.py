@@ -3,7 +3,8 @@
 The answers live outside domain.yml so that editing one needs no retraining (domain
 responses of a retrieval intent are part of the NLU's training data fingerprint). The
 action server reads the file through `FaqAnswerBook`, which rereads it when it changes and
-keeps the last good answers when an edit breaks it.
+keeps the last good answers when an edit breaks it or puts an answer over the SMS segment
+budget (the check of `make check`, bot/designer/budget.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import yaml
+
+from bot.designer.budget import reply_problems
 
 logger = logging.getLogger(__name__)
 
@@ -83,20 +86,37 @@ def parse_faq_answers(text: str, path: Path) -> Dict[str, FaqAnswer]:
     return answers
 
 
-def load_faq_answers(path: Path) -> Dict[str, FaqAnswer]:
-    """The topics of the file at `path` (FaqAnswersError when missing or broken)."""
+def faq_answer_name(topic: str) -> str:
+    """How a topic's answer is named in problems."""
+    return f"FAQ answer '{topic}'"
+
+
+def load_faq_answers(path: Path, budget: Optional[int] = None) -> Dict[str, FaqAnswer]:
+    """The topics of the file at `path`; FaqAnswersError when missing, broken or, given a
+    `budget`, an answer takes more SMS segments (every such answer named at its line)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise FaqAnswersError(f"{path}:1: cannot read ({error.strerror})") from None
-    return parse_faq_answers(text, path)
+    answers = parse_faq_answers(text, path)
+    if budget is not None:
+        over = [
+            f"{path}:{answer.line}: {problem}"
+            for topic, answer in answers.items()
+            for problem in reply_problems(faq_answer_name(topic), answer.answer, budget)
+        ]
+        if over:
+            raise FaqAnswersError("; ".join(over))
+    return answers
 
 
 class FaqAnswerBook:
-    """The answers of one file, reread when its modification time or size changes."""
+    """The answers of one file, reread when its modification time or size changes; with a
+    `budget`, a file with an answer over that many SMS segments is refused like a broken one."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, budget: Optional[int] = None) -> None:
         self.path = Path(path)
+        self.budget = budget
         self._answers: Dict[str, FaqAnswer] = {}
         self._seen: Optional[Tuple[int, int]] = None
 
@@ -113,7 +133,7 @@ class FaqAnswerBook:
         if stamp != self._seen:
             self._seen = stamp
             try:
-                self._answers = load_faq_answers(self.path)
+                self._answers = load_faq_answers(self.path, self.budget)
                 logger.info("FAQ answers loaded: %d topics from %s", len(self._answers), self.path)
             except FaqAnswersError as error:
                 logger.error("FAQ answers not reloaded, keeping the last good ones: %s", error)

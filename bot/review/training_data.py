@@ -4,7 +4,9 @@ Each label goes to the `data/nlu/` file that already holds that intent (`faq/<to
 the FAQ file, `out_of_scope` to out_of_scope.yml), as `- text` lines appended to the
 intent's `examples: |` block with the block's own indentation; the rest of the file is left
 byte for byte. A text already in the training data (under any intent) or in the test sets
-is not added (compared without entity annotations, case or extra spaces).
+is not added, compared as `make check` compares them (bot/designer/checks.py
+`duplicate_key`, `heldout_key`: no entity annotations, case, punctuation or extra spaces;
+digit runs alike against the training data), so what is added passes its checks.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Set, Tuple
 
+from bot.designer.checks import duplicate_key, heldout_key, unannotated
 from bot.settings import PROJECT_ROOT
 
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
@@ -26,12 +29,6 @@ _INTENT = re.compile(r"^(?P<indent>\s*)-\s+intent:\s*(?P<name>\S+)\s*$")
 _ITEM = re.compile(r"^\s*-\s+\w+:")
 _EXAMPLES = re.compile(r"^(?P<indent>\s*)examples:\s*\|")
 _EXAMPLE = re.compile(r"^(?P<indent>\s*)-\s(?P<text>.*)$")
-_ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
-
-
-def plain(example: str) -> str:
-    """An example as compared for duplicates: no annotations, lower case, single spaces."""
-    return " ".join(_ANNOTATION.sub(r"\g<text>", example).split()).lower()
 
 
 def examples_by_intent(path: Path) -> Dict[str, List[str]]:
@@ -67,14 +64,32 @@ def intent_files(nlu_dir: Path = NLU_DIR) -> Dict[str, Path]:
     return files
 
 
-def known_texts(nlu_dir: Path = NLU_DIR, test_sets: Iterable[Path] = TEST_SETS) -> Set[str]:
-    """Every example of the training data and the test sets, compared as plain()."""
-    texts: Set[str] = set()
-    for path in [*sorted(nlu_dir.glob("*.yml")), *test_sets]:
+@dataclass
+class KnownTexts:
+    """The training and test examples, keyed as `make check` compares them."""
+
+    training: Set[str] = field(default_factory=set)  # duplicate_key of each example
+    heldout: Set[str] = field(default_factory=set)  # heldout_key of each test-set text
+
+    def __contains__(self, text: str) -> bool:
+        text = unannotated(text)
+        return duplicate_key(text) in self.training or heldout_key(text) in self.heldout
+
+    def add(self, text: str) -> None:
+        self.training.add(duplicate_key(unannotated(text)))
+
+
+def known_texts(nlu_dir: Path = NLU_DIR, test_sets: Iterable[Path] = TEST_SETS) -> KnownTexts:
+    """Every example of the training data and the test sets."""
+    known = KnownTexts()
+    for path in sorted(nlu_dir.glob("*.yml")):
+        for examples in examples_by_intent(path).values():
+            known.training.update(duplicate_key(unannotated(e)) for e in examples)
+    for path in test_sets:
         if path.exists():
             for examples in examples_by_intent(path).values():
-                texts.update(plain(example) for example in examples)
-    return texts
+                known.heldout.update(heldout_key(unannotated(e)) for e in examples)
+    return known
 
 
 @dataclass
@@ -99,10 +114,10 @@ def add_examples(
         if label not in files:
             result.unknown.append((text, label))
             continue
-        if not text or plain(text) in seen:
+        if not duplicate_key(unannotated(text)) or text in seen:
             result.duplicates.append(text)
             continue
-        seen.add(plain(text))
+        seen.add(text)
         wanted.setdefault(files[label], {}).setdefault(label, []).append(text)
     for path, by_intent in wanted.items():
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
