@@ -239,3 +239,31 @@ def test_a_first_name_that_would_overflow_the_text_becomes_there(database_url: s
         customer.name = "Zoë-Ælfgifu Þórhildur Στέφανος Ŋgozi Wólnowska Øvergaard"
         text = order_text(templates, "order_shipped", order, customer)
     assert "hi there," in text and sms_info(text).segments <= 2, text
+
+
+def test_a_reply_counts_within_24_hours_after_the_text_left(database_url: str) -> None:
+    """Replied: the customer's first text after a notification left, if within 24 hours;
+    a text before it left, or one 25 hours after, is no reply to it."""
+    start = now()
+    sent_at = {"A1001": start - dt.timedelta(hours=50), "A1002": start - dt.timedelta(hours=20)}
+    for number, at in sent_at.items():
+        (item,) = call(database_url, {**BODY, "order": number, "idempotency_key": number})[
+            "notifications"
+        ]
+        with session_scope(database_url) as session:
+            row_id = session.execute(
+                select(OutboundText.outbox_id).where(OutboundText.id == item["id"])
+            ).scalar_one()
+            outbox.mark_sent(session, row_id, f"uuid-{number}")
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row_id).values(sent_at=at)
+            )
+    _arrived(database_url, ALEX, "hello?", start - dt.timedelta(hours=51))  # before both
+    _arrived(database_url, ALEX, "ok", start - dt.timedelta(hours=25))  # A1001 + 25 h
+    with session_scope(database_url) as session:
+        total = notification_figures(session)["total"]
+    assert (total["sent"], total["replied"]) == (2, 0)
+    _arrived(database_url, ALEX, "TRACK", start - dt.timedelta(hours=19))  # A1002 + 1 h
+    with session_scope(database_url) as session:
+        total = notification_figures(session)["total"]
+    assert (total["sent"], total["replied"]) == (2, 1)
