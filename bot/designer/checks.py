@@ -16,7 +16,9 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 import yaml
 
 from bot.designer.faq_answers import FaqAnswersError, load_faq_answers
-from bot.sms.segments import segment_count
+from bot.sms.customer_text import FOLDED_PLACEHOLDERS
+from bot.sms.segments import UCS2, sms_info
+from bot.sms.text import render_choices
 
 FAQ_INTENT = "faq"
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
@@ -294,16 +296,36 @@ def check_faq_answers(project: Project, examples: List[Example]) -> List[Problem
     return problems
 
 
-def fill_placeholders(text: str, lengths: Dict[str, int]) -> Tuple[str, List[str]]:
-    """The text with each {placeholder} at its longest value, and the unknown ones."""
+# The worst customer text of a given length in UTF-16 code units: emoji, which switch the SMS
+# to UCS-2 and take two units each that are never split across segments.
+WIDE_CUSTOMER_CHAR = "\U0001f600"
+NARROW_CUSTOMER_CHAR = "\u00eb"  # e with diaeresis: not GSM-7, one UTF-16 unit
+
+
+def worst_value(length: int, customer_text: bool) -> str:
+    """The costliest value of `length`: plain GSM-7 letters, or for customer text emoji (plus
+    one non-GSM-7 letter for an odd length), which make the whole SMS UCS-2."""
+    if not customer_text:
+        return string.ascii_lowercase[0] * length
+    return WIDE_CUSTOMER_CHAR * (length // 2) + NARROW_CUSTOMER_CHAR * (length % 2)
+
+
+def fill_placeholders(
+    text: str, lengths: Dict[str, int], customer_text: Iterable[str] = ()
+) -> Tuple[str, List[str]]:
+    """The text with each {placeholder} at its longest value, and the unknown ones.
+
+    Placeholders in `customer_text` get a worst-case UCS-2 value (lengths in UTF-16 units);
+    the others, and customer text folded to GSM-7 when filled (FOLDED_PLACEHOLDERS), GSM-7."""
     unknown: List[str] = []
+    wide = set(customer_text) - FOLDED_PLACEHOLDERS
 
     def longest(match: re.Match) -> str:
         name = match.group(1)
         if name not in lengths:
             unknown.append(name)
             return ""
-        return string.ascii_lowercase[0] * int(lengths[name])
+        return worst_value(int(lengths[name]), name in wide)
 
     return _PLACEHOLDER.sub(longest, text), unknown
 
@@ -312,6 +334,11 @@ def check_segment_budget(project: Project) -> List[Problem]:
     """Every response and FAQ answer, placeholders at their longest, fits the budget."""
     lengths = {
         str(k): int(v) for k, v in (project.config.get("placeholder_max_length") or {}).items()
+    }
+    customer_text = [str(name) for name in project.config.get("customer_text") or []]
+    buttons = {
+        str(name): [{"title": str(title)} for title in titles]
+        for name, titles in (project.config.get("response_buttons") or {}).items()
     }
     texts: List[Tuple[Path, int, str, str]] = [
         (project.domain, line, name, text)
@@ -327,7 +354,8 @@ def check_segment_budget(project: Project) -> List[Problem]:
         pass  # reported by check_faq_answers
     problems = []
     for path, line, name, text in texts:
-        filled, unknown = fill_placeholders(text, lengths)
+        filled, unknown = fill_placeholders(text, lengths, customer_text)
+        filled = render_choices(filled, buttons.get(name, []))  # as the channel sends them
         for placeholder in unknown:
             problems.append(
                 Problem(
@@ -337,14 +365,15 @@ def check_segment_budget(project: Project) -> List[Problem]:
                     "in data/checks.yml placeholder_max_length",
                 )
             )
-        segments = segment_count(filled)
-        if segments > project.budget:
+        info = sms_info(filled)
+        if info.segments > project.budget:
+            unit = "UTF-16 units, UCS-2" if info.encoding == UCS2 else "characters"
             problems.append(
                 Problem(
                     path,
                     line,
-                    f"{name} takes {segments} SMS segments with placeholders at their longest "
-                    f"({len(filled)} characters); the budget is {project.budget}",
+                    f"{name} takes {info.segments} SMS segments with placeholders at their "
+                    f"longest ({info.length} {unit}); the budget is {project.budget}",
                 )
             )
     return problems
