@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from actions.booking_confirm import NOTES_IN_SUMMARY
+from actions.personal import NAME_IN_REPLY
+from actions.stay_request import NOTE_IN_REPLY
 from bot.designer.checks import Project, fill_placeholders, render, run_checks
 from bot.launcher import child_env
 from bot.settings import PROJECT_ROOT
@@ -202,3 +205,12 @@ def test_the_check_command_fails_on_a_contradicting_rule(
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"data/rules/basics.yml:{line}: rule contradiction:" in result.stdout
     assert "'menu answered twice'" in result.stdout
+
+
+def test_declared_lengths_cover_what_the_actions_fill() -> None:
+    config = Project.load(PROJECT_ROOT, budget=2).config
+    lengths = config["placeholder_max_length"]
+    assert lengths["first_name"] >= NAME_IN_REPLY and lengths["note"] >= NOTE_IN_REPLY
+    fixed = len('Sep 30-Oct 30 (999 nights), 99 guests, accessible room, notes: ""')
+    assert lengths["summary"] >= fixed + NOTES_IN_SUMMARY
+    assert {"first_name", "note", "summary"} <= set(config["customer_text"])
