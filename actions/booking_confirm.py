@@ -9,9 +9,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking_submit import booking_span
+from bot.sms.customer_text import shorten
+
+# UTF-16 units of the customer's notes quoted in the summary: typed notes may be UCS-2, and
+# the question with its buttons must still fit two segments (data/checks.yml summary).
+NOTES_IN_SUMMARY = 35
 
 
 def summary(tracker: Tracker) -> str:
+    """E.g. 'Dec 5-8 (3 nights), 2 guests, king room, notes: "2 beds"'."""
     check_in = dt.date.fromisoformat(tracker.get_slot("checkin"))
     check_out = dt.date.fromisoformat(tracker.get_slot("checkout"))
     nights = (check_out - check_in).days
@@ -24,7 +30,7 @@ def summary(tracker: Tracker) -> str:
         "any room" if room == "any" else f"{room} room",
     ]
     if notes and notes != "none":
-        parts.append(f'notes: "{notes[:80]}"')
+        parts.append(f'notes: "{shorten(notes, NOTES_IN_SUMMARY)}"')
     return ", ".join(parts)
 
 

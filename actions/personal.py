@@ -10,11 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import sender_phone
 from actions.settings import action_settings
+from bot.sms.customer_text import fold_name, fold_values
 from bot.store.customers import first_name_for_phone
 from bot.store.db import run_sync, session_scope
 
 logger = logging.getLogger(__name__)
 NAME_IN_REPLY = 20  # characters: a long name must not push a reply past one segment
+# (data/checks.yml placeholder_max_length first_name; folded to GSM-7, see fold_name)
 # Each personal reply and its wording with {first_name} (domain.yml responses).
 NAMED = {
     "utter_greet": "utter_greet_named",
@@ -47,23 +49,17 @@ def utter_personal(
     """The response's NAMED wording with the first name when there is one, else the plain."""
     name = name_in_reply(name)
     if name:
-        dispatcher.utter_message(response=NAMED[response], first_name=name, **values)
+        values = fold_values({**values, "first_name": name})
+        dispatcher.utter_message(response=NAMED[response], **values)
     else:
         dispatcher.utter_message(response=response, **values)
 
 
 def name_in_reply(name: Optional[str]) -> Optional[str]:
-    """The name as a reply uses it; a long one by its first part, or not at all."""
+    """The name as a reply uses it: folded to GSM-7 ("Zoë" -> "Zoe"); a long one by its
+    first part, or not at all."""
+    name = fold_name(name) if name else None
     if not name or len(name) <= NAME_IN_REPLY:
-        return name or None
+        return name
     part = name.split("-", 1)[0]
     return part if len(part) <= NAME_IN_REPLY else None
-
-
-def shorten(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word, "..." when cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 3].rsplit(" ", 1)[0] or text[: limit - 3]
-    return cut.rstrip(" ,;.") + "..."

@@ -19,15 +19,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.booking_requests import requested_ref
 from actions.booking_submit import booking_span
 from actions.identity import sender_phone, turn_id
-from actions.personal import shorten, utter_personal
+from actions.personal import utter_personal
 from actions.safe_action import SafeAction
 from actions.settings import action_settings
+from bot.sms.customer_text import shorten
 from bot.store.bookings import BookingView, add_note_for_phone, open_requests_for_phone
 from bot.store.customers import first_name_for_phone
 from bot.store.db import run_sync, session_scope
 from bot.text.stay_notes import is_new_booking, stay_note
 
-NOTE_IN_REPLY = 45  # characters of the note quoted back (the reply stays one segment)
+# UTF-16 units of the note quoted back: as typed, it may make the reply UCS-2, which must
+# still fit two segments (data/checks.yml note); in GSM-7 the reply stays one.
+NOTE_IN_REPLY = 36
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ def attach(phone: str, note: str, ref: Optional[int], message_id: Optional[str] 
 
 
 def utter_added(dispatcher: CollectingDispatcher, done: StayNote, note: str) -> None:
-    """Reply e.g. 'Thanks Sam, I added "crib" to request R1 (Dec 5-8). It's not ...'."""
+    """Reply e.g. 'Thanks Sam, I added "crib" to request R1. Not guaranteed: ...'."""
     booking = done.added_to
     assert booking is not None
     utter_personal(

@@ -9,11 +9,17 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from actions import safe_action
+from actions.booking_confirm import ActionAskBookingConfirmed, summary
 from actions.booking_requests import ActionCancelRequest, ActionListRequests
 from actions.booking_submit import ActionSubmitBooking
 from actions.faq import ActionAnswerFaq
 from actions.handoff import ActionDefaultFallback, ActionHandoff
 from actions.track_order import ActionTrackOrder
+from bot.designer.checks import Project
+from bot.settings import PROJECT_ROOT
+from bot.sms.customer_text import utf16_length
+from bot.sms.segments import UCS2, sms_info
+from bot.sms.text import join_turn
 from bot.store.db import dispose_engines, session_scope
 from bot.store.handoffs import open_handoffs
 from bot.store.seed import ALEX, PRIYA, SAM
@@ -100,6 +106,30 @@ def booking_slots(**overrides: object) -> dict:
     }
     slots.update(overrides)
     return slots
+
+
+async def test_the_confirmation_question_fits_two_segments_with_notes_in_emoji() -> None:
+    """Longest span, 30 nights, 8 guests, the longest room word, typed notes as UCS-2."""
+    check_in = dt.date(dt.date.today().year + 1, 9, 30)
+    slots = booking_slots(
+        checkin=check_in.isoformat(),
+        checkout=(check_in + dt.timedelta(days=30)).isoformat(),
+        guests=8.0,
+        room_type="accessible",
+        special_requests="we\u2019d love \U0001f389\U0001f389 a quiet room far from the lift",
+    )
+    tracker = make_tracker(ALEX, "no", "deny", slots=slots)
+    messages, _ = await run_action(ActionAskBookingConfirmed(), tracker)
+    sms, _ = join_turn([{**messages[0], "text": texts(messages)[0]}])  # as the channel sends it
+    assert sms.startswith(
+        "Add this request? Sep 30-Oct 30 (30 nights), 8 guests, accessible room, "
+        'notes: "we\u2019d love \U0001f389\U0001f389'
+    )
+    assert sms.endswith('...".\n1) Yes  2) No')
+    info = sms_info(sms)
+    assert (info.encoding, info.segments) == (UCS2, 2)
+    lengths = Project.load(PROJECT_ROOT, budget=2).config["placeholder_max_length"]
+    assert utf16_length(summary(tracker)) <= lengths["summary"]  # data/checks.yml is honest
 
 
 async def test_confirmed_booking_is_stored_as_requested(database_url: str) -> None:

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from actions.booking_confirm import NOTES_IN_SUMMARY
+from actions.personal import NAME_IN_REPLY
+from actions.stay_request import NOTE_IN_REPLY
 from bot.designer.budget import fill_placeholders
 from bot.designer.checks import Project, render, run_checks
 from bot.launcher import child_env
@@ -106,7 +109,7 @@ def test_an_over_long_response_with_placeholders_at_their_longest(copy: Path) ->
     domain = copy / "domain.yml"
     text = domain.read_text().replace(
         'utter_goodbye:\n    - text: "Bye for now! Text us anytime."',
-        'utter_goodbye:\n    - text: "Bye {first_name}! ' + "x" * 250 + '"',
+        'utter_goodbye:\n    - text: "Bye {first_name}! ' + "x" * 290 + '"',
     )
     domain.write_text(text)
     line = line_of(domain, "utter_goodbye:")
@@ -116,6 +119,53 @@ def test_an_over_long_response_with_placeholders_at_their_longest(copy: Path) ->
     ]
     filled, unknown = fill_placeholders("Hi {first_name} {nobody}", {"first_name": 3})
     assert (filled, unknown) == ("Hi aaa ", ["nobody"])
+
+
+def say_goodbye_with(copy: Path, wording: str) -> int:
+    """Make utter_goodbye say `wording` in the copy; the line of the response."""
+    domain = copy / "domain.yml"
+    text = domain.read_text().replace(
+        'utter_goodbye:\n    - text: "Bye for now! Text us anytime."',
+        f'utter_goodbye:\n    - text: "{wording}"',
+    )
+    domain.write_text(text)
+    return line_of(domain, "utter_goodbye:")
+
+
+def test_customer_text_is_priced_as_ucs2(copy: Path) -> None:
+    # 100 + a 36-unit note: one GSM-7 segment with plain letters, three UCS-2 ones with emoji
+    line = say_goodbye_with(copy, "Bye! " + "x" * 100 + " {note}")
+    assert problems(copy) == [
+        f"domain.yml:{line}: utter_goodbye takes 3 SMS segments with placeholders at their "
+        "longest (142 UTF-16 units, UCS-2); the budget is 2"
+    ]
+    checks = copy / "data" / "checks.yml"
+    checks.write_text(checks.read_text().replace("    - note  #", "    #"))
+    assert problems(copy) == []  # not declared customer text: priced as GSM-7
+    filled, _ = fill_placeholders("{note}|{ref}", {"note": 5, "ref": 2}, ["note"])
+    assert filled == "\U0001f600\U0001f600\u00eb|aa"
+
+
+def test_a_folded_placeholder_is_priced_as_gsm7(copy: Path) -> None:
+    say_goodbye_with(copy, "Bye {first_name}! " + "x" * 130)
+    assert problems(copy) == []  # first_name is customer text, folded to GSM-7 when filled
+    filled, _ = fill_placeholders("Hi {first_name}", {"first_name": 3}, ["first_name"])
+    assert filled == "Hi aaa"
+
+
+def test_buttons_count_as_the_channel_sends_them(copy: Path) -> None:
+    line = say_goodbye_with(copy, "x" * 300)  # fits two segments, not with "\n1) Yes  2) No"
+    assert problems(copy) == []
+    checks = copy / "data" / "checks.yml"
+    checks.write_text(
+        checks.read_text().replace(
+            "  response_buttons:\n", '  response_buttons:\n    utter_goodbye: ["Yes", "No"]\n'
+        )
+    )
+    assert problems(copy) == [
+        f"domain.yml:{line}: utter_goodbye takes 3 SMS segments with placeholders at their "
+        "longest (314 characters); the budget is 2"
+    ]
 
 
 def test_a_faq_topic_without_a_description(copy: Path) -> None:
@@ -190,3 +240,12 @@ def test_the_check_command_fails_on_intents_and_responses_missing_from_the_domai
         "defined with its name.",
     ], result.stdout
     assert result.stdout.splitlines()[-1].startswith("check: 3 problem(s)"), result.stdout
+
+
+def test_declared_lengths_cover_what_the_actions_fill() -> None:
+    config = Project.load(PROJECT_ROOT, budget=2).config
+    lengths = config["placeholder_max_length"]
+    assert lengths["first_name"] >= NAME_IN_REPLY and lengths["note"] >= NOTE_IN_REPLY
+    fixed = len('Sep 30-Oct 30 (999 nights), 99 guests, accessible room, notes: ""')
+    assert lengths["summary"] >= fixed + NOTES_IN_SUMMARY
+    assert {"first_name", "note", "summary"} <= set(config["customer_text"])

@@ -85,9 +85,19 @@ def test_a_stay_request_goes_on_the_request_on_file(sms: SmsSetup) -> None:
     assert reply.startswith(
         f'Thanks Riley, I added "extra towels, a late checkout" to request {stay.ref}'
     )
-    assert "not guaranteed" in reply and len(reply) <= 160
+    assert "Not guaranteed" in reply and len(reply) <= 160
     assert stays_of(sms, phone)[0].notes == "extra towels, a late checkout"
     assert sms.ask(phone, "hi").startswith("Hi Riley! ")  # no form left open
+
+
+def test_customer_text_outside_gsm7_keeps_replies_within_budget(sms: SmsSetup) -> None:
+    phone = new_customer(sms, "Zo\u00eb\U0001f338 Quinn", stays=1)
+    assert sms.ask(phone, "hi").startswith("Hi Zoe! ")  # folded: GSM-7, one segment
+    assert sms.sent(phone)[-1]["units"] == 1
+    reply = sms.ask(phone, "we\u2019d love a quiet room \U0001f64f far from the lift please")
+    assert reply.startswith('Thanks Zoe, I added "we\u2019d love a quiet room \U0001f64f')
+    assert "(reply MORE)" not in reply and reply.endswith("we'll text to confirm.")
+    assert sms.sent(phone)[-1]["units"] == 2  # UCS-2, within the budget of 2
 
 
 def test_several_requests_on_file_ask_which(sms: SmsSetup) -> None:

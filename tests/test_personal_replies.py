@@ -6,6 +6,7 @@ import pytest
 
 from actions.booking_requests import ActionCancelRequest, ActionListRequests
 from actions.greet import ActionGreet
+from bot.sms.segments import GSM7, sms_info
 from bot.store.bookings import open_requests_for_phone
 from bot.store.customers import get_or_create_customer
 from bot.store.db import dispose_engines, session_scope
@@ -42,6 +43,25 @@ async def test_a_long_name_is_cut_short(database_url: str) -> None:
     with session_scope() as session:
         get_or_create_customer(session, "+15005550777").name = "Wolfeschlegelsteinhausen Sr"
     assert (await greet("+15005550777")).startswith("Hi! ")
+
+
+@pytest.mark.parametrize(
+    "name, greeting",
+    [
+        ("Zoë Martin", "Hi Zoe! "),
+        ("\U0001f338Zoë\U0001f338 Martin", "Hi Zoe! "),  # emoji dropped
+        ("D\u2019Arcy Lee", "Hi D'Arcy! "),  # curly apostrophe straightened
+        ("Σοφία Papadopoulou", "Hi! "),  # no GSM-7 form: no name rather than a mangled one
+    ],
+)
+async def test_a_name_outside_gsm7_is_folded_and_the_greeting_stays_one_gsm7_segment(
+    database_url: str, name: str, greeting: str
+) -> None:
+    with session_scope() as session:
+        get_or_create_customer(session, "+15005550666").name = name
+    reply = await greet("+15005550666")
+    assert reply.startswith(greeting)
+    assert (sms_info(reply).encoding, sms_info(reply).segments) == (GSM7, 1)
 
 
 async def test_database_down_greets_without_a_name(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from actions.stay_note_form import ActionAskStayNoteRef, ValidateStayNoteForm
 from actions.stay_request import ActionAttachStayNote, ActionStayRequest
+from bot.sms.segments import UCS2, sms_info
 from bot.store.bookings import BookingView, create_booking_request, open_requests_for_phone
 from bot.store.db import session_scope
 from bot.store.seed import ALEX, JORDAN, SAM
@@ -75,8 +76,8 @@ async def test_a_stay_request_goes_on_the_one_request_on_file(database_url: str)
     [sams] = requests_of(SAM)
     replies, slots = await stay(SAM, "extra towels and a late checkout")
     assert replies == [
-        f'Thanks Sam, I added "extra towels, a late checkout" to request {sams.ref} '
-        f"({span(sams)}). It's not guaranteed: staff will text you to confirm."
+        f'Thanks Sam, I added "extra towels, a late checkout" to request {sams.ref}. '
+        "Not guaranteed: we'll text to confirm."
     ]
     assert len(replies[0]) <= 160
     assert slots["stay_route"] == "note"
@@ -90,6 +91,18 @@ async def test_a_long_stay_request_is_quoted_short(database_url: str) -> None:
     replies, _ = await stay(SAM, text)
     assert '..." to request' in replies[0] and len(replies[0]) <= 160
     assert requests_of(SAM)[0].notes.endswith("away from the elevator")
+
+
+async def test_a_note_in_emoji_and_curly_quotes_fits_two_segments_as_ucs2(
+    database_url: str,
+) -> None:
+    text = "we\u2019d love a \u201cquiet\u201d room \U0001f64f\U0001f64f far from the lift please"
+    replies, _ = await stay(SAM, text)
+    info = sms_info(replies[0])
+    assert replies[0].startswith('Thanks Sam, I added "we\u2019d love a \u201cquiet\u201d room')
+    assert '..." to request' in replies[0]
+    assert (info.encoding, info.segments) == (UCS2, 2)  # fits, nothing cut with (reply MORE)
+    assert requests_of(SAM)[0].notes.endswith("far from the lift please")  # all kept
 
 
 async def test_no_request_on_file_opens_the_form(database_url: str) -> None:

@@ -312,6 +312,11 @@ def check_segment_budget(project: Project) -> List[Problem]:
     lengths = {
         str(k): int(v) for k, v in (project.config.get("placeholder_max_length") or {}).items()
     }
+    customer_text = [str(name) for name in project.config.get("customer_text") or []]
+    buttons = {
+        str(name): [{"title": str(title)} for title in titles]
+        for name, titles in (project.config.get("response_buttons") or {}).items()
+    }
     texts: List[Tuple[Path, int, str, str, Optional[Dict[str, int]]]] = [
         (project.domain, line, name, text, lengths)
         for name, (line, variants) in _domain_responses(project).items()
@@ -327,7 +332,9 @@ def check_segment_budget(project: Project) -> List[Problem]:
     return [
         Problem(path, line, message)
         for path, line, name, text, filled_with in texts
-        for message in reply_problems(name, text, project.budget, filled_with)
+        for message in reply_problems(
+            name, text, project.budget, filled_with, customer_text, buttons.get(name, ())
+        )
     ]
 
 
