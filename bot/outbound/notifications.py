@@ -31,6 +31,7 @@ from bot.outbound.templates import (
     Templates,
 )
 from bot.settings import Settings
+from bot.sms.customer_text import fold_name
 from bot.sms.segments import GSM7, encoding_of
 from bot.store.db import insert_once
 from bot.store.models import BookingRequest, Customer, NotificationRequest, Order, utcnow
@@ -162,8 +163,9 @@ def _date(day: Optional[dt.date]) -> str:
 
 
 def _fill(templates: Templates, template: str, customer: Customer, **fields: str) -> str:
-    """The filled text; a first name that would make it too long becomes "there"."""
-    first = customer.first_name or "there"
+    """The filled text, the first name folded to GSM-7 as in the bot's replies; one that
+    would make it too long, or has no GSM-7 form, becomes "there"."""
+    first = (fold_name(customer.first_name) if customer.first_name else None) or "there"
     try:
         return templates.fill(template, first_name=first, **fields)
     except TemplateError:
