@@ -148,6 +148,10 @@ def test_the_same_key_sends_once_also_after_a_restart_and_another_body_is_409(
     assert len(notify.sms.sent(ALEX)) == 2  # one per token's call, never a repeat
     code, shown = notify.get(f"/api/v1/notifications/{item['id']}")
     assert code == 200 and shown["status"] in ("sent", "delivered")
+    # another token's call: not there to read, one by one or as a list
+    assert notify.get(f"/api/v1/notifications/{item['id']}", token=OTHER_TOKEN)[0] == 404
+    assert notify.get(f"/api/v1/notifications?batch={shown['batch']}")[0] == 200
+    assert notify.get(f"/api/v1/notifications?batch={shown['batch']}", OTHER_TOKEN)[0] == 404
     wait_for(
         lambda: notify.get(f"/api/v1/notifications/{item['id']}")[1]["status"] == "delivered",
         what="delivered",

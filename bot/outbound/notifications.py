@@ -315,18 +315,31 @@ def notify(
     return batch_answer(session, earlier.batch), True
 
 
-def notification(session: Session, text_id: int) -> Dict[str, Any]:
-    """One notification's status (404 for other texts)."""
+def _readable(session: Session, batch: Optional[str], token_fingerprint: str) -> bool:
+    """A call's texts are its token's to read; texts no API call sent (an order's status
+    change, the desk's request outcomes) any token may read."""
+    caller = session.execute(
+        select(NotificationRequest.token_fingerprint).where(NotificationRequest.batch == batch)
+    ).scalar_one_or_none()
+    return caller is None or caller == token_fingerprint
+
+
+def notification(session: Session, text_id: int, token_fingerprint: str) -> Dict[str, Any]:
+    """One notification's status (404 for other texts and other tokens' calls)."""
     view = service.get_text(session, text_id)
-    if view is None or view.kind not in NOTIFICATION_KINDS:
+    if (
+        view is None
+        or view.kind not in NOTIFICATION_KINDS
+        or not _readable(session, view.batch, token_fingerprint)
+    ):
         raise NotifyProblem(404, "no such notification")
     return {**_item(view), "batch": view.batch}
 
 
-def batch_progress(session: Session, batch: str) -> Dict[str, Any]:
-    """A list's texts and counts by status (404 for an unknown batch)."""
+def batch_progress(session: Session, batch: str, token_fingerprint: str) -> Dict[str, Any]:
+    """A list's texts and counts by status (404 for an unknown batch, another token's)."""
     answer = batch_answer(session, batch)
-    if not answer["notifications"]:
+    if not answer["notifications"] or not _readable(session, batch, token_fingerprint):
         raise NotifyProblem(404, "no such batch")
     return answer
 

@@ -53,8 +53,11 @@ def register(app: Sanic) -> None:
 
     @app.get(PREFIX + "/notifications/<text_id:int>", ctx_token=True)
     async def show(request: Request, text_id: int) -> HTTPResponse:
-        """GET: one notification's status (and the reason when suppressed)."""
-        return await _answer(request, notifications.notification, text_id)
+        """GET: one notification's status (and the reason when suppressed); a call's
+        texts are readable with the token that sent them."""
+        return await _answer(
+            request, notifications.notification, text_id, request.ctx.token_fingerprint
+        )
 
     @app.get(PREFIX + "/notifications", ctx_token=True)
     async def progress(request: Request) -> HTTPResponse:
@@ -62,7 +65,9 @@ def register(app: Sanic) -> None:
         batch = (request.args.get("batch") or "").strip()
         if not batch:
             return error("batch is required", 400)
-        return await _answer(request, notifications.batch_progress, batch)
+        return await _answer(
+            request, notifications.batch_progress, batch, request.ctx.token_fingerprint
+        )
 
     @app.post(PREFIX + "/orders/<number:str>/status", ctx_token=True)
     async def order_status(request: Request, number: str) -> HTTPResponse:
