@@ -64,7 +64,7 @@ test-bot: setup train
 # keeps a story edit's retrain short (docs/benchmarks.md, Designer loop).
 MODEL_DATA := $(filter-out data/faq_answers.yml data/checks.yml data/notifications.yml,$(shell find data -type f -name '*.y*ml'))
 $(MODEL): $(VENV)/.installed config.yml domain.yml $(MODEL_DATA) $(wildcard bot/rasa_ext/nlu/*.py)
-	$(RASA) train --skip-validation --fixed-model-name sms-bot --out models
+	$(PY) -m bot.rasa_ext.train train --skip-validation --fixed-model-name sms-bot --out models
 	touch $@
 
 train: $(MODEL)

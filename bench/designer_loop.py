@@ -1,11 +1,15 @@
 """How long a designer waits: retrain after a one-line story edit; a new FAQ answer live.
 
-Usage: .venv/bin/python -m bench.designer_loop
+Usage: .venv/bin/python -m bench.designer_loop [--cache .rasa/cache]
 
 In a copy of the project (own Rasa cache, code linked), in one run:
-1. a full `rasa train` from an empty cache (the baseline);
-2. a one-line story edit, then `make train`'s command (`rasa train --skip-validation`),
-   and the same with Rasa's validation (what `make train` ran before);
+1. a full `rasa train` from an empty cache (the baseline); with --cache, the copy starts
+   from a copy of that trained cache instead and the full train is skipped;
+2. one-line story edits, each followed by a retrain, alternating `make train`'s command
+   (`python -m bot.rasa_ext.train train --skip-validation`: bot/rasa_ext/train_speedups.py)
+   and a bare `rasa train --skip-validation` (before the speed-ups), twice each, then once
+   with Rasa's validation (what `make train` ran before that); each must restore all NLU
+   components from the cache and train only the policies;
 3. an FAQ answer edit: `rasa train --dry-run` must say nothing needs training, and a running
    action server answers the new wording (time from the file write to the first new answer).
 Prints each time and its ratio to the full train. Target: story edit <= 15 s.
@@ -13,6 +17,7 @@ Prints each time and its ratio to the full train. Target: story edit <= 15 s.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -30,6 +35,8 @@ from bot.settings import PROJECT_ROOT
 COPIED = ("data", "domain.yml", "config.yml")
 LINKED = ("actions", "bot", "channels", "bench", "credentials.yml", "endpoints.yml")
 TRAIN = [sys.executable, "-m", "rasa", "train", "--fixed-model-name", "sms-bot", "--out", "models"]
+MAKE_TRAIN = [sys.executable, "-m", "bot.rasa_ext.train", *TRAIN[3:], "--skip-validation"]
+NLU_COMPONENTS = 8  # config.yml's trained NLU pipeline nodes Rasa restores from its cache
 STORY_NAME = "  - story: order question followed by a person"
 OLD_WIFI = "password is on your key card sleeve."
 
@@ -126,35 +133,61 @@ def faq_answer_live_seconds(root: Path) -> float:
         server.wait(timeout=30)
 
 
+def restored_and_trained(output: str) -> Tuple[int, List[str]]:
+    """How many components Rasa restored from its cache, and which ones it trained."""
+    restored = output.count("from cache.")
+    trained = [
+        line.split("Starting to train component '")[1].split("'")[0]
+        for line in output.splitlines()
+        if "Starting to train component '" in line
+    ]
+    return restored, trained
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, help="start from a copy of this trained cache")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="designer-loop-") as tmp:
         root = Path(tmp)
         make_copy(root)
         load = os.getloadavg()[0]
-        full, full_cpu, _ = timed(TRAIN, root)
-        print(f"full train (empty cache):          {full:6.1f} s wall, {full_cpu:6.1f} s CPU")
-        rows = []
-        for label, extra, mark in (
-            ("story edit, make train", ["--skip-validation"], "(bench 1)"),
-            ("story edit, with Rasa validation", [], "(bench 2)"),
-            ("story edit, make train (again)", ["--skip-validation"], "(bench 3)"),
+        if args.cache:
+            shutil.copytree(args.cache, root / ".rasa" / "cache")
+            full = float("nan")
+            print(f"full train skipped: the copy starts from {args.cache}")
+        else:
+            full, full_cpu, _ = timed(TRAIN, root)
+            print(f"full train (empty cache):          {full:6.1f} s wall, {full_cpu:6.1f} s CPU")
+        for number, (label, command) in enumerate(
+            (
+                ("story edit, make train", MAKE_TRAIN),
+                ("story edit, bare rasa train", TRAIN + ["--skip-validation"]),
+                ("story edit, make train", MAKE_TRAIN),
+                ("story edit, bare rasa train", TRAIN + ["--skip-validation"]),
+                ("story edit, with Rasa validation", TRAIN),
+            ),
+            start=1,
         ):
-            edit_story(root, mark)
-            wall, cpu, _ = timed(TRAIN + extra, root)
-            rows.append((label, wall, cpu))
+            edit_story(root, f"(bench {number})")
+            wall, cpu, out = timed(command, root)
+            restored, trained = restored_and_trained(out)
+            ratio = "" if args.cache else f" ({wall / full:.2f}x the full train)"
             print(
-                f"{label + ':':<35}{wall:6.1f} s wall, {cpu:6.1f} s CPU "
-                f"({wall / full:.2f}x the full train)"
+                f"{label + ':':<35}{wall:6.1f} s wall, {cpu:6.1f} s CPU{ratio}; "
+                f"restored {restored}, trained {', '.join(trained)}"
             )
+            if restored < NLU_COMPONENTS or set(trained) - {"MemoizationPolicy", "RulePolicy"}:
+                print(f"  NOT A CACHED RETRAIN:\n{out[-3000:]}")
+                return 1
         answers = root / "data" / "faq_answers.yml"
         answers.write_text(answers.read_text().replace("Street parking", "Street parking (b)"))
         _, _, out = timed(TRAIN + ["--skip-validation", "--dry-run"], root)
         no_retrain = "No training of components required" in out
         print(f"FAQ answer edit needs retraining:   {'no' if no_retrain else 'YES'}")
         live = faq_answer_live_seconds(root)
-        print(
-            f"FAQ answer edit live in:            {live:6.2f} s ({live / full:.3f}x the full train)"
-        )
+        ratio = "" if args.cache else f" ({live / full:.3f}x the full train)"
+        print(f"FAQ answer edit live in:            {live:6.2f} s{ratio}")
         print(f"load average at start: {load:.1f} (2 cores, shared)")
     return 0
 

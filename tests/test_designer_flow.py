@@ -162,10 +162,12 @@ def test_an_faq_topic_added_through_data_files_only_is_answered_over_sms_after_a
         model = root / "models" / "sms-bot.tar.gz"
         tail = train.stdout[-2000:] + train.stderr[-2000:]
         assert train.returncode == 0 and model.exists(), tail
-        assert "rasa train" in train.stdout and "pip install" not in train.stdout, tail
+        assert "bot.rasa_ext.train train" in train.stdout and "pip install" not in train.stdout, (
+            tail
+        )
         reload = make("reload", root, 600, {**reload_env, "DATABASE_URL": url})
         assert reload.returncode == 0, reload.stdout + reload.stderr
-        assert "rasa train" not in reload.stdout  # trained by make train: not stale
+        assert "bot.rasa_ext.train train" not in reload.stdout  # trained by make train: not stale
         assert "running on" in reload.stdout, reload.stdout
         assert file_sha256(published) == file_sha256(model)
 
