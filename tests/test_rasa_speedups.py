@@ -39,16 +39,26 @@ def test_action_results_are_still_validated() -> None:
     assert "Failed to validate Action server response" in bad.value.message
 
 
-def test_the_server_command_installs_them_before_rasa_starts(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("command", "patches"),
+    [("server", "speedups"), ("train", "train_speedups")],
+)
+def test_the_commands_install_their_patches_before_rasa_starts(
+    monkeypatch: pytest.MonkeyPatch, command: str, patches: str
 ) -> None:
-    """`python -m bot.rasa_ext.server run ...` = `rasa run ...` with the patches installed."""
+    """`python -m bot.rasa_ext.server run ...` = `rasa run ...` with the server's patches,
+    `python -m bot.rasa_ext.train train ...` = `rasa train ...` with the training ones."""
+    import importlib
+
     import rasa.__main__
 
-    from bot.rasa_ext import server
-
+    main = importlib.import_module(f"bot.rasa_ext.{command}").main
     calls = []
-    monkeypatch.setattr(speedups, "install", lambda: calls.append("install"))
+    monkeypatch.setattr(
+        importlib.import_module(f"bot.rasa_ext.{patches}"),
+        "install",
+        lambda: calls.append("install"),
+    )
     monkeypatch.setattr(rasa.__main__, "main", lambda: calls.append("rasa"))
-    server.main()
+    main()
     assert calls == ["install", "rasa"]

@@ -49,21 +49,6 @@ def test_patched_training_reads_the_nlu_once_and_sees_the_same_data_and_keys(
     assert patched["keys"] == bare["keys"]
 
 
-def test_the_train_command_installs_the_speedups_before_rasa_starts(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """`python -m bot.rasa_ext.train train ...` = `rasa train ...` with the patch installed."""
-    import rasa.__main__
-
-    from bot.rasa_ext import train, train_speedups
-
-    calls = []
-    monkeypatch.setattr(train_speedups, "install", lambda: calls.append("install"))
-    monkeypatch.setattr(rasa.__main__, "main", lambda: calls.append("rasa"))
-    train.main()
-    assert calls == ["install", "rasa"]
-
-
 def test_sanitize_keeps_rasas_result() -> None:
     """Stripped intents and responses, duplicates dropped, order kept; clean ones untouched."""
     from rasa.shared.nlu.training_data.message import Message
