@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
 
@@ -70,3 +70,71 @@ def test_sanitize_keeps_rasas_result() -> None:
     fingerprint = clean[3].fingerprint()
     assert [m.data for m in sanitize_examples(clean)] == original
     assert clean[3]._cached_fingerprint == fingerprint  # not reset: nothing changed
+
+
+def test_message_copy_is_rasas_deep_copy() -> None:
+    """Same attributes and values; nothing mutable shared with the original."""
+    import copy
+
+    import numpy as np
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.rasa_ext.train_speedups import message_deepcopy
+
+    entities = [{"entity": "order_id", "value": "A1001", "start": 6, "end": 11}]
+    message = Message(
+        data={"text": "track A1001", "intent": "track_order", "entities": entities},
+        features=[Features(np.ones((1, 3)), "sentence", "text", "CountVectorsFeaturizer")],
+    )
+    message.fingerprint()
+    assert not hasattr(Message, "__deepcopy__")  # Rasa's own copy, to compare with
+    ours, rasas = message_deepcopy(message, {}), copy.deepcopy(message)
+    assert type(ours) is Message
+    assert ours.__dict__.keys() == rasas.__dict__.keys()
+    assert ours.data == rasas.data == message.data
+    assert ours.output_properties == message.output_properties
+    assert ours.fingerprint() == rasas.fingerprint() == message.fingerprint()
+    assert ours.data is not message.data
+    assert ours.data["entities"] is not entities and ours.data["entities"][0] is not entities[0]
+    assert ours.output_properties is not message.output_properties
+    assert ours.features[0] is not message.features[0]
+    assert (ours.features[0].features == message.features[0].features).all()
+    ours.data["entities"][0]["value"] = "B2002"
+    assert entities[0]["value"] == "A1001"
+
+
+NLU_SCHEMA = "shared/nlu/training_data/schemas/nlu.yml"
+
+
+def test_schema_check_passes_what_rasa_passes_and_raises_rasas_errors() -> None:
+    """A valid file is checked once without Rasa's slow check; a bad one gets Rasa's error."""
+    from rasa.shared.exceptions import YamlSyntaxException
+    from rasa.shared.utils.validation import YamlValidationException, validate_yaml_schema
+
+    from bot.rasa_ext.train_speedups import validated_once
+
+    calls: List[str] = []
+
+    def rasas_check(content: str, schema_path: str, package_name: str = "rasa") -> None:
+        calls.append(content)
+        validate_yaml_schema(content, schema_path, package_name)
+
+    check = validated_once(rasas_check)
+    valid = 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi\n    - hello\n'
+    check(valid, NLU_SCHEMA)
+    check(valid, NLU_SCHEMA)
+    assert calls == []
+
+    wrong_type = 'version: "3.1"\nnlu:\n- intent: greet\n  examples: 5\n'
+    with pytest.raises(YamlValidationException) as ours:
+        check(wrong_type, NLU_SCHEMA)
+    with pytest.raises(YamlValidationException) as rasas:
+        validate_yaml_schema(wrong_type, NLU_SCHEMA)
+    assert str(ours.value) == str(rasas.value)
+    assert "in Line 3" in str(ours.value)  # Rasa's line numbers, from its round-trip parse
+    with pytest.raises(YamlSyntaxException):
+        check('nlu:\n- intent: greet\n  examples: "unclosed\n', NLU_SCHEMA)
+    with pytest.raises(YamlValidationException):
+        check(wrong_type, NLU_SCHEMA)  # a rejected content is never remembered as valid
+    assert calls == [wrong_type, 'nlu:\n- intent: greet\n  examples: "unclosed\n', wrong_type]

@@ -13,8 +13,9 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any, List, Optional
 
+from bot.rasa_ext.once import once
+
 _failed: ContextVar[Optional[List[str]]] = ContextVar("failed_actions", default=None)
-_installed = False
 
 
 def watch() -> List[str]:
@@ -30,11 +31,9 @@ def _note(name: str) -> None:
         failed.append(name)
 
 
+@once
 def install() -> None:
     """Wrap RemoteAction.run (once per process)."""
-    global _installed
-    if _installed:
-        return
     from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 
     run = RemoteAction.run
@@ -49,4 +48,3 @@ def install() -> None:
             raise
 
     RemoteAction.run = run_noting_failures  # type: ignore[method-assign]
-    _installed = True

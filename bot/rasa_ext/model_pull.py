@@ -26,10 +26,10 @@ from typing import Any, Optional, Set
 import aiohttp
 
 from bot.model_files import CHUNK, file_sha256
+from bot.rasa_ext.once import once
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
-_installed = False
 
 
 def swap_model(agent: Any, processor: Any, fingerprint: str) -> None:
@@ -129,10 +129,14 @@ class ModelPuller:
 
 
 def install(settings: Settings, poller: str) -> None:
-    """Wrap Rasa's `load_agent_on_start` to start polling (once per process)."""
-    global _installed
-    if _installed or not settings.model_server_url:
-        return
+    """Wrap Rasa's `load_agent_on_start` to start polling, when a model server is set."""
+    if settings.model_server_url:
+        _install(settings, poller)
+
+
+@once
+def _install(settings: Settings, poller: str) -> None:
+    """Wrap Rasa's `load_agent_on_start` (once per process)."""
     import rasa.core.run as rasa_run
 
     logger.setLevel(logging.INFO)  # Rasa shows INFO for `rasa.*` only: show our swaps too
@@ -149,4 +153,3 @@ def install(settings: Settings, poller: str) -> None:
         return agent
 
     rasa_run.load_agent_on_start = load_and_poll
-    _installed = True

@@ -33,6 +33,7 @@ from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotS
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_ext import store_layers
+from bot.rasa_ext.once import once
 from bot.settings import DEFAULT_SESSION_MAX_EVENTS, MIN_SESSION_MAX_EVENTS
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,6 @@ TOPIC_CLOSERS = frozenset({"action_handback", "utter_goodbye"})
 CARRIED_SLOTS = ("order_number",)  # "where is it now?" after a roll-over still knows the order
 LISTEN = "action_listen"
 
-_installed = False
 # Senders whose session start about to run is a roll-over (it runs on a copy of the tracker,
 # right after the check, under the conversation's lock).
 _rolling: Set[str] = set()
@@ -112,15 +112,13 @@ def configured_limit(store: Any) -> Optional[int]:
     return None
 
 
+@once
 def install() -> None:
     """Patch Rasa's session check and session start (once per process).
 
     The size limit is the tracker store's `session_max_events` when it has one (read on
     each check, so it follows the store endpoints.yml configured), else the default.
     """
-    global _installed
-    if _installed:
-        return
     default_max_events = DEFAULT_MAX_EVENTS
     from rasa.core.actions.action import ActionSessionStart
     from rasa.core.processor import MessageProcessor
@@ -155,4 +153,3 @@ def install() -> None:
 
     MessageProcessor._has_session_expired = has_session_expired
     ActionSessionStart.run = run
-    _installed = True

@@ -18,15 +18,14 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, Text
 
+from bot.rasa_ext.once import once
+
 logger = logging.getLogger(__name__)
-_installed = False
 
 
+@once
 def install() -> None:
     """Patch RemoteAction once per process (idempotent)."""
-    global _installed
-    if _installed:
-        return
     from jsonschema import ValidationError, validators
     from jsonschema.exceptions import best_match
     from rasa.core.actions.action import RemoteAction
@@ -51,7 +50,6 @@ def install() -> None:
     assert issubclass(ValidationError, Exception)
     RemoteAction._validate_action_result = validate_action_result
     _install_event_lookup()
-    _installed = True
     logger.debug("installed the cached action-response validator")
 
 

@@ -15,6 +15,17 @@
    CPU. Training converts nothing to TFLite and nothing else imports JAX: the training
    process marks `jax` as not importable (TensorFlow's own fallback, `None`, is taken).
 
+4. `TrainingData.merge` deep-copies every example, and each import merges the data several
+   times. A Message is now copied by copying its dict and deep-copying what is not a
+   string (strings are immutable: `copy.deepcopy` returns them as they are); the copy is
+   the same.
+5. Every YAML file read is checked against Rasa's schema after a second, round-trip parse
+   (pure Python, ~15x slower than the safe parse Rasa trains on), with the schema files
+   read again each time, and config.yml is checked a dozen times per train. A content
+   checked against a schema is now not checked again, and the check runs on the safe
+   parse with the schema read once; whatever it rejects goes to Rasa's own check, which
+   raises Rasa's error with its line numbers (or passes the file, as before).
+
 The NLU data and every fingerprint key stay the same, so a retrain still restores the
 cached components. Installed explicitly by `python -m bot.rasa_ext.train` (the Makefile's
 `train`); importing this module changes nothing. Measured with bench/designer_loop.py.
@@ -22,32 +33,37 @@ cached components. Installed explicitly by `python -m bot.rasa_ext.train` (the M
 
 from __future__ import annotations
 
+import copy
+import functools
+import hashlib
 import logging
 import sys
-from typing import Any, Callable, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Set, Text, Tuple
+
+from bot.rasa_ext.once import once
 
 logger = logging.getLogger(__name__)
-_installed = False
 
 
+@once
 def install() -> None:
     """Patch the importers and TrainingData, block JAX; once per process (idempotent)."""
-    global _installed
-    if _installed:
-        return
     if "jax" not in sys.modules:
         sys.modules["jax"] = None  # type: ignore[assignment]  # import jax: ImportError
+    import rasa.shared.utils.validation as validation
     from rasa.shared.importers.importer import (
         CombinedDataImporter,
         E2EImporter,
         ResponsesSyncImporter,
     )
+    from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
     for importer_class in (E2EImporter, ResponsesSyncImporter, CombinedDataImporter):
         importer_class.get_nlu_data = _one_cache_key(importer_class.get_nlu_data)
     TrainingData.sanitize_examples = staticmethod(sanitize_examples)
-    _installed = True
+    Message.__deepcopy__ = message_deepcopy  # type: ignore[attr-defined]
+    validation.validate_yaml_schema = validated_once(validation.validate_yaml_schema)
     logger.debug("installed the training speed-ups")
 
 
@@ -74,3 +90,83 @@ def sanitize_examples(examples: List[Any]) -> List[Any]:
             if value and value.strip() != value:
                 example.set(key, value.strip())
     return list(OrderedDict.fromkeys(examples))
+
+
+def message_deepcopy(message: Any, memo: Dict[int, Any]) -> Any:
+    """`copy.deepcopy(message)`: a new Message; strings shared, everything else deep-copied."""
+    clone = message.__class__.__new__(message.__class__)
+    memo[id(message)] = clone
+    for name, value in message.__dict__.items():
+        if id(value) in memo:
+            value = memo[id(value)]
+        elif name == "data" and type(value) is dict:
+            data: Dict[Text, Any] = {}
+            memo[id(value)] = data
+            for key, item in value.items():
+                data[key] = item if type(item) is str else copy.deepcopy(item, memo)
+            value = data
+        elif type(value) not in _IMMUTABLE:
+            value = copy.deepcopy(value, memo)
+        clone.__dict__[name] = value
+    return clone
+
+
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+def validated_once(check: Callable[..., None]) -> Callable[..., None]:
+    """Rasa's `validate_yaml_schema` (`check`), run only on what the fast check rejects."""
+    valid: Set[Tuple[str, Text, Text]] = set()
+
+    def validate_yaml_schema(
+        yaml_file_content: Text, schema_path: Text, package_name: Text = "rasa"
+    ) -> None:
+        key = (
+            hashlib.sha256(yaml_file_content.encode("utf-8")).hexdigest(),
+            schema_path,
+            package_name,
+        )
+        if key in valid:
+            return
+        if not _passes_schema(yaml_file_content, schema_path, package_name):
+            check(yaml_file_content, schema_path, package_name)  # raises Rasa's error
+        valid.add(key)
+
+    validate_yaml_schema.__doc__ = check.__doc__
+    validate_yaml_schema.__wrapped__ = check  # type: ignore[attr-defined]
+    return validate_yaml_schema
+
+
+def _passes_schema(content: Text, schema_path: Text, package_name: Text) -> bool:
+    """Whether the safe parse of `content` fits the schema (False on any error)."""
+    import rasa.shared.utils.io
+    from pykwalify.core import Core
+
+    logging.getLogger("pykwalify").setLevel(logging.CRITICAL)
+    try:
+        source_data = rasa.shared.utils.io.read_yaml(content)
+        schema, extensions = _schema(schema_path, package_name)
+        core = Core(
+            source_data=source_data, schema_data=copy.deepcopy(schema), extensions=[extensions]
+        )
+        core.validate(raise_exception=True)
+    except Exception:  # noqa: BLE001  (any doubt: Rasa's own check decides and reports)
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=None)
+def _schema(schema_path: Text, package_name: Text) -> Tuple[Dict[Text, Any], Text]:
+    """The schema as Rasa's check builds it, and its pykwalify extensions file."""
+    import pkg_resources
+    import rasa.shared.utils.io
+    from rasa.shared.constants import RESPONSES_SCHEMA_FILE, SCHEMA_EXTENSIONS_FILE
+
+    schema = rasa.shared.utils.io.read_yaml_file(
+        pkg_resources.resource_filename(package_name, schema_path)
+    )
+    responses = rasa.shared.utils.io.read_yaml_file(
+        pkg_resources.resource_filename("rasa", RESPONSES_SCHEMA_FILE)
+    )
+    extensions = pkg_resources.resource_filename("rasa", SCHEMA_EXTENSIONS_FILE)
+    return dict(schema, **responses), extensions
