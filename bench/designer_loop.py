@@ -27,7 +27,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 from bot.launcher import child_env, free_port
 from bot.settings import PROJECT_ROOT
@@ -159,6 +159,7 @@ def main() -> int:
         else:
             full, full_cpu, _ = timed(TRAIN, root)
             print(f"full train (empty cache):          {full:6.1f} s wall, {full_cpu:6.1f} s CPU")
+        seconds: Dict[str, List[Tuple[float, float]]] = {}
         for number, (label, command) in enumerate(
             (
                 ("story edit, make train", MAKE_TRAIN),
@@ -172,6 +173,7 @@ def main() -> int:
             edit_story(root, f"(bench {number})")
             wall, cpu, out = timed(command, root)
             restored, trained = restored_and_trained(out)
+            seconds.setdefault(label, []).append((wall, cpu))
             ratio = "" if args.cache else f" ({wall / full:.2f}x the full train)"
             print(
                 f"{label + ':':<35}{wall:6.1f} s wall, {cpu:6.1f} s CPU{ratio}; "
@@ -180,6 +182,14 @@ def main() -> int:
             if restored < NLU_COMPONENTS or set(trained) - {"MemoizationPolicy", "RulePolicy"}:
                 print(f"  NOT A CACHED RETRAIN:\n{out[-3000:]}")
                 return 1
+        ours = seconds["story edit, make train"]
+        bare = seconds["story edit, bare rasa train"]
+        print(
+            f"story edit, make train / bare rasa train: "
+            f"{sum(c for _, c in ours) / sum(c for _, c in bare):.2f}x CPU, "
+            f"{sum(w for w, _ in ours) / sum(w for w, _ in bare):.2f}x wall; "
+            f"slowest make train {max(w for w, _ in ours):.1f} s (target <= 15 s)"
+        )
         answers = root / "data" / "faq_answers.yml"
         answers.write_text(answers.read_text().replace("Street parking", "Street parking (b)"))
         _, _, out = timed(TRAIN + ["--skip-validation", "--dry-run"], root)
