@@ -11,7 +11,7 @@ from typing import List, Optional
 from bot import notify_commands
 from bot.designer.commands import add_commands
 from bot.review.training_data import NLU_DIR
-from bot.settings import settings_or_exit
+from bot.settings import PROJECT_ROOT, settings_or_exit
 from bot.store.db import session_scope, use_database
 from bot.store.migrate import upgrade
 from bot.store.seed import seed
@@ -112,6 +112,7 @@ def cmd_publish_model(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    from bot.designer.checks import Project
     from bot.review.collect import collect
     from bot.review.labels import labelled_item, labelled_rows, labels, with_labels
     from bot.review.review_file import read_labels, write_review_file
@@ -119,7 +120,8 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     intents = list(intent_files(args.data))
     if args.apply:
-        result = add_examples(read_labels(args.apply), args.data)
+        heldout = Project.load(PROJECT_ROOT).heldout_sets
+        result = add_examples(read_labels(args.apply), args.data, heldout)
         for path, lines in result.added.items():
             print(f"added {len(lines)} to {path}")
         for text in result.duplicates:

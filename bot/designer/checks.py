@@ -65,8 +65,13 @@ class Project:
     def faq_answers(self) -> Path:
         return self.data / "faq_answers.yml"
 
+    @property
+    def heldout_sets(self) -> List[Path]:
+        """The test and development sets, never trained on (data/checks.yml `heldout_sets`)."""
+        return [self.root / name for name in self.config.get("heldout_sets") or []]
+
     @classmethod
-    def load(cls, root: Path, budget: int) -> "Project":
+    def load(cls, root: Path, budget: int = 2) -> "Project":
         config_path = root / "data" / "checks.yml"
         config = (yaml.safe_load(config_path.read_text()) or {}).get("check") or {}
         return cls(root=root, budget=budget, config=config)
@@ -203,10 +208,10 @@ def check_heldout_overlap(project: Project, examples: List[Example]) -> List[Pro
     """No training example of N+ words is a text of the test or development set."""
     min_words = int(project.config.get("heldout_min_words", 4))
     problems = []
-    for name in project.config.get("heldout_sets") or []:
-        path = project.root / name
+    for path in project.heldout_sets:
         if not path.exists():
             continue
+        name = path.relative_to(project.root)
         held = {}
         for e in nlu_examples(path):
             held.setdefault(heldout_key(e.text), e)

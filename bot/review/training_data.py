@@ -20,10 +20,6 @@ from bot.designer.checks import duplicate_key, heldout_key, unannotated
 from bot.settings import PROJECT_ROOT
 
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
-TEST_SETS = (
-    PROJECT_ROOT / "tests" / "nlu_test" / "frozen_test.yml",
-    PROJECT_ROOT / "tests" / "nlu_dev" / "dev.yml",
-)
 OUT_OF_SCOPE = "out_of_scope"
 _INTENT = re.compile(r"^(?P<indent>\s*)-\s+intent:\s*(?P<name>\S+)\s*$")
 _ITEM = re.compile(r"^\s*-\s+\w+:")
@@ -79,7 +75,7 @@ class KnownTexts:
         self.training.add(duplicate_key(unannotated(text)))
 
 
-def known_texts(nlu_dir: Path = NLU_DIR, test_sets: Iterable[Path] = TEST_SETS) -> KnownTexts:
+def known_texts(nlu_dir: Path, test_sets: Iterable[Path]) -> KnownTexts:
     """Every example of the training data and the test sets."""
     known = KnownTexts()
     for path in sorted(nlu_dir.glob("*.yml")):
@@ -101,10 +97,13 @@ class Applied:
 
 def add_examples(
     labelled: Iterable[Tuple[str, str]],
-    nlu_dir: Path = NLU_DIR,
-    test_sets: Iterable[Path] = TEST_SETS,
+    nlu_dir: Path,
+    test_sets: Iterable[Path],
 ) -> Applied:
-    """Append each (text, intent) to its intent's block; skip duplicates and unknowns."""
+    """Append each (text, intent) to its intent's block; skip duplicates and unknowns.
+
+    `test_sets`: the project's held-out sets (bot/designer/checks.py `Project.heldout_sets`).
+    """
     files = intent_files(nlu_dir)
     seen = known_texts(nlu_dir, test_sets)
     result = Applied()
