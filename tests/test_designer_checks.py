@@ -62,9 +62,9 @@ def test_the_real_data_passes_every_check() -> None:
 
 def test_an_example_under_two_intents(copy: Path) -> None:
     faq = copy / "data" / "nlu" / "faq.yml"
-    line = insert_after(faq, "      - what time do you open", "      - Hi!")  # a greet example
+    line = insert_after(faq, "      - what time do you open", "      - Hey!")  # a greet example
     [problem] = problems(copy)
-    assert problem.startswith(f"data/nlu/faq.yml:{line}: example 'Hi!' of 'faq/opening_hours'")
+    assert problem.startswith(f"data/nlu/faq.yml:{line}: example 'Hey!' of 'faq/opening_hours'")
     assert "also under 'greet' (basics.yml:" in problem
 
 
@@ -83,6 +83,21 @@ def test_a_training_example_from_the_test_set(copy: Path) -> None:
     ]
 
 
+def test_a_short_training_example_from_the_test_set(copy: Path) -> None:
+    """Short texts count too: only emoji or punctuation alone (normalised to nothing) do not."""
+    frozen = PROJECT_ROOT / "tests" / "nlu_test" / "frozen_test.yml"
+    held_line = line_of(frozen, "bye for now")
+    basics = copy / "data" / "nlu" / "basics.yml"
+    lines = basics.read_text().splitlines(keepends=True)
+    line = line_of(basics, "- intent: goodbye") + 2  # after its `examples: |`
+    lines.insert(line - 1, "      - Bye for now\n")
+    basics.write_text("".join(lines))
+    assert problems(copy) == [
+        f"data/nlu/basics.yml:{line}: example 'Bye for now' is in the held-out set "
+        f"tests/nlu_test/frozen_test.yml:{held_line}; rephrase or drop it from the training data"
+    ]
+
+
 def test_too_few_examples(copy: Path) -> None:
     (copy / "data" / "checks.yml").write_text(
         (copy / "data" / "checks.yml")
@@ -92,7 +107,7 @@ def test_too_few_examples(copy: Path) -> None:
     found = problems(copy)
     line = line_of(copy / "data" / "nlu" / "faq.yml", "- intent: faq/wifi")
     assert (
-        f"data/nlu/faq.yml:{line}: intent 'faq/wifi' has 42 different examples, needs 45 "
+        f"data/nlu/faq.yml:{line}: intent 'faq/wifi' has 40 different examples, needs 45 "
         "(data/checks.yml); add other phrasings" in found
     )
 

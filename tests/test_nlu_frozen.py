@@ -51,9 +51,11 @@ def _texts(path: Path) -> set[str]:
 
 
 def test_no_test_sentence_is_in_the_training_data() -> None:
-    """A sentence (4+ words) of the test set in data/nlu would inflate its figures."""
+    """A text of the test set in data/nlu, once normalised, would inflate its figures.
+
+    Emoji and punctuation alone normalise to nothing and are not compared."""
     shared = _texts(TEST_SET) & _texts(ROOT / "data" / "nlu")
-    assert not {t for t in shared if len(t.split()) >= 4}, "rephrase or drop these examples"
+    assert not {t for t in shared if t}, "rephrase or drop these examples"
 
 
 def test_sms_style_rewrite() -> None:

@@ -78,7 +78,7 @@ CONVERSATIONS: Dict[str, List[Event]] = {
         *answered(),
     ],
     "+15005550004": [
-        said("Hi!", "nlu_fallback", 0.5, greet=0.45),  # "hi" of greet in data/nlu
+        said("Hey!", "nlu_fallback", 0.5, greet=0.45),  # "hey" of greet in data/nlu
         *answered(),
         # a frozen test text but for its capital and question mark
         said("Is there street parking near the hotel?", "nlu_fallback", 0.5, faq=0.4),
@@ -139,7 +139,7 @@ def test_review_exports_failed_texts_grouped_masked_and_without_senders(
         "where do i leave the car overnight",
         "wheres my order",
         "hey there",
-        "Hi!",
+        "Hey!",
         "Is there street parking near the hotel?",
     }
     stuff = items["Wheres my stuf [number]"]
@@ -170,8 +170,8 @@ def test_apply_adds_labelled_texts_to_the_right_files_in_their_style(
         "wheres my order": "track_order",  # already training data
         "hey there": "greet",  # in the frozen test set: never trained on
         # the same as training or test examples once punctuation is dropped, as make check
-        # compares them: "Hi!" would be an example under two intents, the other a test text
-        "Hi!": "thank",
+        # compares them: "Hey!" would be an example under two intents, the other a test text
+        "Hey!": "thank",
         "Is there street parking near the hotel?": "faq/parking",
     }
     document = yaml.safe_load(out.read_text())
@@ -184,7 +184,7 @@ def test_apply_adds_labelled_texts_to_the_right_files_in_their_style(
     printed = bot_cli(traffic, "review", "--apply", str(out), "--data", str(data))
     assert "already in the training or test data: wheres my order" in printed
     assert "already in the training or test data: hey there" in printed
-    assert "already in the training or test data: Hi!" in printed
+    assert "already in the training or test data: Hey!" in printed
     assert "already in the training or test data: Is there street parking near" in printed
     after = {path.name: path.read_text() for path in data.glob("*.yml")}
     assert {name for name in after if after[name] != before[name]} == {

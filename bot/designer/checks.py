@@ -206,7 +206,7 @@ def check_duplicate_examples(examples: List[Example]) -> List[Problem]:
 
 def check_heldout_overlap(project: Project, examples: List[Example]) -> List[Problem]:
     """No training example of N+ words is a text of the test or development set."""
-    min_words = int(project.config.get("heldout_min_words", 4))
+    min_words = int(project.config.get("heldout_min_words", 1))
     problems = []
     for path in project.heldout_sets:
         if not path.exists():

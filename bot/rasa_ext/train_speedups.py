@@ -8,7 +8,7 @@
    passed positionally, `None` stays `None`).
 2. `TrainingData.sanitize_examples` sets every example's intent to its stripped self,
    and `Message.set` drops the message's cached fingerprint, so every merge of training
-   data (about a dozen per train) hashed all 4,100 examples again. It now sets only the
+   data (about a dozen per train) hashed all 4,000 examples again. It now sets only the
    values that stripping changes; the examples and their fingerprints are the same.
 3. TensorFlow (which Rasa imports for its own policies even when none is used) tries
    `from jax import xla_computation` for its TFLite converter and imports JAX, ~1 s of
