@@ -40,7 +40,7 @@ REASON_CHARS = 160
 def short_reason(error: BaseException) -> str:
     """The error's type and first line, ASCII, short enough for a header."""
     text = f"{type(error).__name__}: {error}".strip().splitlines()[0]
-    return text.encode("ascii", "replace").decode()[:REASON_CHARS]
+    return text.encode("ascii", "replace").decode()[:REASON_CHARS].rstrip(".")
 
 
 def swap_model(agent: Any, processor: Any, fingerprint: str) -> None:
