@@ -78,7 +78,7 @@ reload: train
 	MODEL_SERVER_URL=$(MODEL_SERVER_URL_LOCAL) $(PY) -m bot publish-model $(MODEL)
 
 reload-scaled: train
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho run $(HONCHO_ARGS) python -m bot publish-model $(MODEL)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho run $(HONCHO_ARGS) python -m bot publish-model $(MODEL) --servers $(RASA_SERVERS)
 
 # The receiver's /metrics and /health add up the counters of every process (turn latency
 # comes from the worker), through PROMETHEUS_MULTIPROC_DIR, emptied at each start.
@@ -108,6 +108,8 @@ run: seed train
 # (e.g. cannot start), honcho stops the others and the command fails with its exit code.
 SCALED_ENV ?= deploy/scaled.env
 HONCHO_ARGS := -f deploy/Procfile -e $(SCALED_ENV) -d .
+# make reload-scaled waits for every Rasa server: the Procfile's rasaN lines
+RASA_SERVERS := $(shell grep -c '^rasa[0-9]*:' deploy/Procfile)
 
 run-scaled: setup train
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho run $(HONCHO_ARGS) python -m bot.scaled_setup

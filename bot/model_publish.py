@@ -4,7 +4,8 @@
 that the tarball is a Rasa model (its metadata reads), then replaces the published file at
 once (bot/model_files.py); the Rasa servers polling the model server load it within
 MODEL_PULL_SECONDS plus a load. A model that does not load is refused by each server, which
-keeps its old one (bot/rasa_ext/model_pull.py).
+keeps its old one (bot/rasa_ext/model_pull.py) and says so at its next poll: the wait stops
+as soon as every server runs the new model or refused it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import tarfile
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 from urllib.parse import urlsplit, urlunsplit
@@ -73,27 +74,39 @@ class Rollout:
     etag: str
     seconds: float
     servers: Dict[str, str]  # poller -> the fingerprint it runs
+    refused: Dict[str, str] = field(default_factory=dict)  # poller -> why it refused `etag`
 
     @property
     def behind(self) -> List[str]:
         return sorted(name for name, runs in self.servers.items() if runs != self.etag)
 
+    @property
+    def waiting(self) -> List[str]:
+        """Servers neither running `etag` nor having refused it."""
+        return [name for name in self.behind if name not in self.refused]
+
 
 def wait_rolled_out(
     model_url: str, token: str, etag: str, timeout: float, expect: int = 1
 ) -> Rollout:
-    """Poll the model server until every live poller (at least `expect`) runs `etag`."""
+    """Poll the model server until every live poller (at least `expect`) runs `etag` or
+    refused to load it."""
     started = time.monotonic()
-    servers: Dict[str, str] = {}
     while True:
         status = read_status(model_url, token)
-        servers = {
-            name: poller["fingerprint"]
+        live = {
+            name: poller
             for name, poller in status["pollers"].items()
             if poller["seen_seconds_ago"] <= POLLER_GONE_SECONDS
         }
-        rollout = Rollout(etag, time.monotonic() - started, servers)
-        if len(servers) >= expect and not rollout.behind:
+        servers = {name: poller["fingerprint"] for name, poller in live.items()}
+        refused = {
+            name: (poller.get("refused") or {}).get("reason", "")
+            for name, poller in live.items()
+            if (poller.get("refused") or {}).get("etag") == etag and servers[name] != etag
+        }
+        rollout = Rollout(etag, time.monotonic() - started, servers, refused)
+        if len(servers) >= expect and not rollout.waiting:
             return rollout
         if rollout.seconds > timeout:
             return rollout
@@ -101,9 +114,18 @@ def wait_rolled_out(
 
 
 def describe(rollout: Rollout, timeout: Optional[float] = None) -> str:
+    """One line per outcome: refused, still behind, or running everywhere."""
     names = ", ".join(sorted(rollout.servers)) or "no Rasa server polling"
-    if rollout.behind or not rollout.servers:
-        return f"not every server runs {rollout.etag[:12]} after {timeout} s: behind: " + (
-            ", ".join(rollout.behind) or names
+    lines = [
+        f"refused by {name}: {reason or 'it does not load'}; "
+        f"still serving {rollout.servers[name][:12]}"
+        for name, reason in sorted(rollout.refused.items())
+    ]
+    if rollout.waiting or not rollout.servers:
+        lines.append(
+            f"not every server runs {rollout.etag[:12]} after {timeout} s: behind: "
+            + (", ".join(rollout.waiting) or names)
         )
+    if lines:
+        return "\n".join(lines)
     return f"model {rollout.etag[:12]} running on {names} after {rollout.seconds:.1f} s"

@@ -8,7 +8,8 @@ The file defaults to MODEL_PUBLISH_FILE (models/published/sms-bot.tar.gz).
 `If-None-Match` holds that ETag (the caller runs it, its first value, or refused it before),
 404 before anything is published.
 `GET /status`: the published ETag and, for each poller (a Rasa server, `?poller=host:port`),
-the model it last said it runs and when; `python -m bot publish-model` waits on it.
+the model it last said it runs, when, and the last model it refused to load and why
+(its `X-Model-Refused: <etag> <reason>`); `python -m bot publish-model` waits on it.
 Nothing here changes the model: publishing is a file replaced on this machine
 (`make reload`). With MODEL_SERVER_TOKEN set, both routes want
 `Authorization: Bearer <token>` (the model holds the training data).
@@ -44,7 +45,8 @@ class ModelServer(ThreadingHTTPServer):
         self.model_file = model_file
         self.token = token
         self.etags = EtagCache()
-        self.pollers: Dict[str, Tuple[str, float]] = {}
+        # poller -> (the ETag it runs, when it last polled, its last refused ETag and why)
+        self.pollers: Dict[str, Tuple[str, float, Optional[Dict[str, str]]]] = {}
         self.lock = threading.Lock()
 
     def published_etag(self) -> Optional[str]:
@@ -57,10 +59,20 @@ class ModelServer(ThreadingHTTPServer):
         now = time.time()
         with self.lock:
             pollers = {
-                name: {"fingerprint": fingerprint, "seen_seconds_ago": round(now - seen, 2)}
-                for name, (fingerprint, seen) in sorted(self.pollers.items())
+                name: {
+                    "fingerprint": fingerprint,
+                    "seen_seconds_ago": round(now - seen, 2),
+                    "refused": refused,
+                }
+                for name, (fingerprint, seen, refused) in sorted(self.pollers.items())
             }
         return {"etag": self.published_etag(), "pollers": pollers}
+
+
+def refused_model(header: str) -> Optional[Dict[str, str]]:
+    """`<etag> <reason>` (a poller's X-Model-Refused) as {"etag", "reason"}; None if empty."""
+    etag, _, reason = header.strip().partition(" ")
+    return {"etag": etag[:100], "reason": reason.strip()[:200]} if etag else None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -93,8 +105,9 @@ class Handler(BaseHTTPRequestHandler):
         offered = [value.strip().strip('"') for value in header.split(",")]
         running = offered[0]
         if poller:
+            refused = refused_model(self.headers.get("X-Model-Refused") or "")
             with self.server.lock:
-                self.server.pollers[poller] = (running, time.time())
+                self.server.pollers[poller] = (running, time.time(), refused)
         try:
             model = open(self.server.model_file, "rb")  # noqa: SIM115 (closed below)
         except FileNotFoundError:

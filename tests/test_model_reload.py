@@ -4,24 +4,34 @@ The embedded topology (SQLite, one worker, one Rasa server) with a model server
 (`python -m bot.models_server`) that the Rasa server polls. Texts sent while a new model
 is published and loaded are each answered exactly once, by the old or the new model; after
 the swap the new wording answers; a corrupt model is refused and the last good one keeps
-serving.
+serving; one that passes the publish check but does not load is refused and
+`publish-model` says so at once. Nothing reachable over HTTP changes the model.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import pytest
 
-from bench.model_variants import reworded_model
+from bench.model_variants import reworded_model, unloadable_model
 from bot.launcher import child_env, free_port, wait_http
 from bot.model_files import file_sha256, replace_atomically
-from bot.model_publish import ModelRejected, publish, read_status, wait_rolled_out
+from bot.model_publish import (
+    ModelRejected,
+    check_model,
+    publish,
+    read_status,
+    wait_rolled_out,
+)
 from bot.settings import PROJECT_ROOT
 from bot.store.db import session_scope
 from bot.store.migrate import upgrade
@@ -151,3 +161,66 @@ def test_texts_during_a_reload_are_answered_once_then_the_new_model_answers(
     assert [p["fingerprint"] for p in status["pollers"].values()] == [second]
     assert log.read_text(errors="replace").count("Refused model " + bad[:12]) == 1
     assert sms.ask(PHONES[2], "MENU").startswith(NEW)
+
+
+def http_status(method: str, url: str, headers: Optional[Dict[str, str]] = None) -> int:
+    """The HTTP status of one request with a JSON body naming a model file."""
+    body = json.dumps({"model_file": str(PROJECT_ROOT / "models/sms-bot.tar.gz")}).encode()
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    request = urllib.request.Request(url, body, headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_nothing_where_plivo_webhooks_arrive_or_on_the_rasa_server_changes_the_model(
+    reload_setup,
+) -> None:
+    """`make run`'s Rasa server has no HTTP API (no --enable-api): no PUT /model; the
+    receiver (the port Plivo's webhooks hit) has no /model route at all."""
+    sms: SmsSetup = reload_setup["sms"]
+    running = read_status(reload_setup["url"], "")["pollers"]
+    assert http_status("PUT", f"{sms.bot_url}/model") in (404, 405)
+    for method in ("PUT", "POST"):
+        assert http_status(method, f"{sms.front_url}/model") in (404, 405)
+    time.sleep(1.5)  # a few polls: it still runs what it ran
+    after = read_status(reload_setup["url"], "")["pollers"]
+    assert [p["fingerprint"] for p in after.values()] == [
+        p["fingerprint"] for p in running.values()
+    ]
+    assert sms.ask(PHONES[3], "MENU").startswith(NEW)
+
+
+def test_publishing_a_model_that_does_not_load_stops_at_the_refusal(
+    reload_setup, trained_model: Path
+) -> None:
+    """It passes the publish check (complete metadata) but Rasa cannot build its graph:
+    `publish-model` says which server refused it and why, well before its timeout."""
+    sms: SmsSetup = reload_setup["sms"]
+    url, published, work = reload_setup["url"], reload_setup["published"], reload_setup["work"]
+    (running,) = [p["fingerprint"] for p in read_status(url, "")["pollers"].values()]
+    broken = unloadable_model(trained_model, work / "unloadable.tar.gz")
+    check_model(broken)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "publish-model", str(broken), "--to", str(published)],
+        cwd=PROJECT_ROOT,
+        env=child_env(sms.env()),
+        capture_output=True,
+        text=True,
+        timeout=200,
+    )
+    seconds = time.monotonic() - started
+    output = done.stdout + done.stderr
+    print(f"publish-model of an unloadable model: {seconds:.1f} s\n{done.stdout}")
+    assert done.returncode == 1, output
+    assert "refused by " in done.stdout, output
+    assert "NoSuchComponent" in done.stdout, output
+    assert f"still serving {running[:12]}" in done.stdout, output
+    assert seconds < 60, f"{seconds:.1f} s: it waited for its 300 s timeout"
+    assert file_sha256(published) == file_sha256(broken)
+    status = read_status(url, "")
+    assert [p["fingerprint"] for p in status["pollers"].values()] == [running]
+    assert sms.ask(PHONES[0], "MENU").startswith(NEW)

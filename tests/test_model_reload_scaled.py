@@ -1,13 +1,18 @@
 """Live reload in the scaled topology (deploy/Procfile): two Rasa servers poll the model
 server (models1, with its token) and both switch; texts sent through the SMS path while
-they do are each answered exactly once, by the old or the new model."""
+they do are each answered exactly once, by the old or the new model. Their HTTP API
+(`--enable-api`) refuses `PUT /model` without the right RASA_AUTH_TOKEN."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
+from urllib.parse import quote
 
 import pytest
 
@@ -78,8 +83,50 @@ def test_both_rasa_servers_switch_and_every_text_is_answered_once(
         for text in answered[phone]:
             assert text.startswith(OLD) or text.startswith(NEW), text
     everything = [text for texts in answered.values() for text in texts]
-    assert any(t.startswith(NEW) for t in everything)
+    # texting starts a second before publishing, and a swap takes the next poll plus a
+    # load (seconds): the first texts are the old model's
+    assert any(t.startswith(OLD) for t in everything), "no text answered before the swap"
+    assert any(t.startswith(NEW) for t in everything), "no text answered after the swap"
     # the workers spread texts over both servers: every answer now is the new one
     for phone in PHONES:
         for _ in range(2):
             assert topology.ask(phone, "MENU").startswith(NEW)
+
+
+def put_model(url: str, token: Optional[str]) -> int:
+    """The HTTP status of Rasa's `PUT /model` (load a model file), with `?token=` if given."""
+    query = f"?token={quote(token)}" if token is not None else ""
+    body = json.dumps({"model_file": "models/sms-bot.tar.gz"}).encode()
+    request = urllib.request.Request(
+        f"{url}/model{query}", body, {"Content-Type": "application/json"}, method="PUT"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def rasa_status(url: str, token: str) -> dict:
+    """Rasa's GET /status (the model it runs), with the right token."""
+    with urllib.request.urlopen(f"{url}/status?token={quote(token)}", timeout=30) as response:
+        return json.load(response)
+
+
+def test_the_rasa_servers_refuse_put_model_without_the_right_token(
+    topology: ScaledTopology,
+) -> None:
+    env = topology.env
+    token = env["RASA_AUTH_TOKEN"]
+    for url in (env["RASA_URL_1"], env["RASA_URL_2"]):
+        before = rasa_status(url, token)
+        assert before["model_id"], before
+        assert put_model(url, None) == 401
+        assert put_model(url, "wrong-" + token) == 401
+        after = rasa_status(url, token)  # the right token is what lets a caller in
+        assert (after["model_id"], after["model_file"]) == (
+            before["model_id"],
+            before["model_file"],
+        )
+    for phone in PHONES:
+        assert topology.ask(phone, "MENU").startswith(NEW)

@@ -77,8 +77,13 @@ def test_the_model_server_serves_the_published_file_by_etag_to_token_holders(
     assert (status, headers["ETag"], body) == (200, etag, source.read_bytes())
     status, headers, body = request(url + "?poller=b:2", {**auth, "If-None-Match": etag})
     assert (status, headers["ETag"], body) == (304, etag, b"")
-    # a server that refused this model lists it after the one it runs: not sent again
-    refused = {**auth, "If-None-Match": f"older, {etag}"}
+    # a server that refused this model lists it after the one it runs: not sent again;
+    # it says why, which /status shows (publish-model stops waiting on it)
+    refused = {
+        **auth,
+        "If-None-Match": f"older, {etag}",
+        "X-Model-Refused": f"{etag} GraphSchemaException: no such class",
+    }
     assert request(url + "?poller=c:3", refused)[:1] == (304,)
 
     seen = read_status(url, TOKEN)
@@ -88,6 +93,11 @@ def test_the_model_server_serves_the_published_file_by_etag_to_token_holders(
         "b:2": etag,
         "c:3": "older",
     }
+    assert seen["pollers"]["c:3"]["refused"] == {
+        "etag": etag,
+        "reason": "GraphSchemaException: no such class",
+    }
+    assert seen["pollers"]["a:1"]["refused"] is None
     # nothing over HTTP changes the model, with or without the token
     for method in ("PUT", "POST", "DELETE"):
         assert request(url, auth, method)[0] == 501

@@ -7,7 +7,9 @@ it runs>`. A 304 means nothing new. A 200 brings a new tarball (ETag: its sha256
 loaded in a thread, so texts keep being answered by the old model meanwhile; then the
 agent's processor, domain and responses are replaced between two turns of the event loop
 (no await in between). Turns already running finish on the old processor. A model that
-fails to load is refused (logged once per ETag, not retried) and the old one keeps serving.
+fails to load is refused (logged once per ETag, not retried) and the old one keeps serving;
+every later poll names the last refused ETag and why (`X-Model-Refused: <etag> <reason>`),
+which the model server's /status shows, so `publish-model` stops waiting at once.
 
 Rasa's own `models:` endpoint does the same, except that it loads the model on the event
 loop (the server answers nothing for the seconds a load takes) and, without a model server
@@ -21,7 +23,7 @@ import logging
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Optional, Set
+from typing import Any, Dict, Optional, Tuple
 
 import aiohttp
 
@@ -30,6 +32,15 @@ from bot.rasa_ext.once import once
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+REFUSED_HEADER = "X-Model-Refused"
+REASON_CHARS = 160
+
+
+def short_reason(error: BaseException) -> str:
+    """The error's type and first line, ASCII, short enough for a header."""
+    text = f"{type(error).__name__}: {error}".strip().splitlines()[0]
+    return text.encode("ascii", "replace").decode()[:REASON_CHARS].rstrip(".")
 
 
 def swap_model(agent: Any, processor: Any, fingerprint: str) -> None:
@@ -72,7 +83,8 @@ class ModelPuller:
             if settings.model_server_token
             else {}
         )
-        self.refused: Set[str] = set()
+        self.refused: Dict[str, str] = {}  # ETag -> why it did not load
+        self.last_refused: Optional[Tuple[str, str]] = None
 
     async def run(self) -> None:
         timeout = aiohttp.ClientTimeout(total=300, sock_connect=5)
@@ -92,6 +104,8 @@ class ModelPuller:
         # what it runs first, then what it refused: the model server sends neither again
         offered = ", ".join([current, *sorted(self.refused)])
         headers = {**self.headers, "If-None-Match": offered}
+        if self.last_refused:
+            headers[REFUSED_HEADER] = " ".join(self.last_refused)
         params = {"poller": self.poller}
         async with session.get(self.url, headers=headers, params=params) as response:
             if response.status != 200:
@@ -112,8 +126,9 @@ class ModelPuller:
             if await asyncio.to_thread(file_sha256, path) != etag:
                 raise ValueError("the download does not match its ETag")
             processor = await asyncio.to_thread(build_processor, self.agent, path)
-        except Exception:
-            self.refused.add(etag)
+        except Exception as error:
+            self.refused[etag] = short_reason(error)
+            self.last_refused = (etag, self.refused[etag])
             logger.exception(
                 "Refused model %s from %s: it does not load; the current model %s keeps serving.",
                 etag[:12],
