@@ -10,11 +10,18 @@ import pytest
 from bot.desk import agents, routing
 from bot.desk.hours import describe_opening, is_open, next_opening
 from bot.desk.maintenance import maintain_once
-from bot.desk.notices import handoff_notice
+from bot.desk.maintenance_beat import FRESH_SECONDS, last_beat, maintenance_alive, record_beat
+from bot.desk.notices import ASSIGNING_NOW, handoff_notice
 from bot.settings import Settings
 from bot.store import ownership
 from bot.store.db import session_scope
-from bot.store.models import Conversation, OutboundText, OutboxMessage
+from bot.store.models import (
+    Conversation,
+    DeskMaintenanceBeat,
+    OutboundText,
+    OutboxMessage,
+    utcnow,
+)
 from bot.store.seed import ALEX, PRIYA, SAM
 
 
@@ -44,6 +51,47 @@ def test_handoff_queues_once_and_tells_the_position(database_url: str) -> None:
         notice = handoff_notice(session, ownership.ownership_of(session, SAM), Settings.from_env())
     assert notice.response == "utter_handoff_queued" and notice.values["position"] == "2"
     assert notice.values["wait"] == "a few minutes"  # no history yet
+
+
+def notice_for(phone: str):  # noqa: ANN201
+    with session_scope() as session:
+        return handoff_notice(session, ownership.ownership_of(session, phone), Settings.from_env())
+
+
+def beat(seconds_ago: float) -> None:
+    with session_scope() as session:
+        record_beat(session, utcnow() - dt.timedelta(seconds=seconds_ago))
+
+
+def test_assignment_is_promised_only_while_a_maintenance_loop_beats(database_url: str) -> None:
+    """A free agent is not enough: without a live maintenance loop nobody would assign the
+    chat, so the texter gets the queued notice (place in line, typical wait)."""
+    make_agent("ann")
+    queue_up(ALEX)
+    never = notice_for(ALEX)  # no loop has ever run on this database
+    assert never.response == "utter_handoff_queued" and never.text is None
+    assert never.values == {"position": "1", "wait": "a few minutes"}
+    beat(FRESH_SECONDS + 5)  # the loop died a while ago
+    assert notice_for(ALEX).response == "utter_handoff_queued"
+    beat(1)
+    fresh = notice_for(ALEX)
+    assert (fresh.response, fresh.text) == ("utter_handoff_with_agent", ASSIGNING_NOW)
+    with session_scope() as session:  # the row is rewritten, not added to
+        assert session.query(DeskMaintenanceBeat).count() == 1
+
+
+def test_a_maintenance_round_records_the_beat(database_url: str) -> None:
+    with session_scope() as session:
+        assert last_beat(session) is None and not maintenance_alive(session)
+    before = utcnow()
+    maintain_once(Settings.from_env())
+    with session_scope() as session:
+        recorded = last_beat(session)
+        assert recorded is not None and recorded.beat_at >= before
+        assert recorded.host and recorded.pid > 0
+        assert maintenance_alive(session)
+        later = recorded.beat_at + dt.timedelta(seconds=FRESH_SECONDS + 1)
+        assert not maintenance_alive(session, now=later)
 
 
 def test_only_one_agent_wins_a_claim(database_url: str) -> None:

@@ -123,3 +123,25 @@ def test_supervisors_start_without_automatic_assignment(empty_database: str) -> 
         rows = conn.execute(text("SELECT username, auto_assign FROM agents")).all()
     engine.dispose()
     assert {username: bool(value) for username, value in rows} == {"ann": True, "sue": False}
+
+
+def test_the_maintenance_heartbeat_table_comes_and_goes(empty_database: str) -> None:
+    """0015 adds desk_maintenance (the loop's beat) and its downgrade drops it again."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0015_desk_maintenance_heartbeat")
+    engine = create_engine(empty_database, future=True)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO desk_maintenance (name, beat_at, host, pid) "
+                "VALUES ('desk', CURRENT_TIMESTAMP, 'box', 42)"
+            )
+        )
+    assert "desk_maintenance" in inspect(engine).get_table_names()
+    engine.dispose()
+    dispose_engines()
+    command.downgrade(config, "0014_notify_api_requests")
+    engine = create_engine(empty_database, future=True)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert "desk_maintenance" not in tables and "notification_requests" in tables

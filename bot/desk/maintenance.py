@@ -1,7 +1,9 @@
 """The desk's background duties, run by every console process (all steps are atomic):
 agents whose console is silent past the heartbeat timeout get no new chats, and past the
 grace period after it go offline (chats requeued); waiting chats are auto-assigned; a
-texter nobody claimed in time is offered the bot or a longer wait."""
+texter nobody claimed in time is offered the bot or a longer wait. Each round that
+succeeds is recorded (bot/desk/maintenance_beat.py): the bot promises an assignment only
+while a loop runs."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.desk.agents import expire_silent_agents
+from bot.desk.maintenance_beat import LOOP_INTERVAL_SECONDS, record_beat
 from bot.desk.notices import WAIT_OFFER
 from bot.desk.routing import auto_assign
 from bot.outbound.service import request_text
@@ -94,7 +97,8 @@ def offer_bot_to_long_waiters(
 
 
 def maintain_once(settings: Settings) -> Dict[str, int]:
-    """One round on `settings.database_url`; its timeouts come from `settings` too."""
+    """One round on `settings.database_url` (its timeouts come from `settings` too), then
+    the loop's heartbeat: only a round that got this far is recorded."""
     url = settings.database_url
     heartbeat_timeout = dt.timedelta(seconds=settings.agent_heartbeat_timeout_seconds)
     grace = dt.timedelta(seconds=settings.desk_presence_grace_seconds)
@@ -106,10 +110,12 @@ def maintain_once(settings: Settings) -> Dict[str, int]:
         offered = offer_bot_to_long_waiters(
             session, dt.timedelta(seconds=settings.unclaimed_offer_seconds), settings
         )
+    with session_scope(url) as session:
+        record_beat(session)
     return {"expired_agents": len(expired), "assigned": len(assigned), "offered": offered}
 
 
-async def maintenance_loop(settings: Settings, interval: float = 1.0) -> None:
+async def maintenance_loop(settings: Settings, interval: float = LOOP_INTERVAL_SECONDS) -> None:
     """Run forever; a failed round (e.g. database down) is logged and retried."""
     while True:
         try:

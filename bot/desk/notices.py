@@ -9,6 +9,7 @@ from typing import Dict, Optional
 from sqlalchemy.orm import Session
 
 from bot.desk.hours import describe_opening, is_open, next_opening
+from bot.desk.maintenance_beat import maintenance_alive
 from bot.desk.routing import free_slots, queue_position, typical_wait
 from bot.settings import Settings
 from bot.store.ownership import AGENT, Ownership
@@ -18,7 +19,8 @@ WAIT_OFFER = (
     "Sorry for the wait. Reply BOT to continue with our assistant, or WAIT to keep your "
     "place in line."
 )
-# Handed off while an agent is free to take it at once: no queue position, no wait.
+# Handed off while an agent is free to take it at once and a maintenance loop runs to
+# assign it: no queue position, no wait.
 ASSIGNING_NOW = "OK, I'm passing you to a person. They'll text you here shortly."
 
 
@@ -38,7 +40,8 @@ class HandoffNotice:
 
 def handoff_notice(session: Session, ownership: Ownership, settings: Settings) -> HandoffNotice:
     """What to tell a texter just queued (`settings`: the desk's business hours and the
-    heartbeat timeout). A wait is quoted only when nobody will be assigned at once."""
+    heartbeat timeout). A wait is quoted unless somebody will be assigned at once: an agent
+    has a free slot and a console's maintenance loop is running to assign the chat."""
     if ownership.owner == AGENT:
         return HandoffNotice("utter_handoff_with_agent", {})
     position = queue_position(session, ownership.conversation_id) or 1
@@ -49,7 +52,7 @@ def handoff_notice(session: Session, ownership: Ownership, settings: Settings) -
         )
     team = ownership.team or "general"
     heartbeat = dt.timedelta(seconds=settings.agent_heartbeat_timeout_seconds)
-    if position <= free_slots(session, team, heartbeat):
+    if position <= free_slots(session, team, heartbeat) and maintenance_alive(session):
         return HandoffNotice("utter_handoff_with_agent", {}, text=ASSIGNING_NOW)
     wait = describe_wait(typical_wait(session, team))
     return HandoffNotice("utter_handoff_queued", {"position": str(position), "wait": wait})

@@ -25,7 +25,7 @@ queue; the Rasa servers cannot answer them).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import redis
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
@@ -214,15 +214,21 @@ def redis_answers(host: str, port: int, timeout: float = 1.0) -> bool:
 
 
 async def health_route(
-    folder: Optional[str], lock_store: Optional[Tuple[str, int]], _request: Request
+    folder: Optional[str],
+    lock_store: Optional[Tuple[str, int]],
+    _request: Request,
+    extra: Optional[Callable[[], Dict[str, Any]]] = None,
 ) -> HTTPResponse:
-    """GET /health: the same figures as JSON; 503 with status `degraded` if the database is
-    down; status `degraded` (200) if the lock store's Redis (host, port) does not answer."""
+    """GET /health: the same figures as JSON (plus `extra()`'s, read from the database too);
+    503 with status `degraded` if the database is down; status `degraded` (200) if the lock
+    store's Redis (host, port) does not answer."""
     try:
         figures = await run_sync(database_figures)
+        more = await run_sync(extra) if extra is not None else {}
     except Exception:  # noqa: BLE001
         return response.json({"status": "degraded", "database": "down"}, status=503)
     body = health_figures(figures, folder)
+    body.update(more)
     if lock_store is not None:
         up = await run_sync(redis_answers, *lock_store)
         body["lock_store"] = "ok" if up else "down"
@@ -236,17 +242,19 @@ def add_routes(
     app: Sanic,
     folder: Optional[str],
     lock_store: Optional[Tuple[str, int]] = None,
+    extra_health: Optional[Callable[[], Dict[str, Any]]] = None,
     **route_options: Any,
 ) -> None:
     """Serve GET /metrics and GET /health on `app`, counting the counter files of `folder`
     (Settings.prometheus_multiproc_dir) if set (options: e.g. the desk's ctx_public);
-    `lock_store`: the (host, port) of the Redis that /health checks too."""
+    `lock_store`: the (host, port) of the Redis that /health checks too; `extra_health`:
+    more /health fields (blocking: run off the event loop)."""
 
     async def metrics(request: Request) -> HTTPResponse:
         return await metrics_route(folder, request)
 
     async def health(request: Request) -> HTTPResponse:
-        return await health_route(folder, lock_store, request)
+        return await health_route(folder, lock_store, request, extra_health)
 
     app.add_route(metrics, "/metrics", methods=["GET"], name="ops_metrics", **route_options)
     app.add_route(health, "/health", methods=["GET"], name="ops_health", **route_options)

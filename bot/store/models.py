@@ -455,3 +455,15 @@ class NpsCampaign(Base):
     csat_min = Column(Integer)
     csat_max = Column(Integer)
     matched = Column(Integer, nullable=False, default=0)
+
+
+class DeskMaintenanceBeat(Base):
+    """The desk maintenance loop's heartbeat: one row per loop name, rewritten after each
+    successful round (bot/desk/maintenance_beat.py); who wrote it, for the operator."""
+
+    __tablename__ = "desk_maintenance"
+
+    name = Column(String(40), primary_key=True)
+    beat_at = Column(DateTime, nullable=False)  # UTC, naive like every time here
+    host = Column(String(255), nullable=False)
+    pid = Column(Integer, nullable=False)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
 import uuid
-from typing import Optional
+from typing import Iterator, Optional
 
+from bot.desk.maintenance_beat import LOOP_INTERVAL_SECONDS, record_beat
 from bot.sms import inbound, outbox
 from bot.store.db import session_scope
-from bot.store.models import Conversation, Message, OutboxMessage
+from bot.store.models import Conversation, DeskMaintenanceBeat, Message, OutboxMessage
 from bot.store.ownership import Ownership, hand_to_queue, ownership_by_id
 
 
@@ -32,6 +35,32 @@ def queue_chat(
     customer_texts(url, phone, text)
     with session_scope(url) as session:
         return hand_to_queue(session, phone, reason, team, detail)
+
+
+@contextlib.contextmanager
+def maintenance_beating(url: str) -> Iterator[None]:
+    """Beat as a console's maintenance loop would (every loop interval) while inside, for a
+    stack whose console runs no loop; on leaving, no loop has beaten (the row is gone)."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while True:
+            with session_scope(url) as session:
+                record_beat(session)
+            if done.wait(LOOP_INTERVAL_SECONDS):
+                return
+
+    with session_scope(url) as session:
+        record_beat(session)
+    beater = threading.Thread(target=beat, daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beater.join()
+        with session_scope(url) as session:
+            session.query(DeskMaintenanceBeat).delete()
 
 
 def owner_of(url: str, conversation_id: int) -> Ownership:

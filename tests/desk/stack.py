@@ -50,8 +50,8 @@ def start_stack(work: Path, model: Path) -> Stack:
     try:
         # the questions the desk starts (CSAT after a resolve, NPS) go out at once, whatever
         # the time of day (quiet hours are tested in tests/test_e2e_outbound.py)
-        # no maintenance loop: chats wait for the tests to claim them (so the bot's "They'll
-        # text you here shortly" is kept by the test's claim; test_autoassign_browser.py
+        # no maintenance loop: chats wait for the tests to claim them (so the bot quotes
+        # the line rather than "They'll text you here shortly"; test_autoassign_browser.py
         # adds a console with the loop on this database and checks the real promise)
         desk = DeskServer(url, work, extra_env={**DESK_ENV, "NOTIFY_API_TOKENS": TOKEN}).start()
     except BaseException:

@@ -18,6 +18,7 @@ from bot.desk.agents import AgentView, create_agent, get_agent
 from bot.desk.notices import ASSIGNING_NOW
 from bot.store.db import session_scope
 from bot.store.models import utcnow
+from tests.desk.client import DeskClient
 from tests.desk.conftest import PASSWORD, save_screenshot
 from tests.desk.helpers import conversation_id_for, owner_of
 from tests.desk.server import DeskServer
@@ -85,6 +86,8 @@ def test_a_chat_is_assigned_to_the_open_console_and_requeued_after_the_grace(
         assert seen is not None
         assert (utcnow() - seen).total_seconds() < TIMEOUT, seen
         assert status_of(stack, ada.id) == "online"
+        # this console's loop beats: /health says so (the promise below depends on it)
+        assert DeskClient(stack.desk.url).get("/health").json()["maintenance_alive"] is True
         # the customer asks for a person: told someone will text shortly, and it is so
         assert stack.sms.ask(phone, "hi")
         assert stack.sms.ask(phone, "can i speak to a person") == ASSIGNING_NOW

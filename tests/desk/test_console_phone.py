@@ -17,6 +17,7 @@ import pytest
 
 from bot.store.customers import get_or_create_customer
 from bot.store.db import session_scope
+from bot.store.models import DeskMaintenanceBeat
 from tests.desk.conftest import PASSWORD, save_screenshot
 from tests.desk.helpers import queue_chat
 from tests.desk.stack import Stack, fresh_phone, mine_item, queue_item, sign_in, wait_held
@@ -146,10 +147,21 @@ def test_no_page_scrolls_sideways(stack: Stack, browser, viewport: Dict[str, int
             page.go_back()
             page.wait_for_selector("#queue-count")
             assert page.is_hidden("#transcript") and page.url == stack.desk.url + "/"
+        with session_scope(stack.url) as session:  # no console runs the loop (any more)
+            session.query(DeskMaintenanceBeat).delete()
         page.click("#nav-supervisor")
         page.wait_for_url(stack.desk.url + "/supervisor")
         page.wait_for_selector("#kpi-containment")
         page.wait_for_selector("#waiting tr[data-id]")
+        # supervisors are warned that nobody is auto-assigned, readable on any width
+        page.wait_for_selector("#maintenance-warning", state="visible")
+        warning = page.inner_text("#maintenance-warning")
+        assert "No console is running the maintenance loop" in warning
+        assert "nobody is auto-assigned" in warning
+        b = box(page, "#maintenance-warning")
+        assert b["x"] >= 0 and b["x"] + b["width"] <= viewport["width"] + 0.5, b
+        if viewport == SMALL_PHONE:
+            save_screenshot(page, "supervisor-no-maintenance-360.png")
         assert_no_overflow(page, "supervisor")
         assert_header_readable(page)
         page.click("#nav-review")  # every page carries the same top bar, its own tab marked

@@ -164,3 +164,19 @@ def test_a_console_silent_for_a_while_keeps_its_chats_for_the_grace_period(
     assert owner_of(url, other.conversation_id).owner == "queue"
     with session_scope(url) as session:
         assert get_agent(session, people.bob.id).status == "offline"
+
+
+def test_supervisors_and_health_see_whether_a_maintenance_loop_runs(
+    maintained: Tuple[DeskServer, People], signed_in: Callable[[str], DeskClient]
+) -> None:
+    """The console with the loop beats: /health and the supervisor overview say it runs.
+    A console without it on a database no loop serves says so: nobody is auto-assigned."""
+    server, _people = maintained
+    wait_for(lambda: DeskClient(server.url).get("/health").json().get("maintenance_alive"))
+    sue = DeskClient(server.url).login("sue")
+    assert sue.get("/api/supervisor/overview").json()["maintenance_alive"] is True
+    idle_sue = signed_in("sue")  # the `desk` fixture's console runs no loop
+    assert idle_sue.get("/api/supervisor/overview").json()["maintenance_alive"] is False
+    health = DeskClient(idle_sue.base).get("/health")
+    assert health.status == 200  # this console itself is fine: not taken out of a balancer
+    assert health.json()["maintenance_alive"] is False and health.json()["status"] == "ok"

@@ -10,6 +10,7 @@ from sanic.response import HTTPResponse
 
 from bot.desk.agents import get_agent, set_auto_assign
 from bot.desk.figures import overview
+from bot.desk.maintenance_beat import maintenance_alive
 from bot.desk.web.auth import current
 from bot.desk.web.body import payload
 from bot.desk.web.dbcall import in_db
@@ -23,11 +24,13 @@ def register(app: Sanic) -> None:
 
     @app.get("/api/supervisor/overview", ctx_role="supervisor")
     async def supervisor_overview(request: Request) -> HTTPResponse:
-        """GET /api/supervisor/overview: queues, agents, today's figures, waiting chats."""
+        """GET /api/supervisor/overview: queues, agents, today's figures, waiting chats, and
+        whether a console's maintenance loop runs (false: nobody is auto-assigned)."""
         settings = request.app.ctx.settings
         unanswered_after = dt.timedelta(seconds=settings.desk_unanswered_seconds)
         data = await in_db(request.app, overview, settings.business_tz, unanswered_after)
-        return reply({"overview": data, "server_time": utcnow()})
+        alive = await in_db(request.app, maintenance_alive)
+        return reply({"overview": data, "maintenance_alive": alive, "server_time": utcnow()})
 
     @app.post("/api/supervisor/agents/<agent_id:int>/auto-assign", ctx_role="supervisor")
     async def agent_auto_assign(request: Request, agent_id: int) -> HTTPResponse:

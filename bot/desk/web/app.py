@@ -4,11 +4,14 @@ maintenance loop as a background task."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
+from typing import Dict
 
 from sanic import Sanic
 
+from bot.desk.maintenance_beat import LOOP_INTERVAL_SECONDS, maintenance_alive
 from bot.desk.web import (
     api_canned,
     api_conversation,
@@ -31,11 +34,12 @@ from bot.desk.web.auth import gate
 from bot.outbound.templates import ALL_TEMPLATES, load_templates
 from bot.settings import Settings
 from bot.sms import metrics
+from bot.store.db import session_scope
 
 logger = logging.getLogger(__name__)
 
 _names = itertools.count(1)
-MAINTENANCE_INTERVAL = 1.0
+MAINTENANCE_INTERVAL = LOOP_INTERVAL_SECONDS  # the beat's freshness assumes this interval
 MAINTENANCE_RESTART_SECONDS = 5.0
 
 
@@ -58,6 +62,13 @@ async def _maintenance(settings: Settings, interval: float) -> None:
         except Exception:  # noqa: BLE001 - logged; the loop is restarted
             logger.exception("maintenance loop failed; restarting")
             await asyncio.sleep(MAINTENANCE_RESTART_SECONDS)
+
+
+def maintenance_health(database_url: str) -> Dict[str, bool]:
+    """/health's `maintenance_alive`: whether some console's maintenance loop beat lately
+    (false: nobody is auto-assigned; this console's own health is not affected)."""
+    with session_scope(database_url) as session:
+        return {"maintenance_alive": maintenance_alive(session)}
 
 
 def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
@@ -90,9 +101,13 @@ def create_app(settings: Settings, maintenance: bool = True) -> Sanic:
         errors,
     ):
         module.register(app)
+    # GET /metrics, /health: counts only, and whether a console's maintenance loop runs
     metrics.add_routes(
-        app, settings.prometheus_multiproc_dir, ctx_public=True
-    )  # GET /metrics, /health: counts only
+        app,
+        settings.prometheus_multiproc_dir,
+        extra_health=functools.partial(maintenance_health, settings.database_url),
+        ctx_public=True,
+    )
 
     if maintenance:
 

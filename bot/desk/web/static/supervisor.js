@@ -142,7 +142,9 @@
 
   function refresh() {
     return D.api("GET", "/api/supervisor/overview").then(function (r) {
-      if (r.ok) render(r.data.overview);
+      if (!r.ok) return;
+      render(r.data.overview);
+      $("maintenance-warning").hidden = r.data.maintenance_alive !== false;
     }).catch(function () {});
   }
 
