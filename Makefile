@@ -120,9 +120,11 @@ run-scaled: setup train
 	echo "Receiver (Plivo webhooks, /metrics, /health): $(BOT_PUBLIC_URL)/webhooks/plivo/webhook"; \
 	PATH="$(abspath $(BIN)):$$PATH" exec $(BIN)/honcho start $(HONCHO_ARGS) $$skip
 
+# CI's command (.ci/run): lint, make check's checks, make test-bot, then every test.
 test: setup train
 	$(BIN)/ruff check .
 	$(PY) -m bot check
+	$(MAKE) --no-print-directory test-bot
 	$(PY) -m pytest -q
 
 test-fast: setup

@@ -30,7 +30,7 @@ from bot.text.stay_notes import is_new_booking, stay_note
 
 # UTF-16 units of the note quoted back: as typed, it may make the reply UCS-2, which must
 # still fit two segments (data/checks.yml note); in GSM-7 the reply stays one.
-NOTE_IN_REPLY = 36
+NOTE_IN_REPLY = 35
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ and runs the real command or the check on it; the real data passes.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from actions.booking_confirm import NOTES_IN_SUMMARY
+from actions.booking_requests import _REF
 from actions.personal import NAME_IN_REPLY
+from actions.stay_note_form import _BARE_NUMBER
 from actions.stay_request import NOTE_IN_REPLY
 from bot.designer.budget import fill_placeholders
 from bot.designer.checks import Project, render, run_checks
@@ -148,11 +151,11 @@ def say_goodbye_with(copy: Path, wording: str) -> int:
 
 
 def test_customer_text_is_priced_as_ucs2(copy: Path) -> None:
-    # 100 + a 36-unit note: one GSM-7 segment with plain letters, three UCS-2 ones with emoji
+    # 100 + a 35-unit note: one GSM-7 segment with plain letters, three UCS-2 ones with emoji
     line = say_goodbye_with(copy, "Bye! " + "x" * 100 + " {note}")
     assert problems(copy) == [
         f"domain.yml:{line}: utter_goodbye takes 3 SMS segments with placeholders at their "
-        "longest (142 UTF-16 units, UCS-2); the budget is 2"
+        "longest (141 UTF-16 units, UCS-2); the budget is 2"
     ]
     checks = copy / "data" / "checks.yml"
     checks.write_text(checks.read_text().replace("    - note  #", "    #"))
@@ -223,6 +226,52 @@ def test_the_check_command_fails_on_a_contradicting_rule(
     assert "'menu answered twice'" in result.stdout
 
 
+def check_command(root: Path) -> str:
+    """`python -m bot check --root` on the copy; its output (it must fail)."""
+    command = [sys.executable, "-m", "bot", "check", "--root", str(root)]
+    result = subprocess.run(command, env=child_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_the_check_command_fails_on_a_story_contradicting_another_story(copy: Path) -> None:
+    stories = copy / "data" / "stories" / "conversations.yml"
+    stories.write_text(
+        stories.read_text()
+        + "\n  - story: order question followed by a goodbye\n    steps:\n"
+        + "      - intent: track_order\n      - action: action_track_order\n"
+        + "      - intent: human_handoff\n      - action: utter_goodbye\n"
+    )
+    output = check_command(copy)
+    line = line_of(stories, "- story: order question followed by a person")
+    [conflict] = [row for row in output.splitlines() if "Story structure conflict" in row]
+    assert conflict == (
+        f"data/stories/conversations.yml:{line}: Story structure conflict after intent "
+        "'human_handoff': action_handoff predicted in 'order question followed by a person' "
+        "utter_goodbye predicted in 'order question followed by a goodbye'"
+    ), output
+
+
+@pytest.mark.slow
+def test_the_check_command_fails_on_a_story_contradicting_a_rule(copy: Path) -> None:
+    stories = copy / "data" / "stories" / "conversations.yml"
+    stories.write_text(
+        stories.read_text()
+        + "\n  - story: greet then the menu\n    steps:\n"
+        + "      - intent: greet\n      - action: action_greet\n"
+        + "      - intent: menu\n      - action: utter_goodbye\n"
+    )
+    output = check_command(copy)
+    line = line_of(stories, "- story: greet then the menu")
+    assert output.splitlines()[-2] == (
+        f"data/stories/conversations.yml:{line}: rule contradiction: the prediction of the "
+        "action 'utter_goodbye' in story 'greet then the menu' is contradicting with rule(s) "
+        "'menu' which predicted action 'utter_menu'."
+    ), output
+    assert output.splitlines()[-1].startswith("check: 1 problem(s)"), output
+
+
 @pytest.mark.slow
 def test_the_check_command_fails_on_intents_and_responses_missing_from_the_domain(
     copy: Path,
@@ -264,3 +313,17 @@ def test_declared_lengths_cover_what_the_actions_fill() -> None:
     fixed = len('Sep 30-Oct 30 (999 nights), 99 guests, accessible room, notes: ""')
     assert lengths["summary"] >= fixed + NOTES_IN_SUMMARY
     assert {"first_name", "note", "summary"} <= set(config["customer_text"])
+    # refs the actions echo: "R" + the digits their patterns accept (a typed ref, a bare
+    # number), e.g. utter_request_not_found's "R{ref}"
+    assert lengths["ref"] >= 1 + max(longest_digits(_REF, "R"), longest_digits(_BARE_NUMBER, ""))
+
+
+def longest_digits(pattern: re.Pattern, prefix: str) -> int:
+    """The most digits `pattern` captures whole after `prefix` (it accepts up to this many)."""
+    accepted = [
+        count
+        for count in range(1, 30)
+        if (found := pattern.search(prefix + "9" * count)) and found.group(1) == "9" * count
+    ]
+    assert accepted and accepted == list(range(1, accepted[-1] + 1))
+    return accepted[-1]
